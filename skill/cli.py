@@ -1,0 +1,245 @@
+"""Command line: ``python -m skill <command>``. Each command is a thin wrapper over the library.
+
+Commands:
+    encoders   list the available encoders
+    index      build or extend a catalog from a folder of photos (and a CSV)
+    search     find the nearest designs to one or more photos
+    eval       colour-variant retrieval and colour invariance on a labelled catalog
+    split      write a design-disjoint train/validation split of a labelled CSV
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from skill.catalog_source import CatalogInputError, ColumnMap
+
+
+def _progress_bar():
+    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per stage."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars.clear()
+            bars[stage] = tqdm(total=total, desc=stage, unit="img", file=sys.stderr, leave=False)
+        bar = bars[stage]
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return progress
+
+
+def _add_column_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--csv", type=Path, help="CSV of labels (optional)")
+    parser.add_argument("--image-col", help="CSV column with image paths (relative to --images)")
+    parser.add_argument("--id-col", help="CSV column with item ids")
+    parser.add_argument("--design-col", help="CSV column with design ids")
+    parser.add_argument("--color-col", help="CSV column with colour names")
+    parser.add_argument("--category-col", help="CSV column with categories")
+    parser.add_argument("--title-col", help="CSV column with titles")
+    parser.add_argument("--date-col", help="CSV column with dates")
+
+
+def _columns(args: argparse.Namespace) -> ColumnMap:
+    return ColumnMap(
+        image=args.image_col,
+        id=args.id_col,
+        design=args.design_col,
+        color=args.color_col,
+        category=args.category_col,
+        title=args.title_col,
+        date=args.date_col,
+    )
+
+
+def _encoders(args: argparse.Namespace) -> int:
+    from skill.encoders import list_encoders
+
+    for info in list_encoders():
+        print(f"{info.name:24s} {info.role:15s} {info.embedding_dim:5d}-d  {info.display_name}")
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    from skill.catalog import CatalogConfig, build_catalog
+    from skill.index import IndexConfig
+    from skill.projection import MapConfig
+
+    config = CatalogConfig(
+        batch_size=args.batch_size,
+        index=IndexConfig(kind=args.index_kind),
+        map=MapConfig(method=args.map),
+    )
+    summary = build_catalog(
+        args.images,
+        args.catalog,
+        csv_path=args.csv,
+        columns=_columns(args),
+        encoders=args.encoder or ["imagenet-lite0"],
+        config=config,
+        progress=_progress_bar(),
+    )
+    print(summary.describe())
+    for row in summary.skipped.itertuples():
+        print(f"  skipped {row.image_path or '(no path)'}: {row.reason}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from skill.catalog import open_catalog
+    from skill.embedding import embed_images
+    from skill.encoders import create_encoder
+    from skill.search import SearchConfig, search_catalog
+
+    catalog = open_catalog(args.catalog)
+    name = args.encoder or catalog.encoders[0]
+    encoder = create_encoder(name)
+    result = embed_images(encoder, args.images)
+    for i, reason in result.failures:
+        print(f"skipped {args.images[i]}: {reason}", file=sys.stderr)
+    if len(result.embeddings) == 0:
+        print("error: no usable query photo", file=sys.stderr)
+        return 2
+    found = search_catalog(
+        catalog, encoder.name, result.embeddings, SearchConfig(k=args.k, combine=args.combine)
+    )
+    if args.json:
+        print(found.hits.to_json(orient="records"))
+        return 0
+    if found.same_design is not None:
+        print(f"This design in other colours: {found.same_design.design_id}")
+        _print_hits(found.same_design.hits)
+    print("Similar designs:")
+    for group in found.similar:
+        print(f"  design {group.design_id}  best {group.score:.3f}")
+        _print_hits(group.hits, indent="    ")
+    return 0
+
+
+def _print_hits(hits, indent: str = "  ") -> None:
+    for hit in hits.itertuples():
+        colour = hit.color or hit.color_name
+        print(f"{indent}{hit.score:.3f}  {hit.item_id:20s} {colour:14s} {hit.title}")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from skill.catalog_source import read_items
+    from skill.encoders import create_encoder
+    from skill.evaluate import EvalConfig, evaluate_encoder
+
+    table = read_items(args.images, args.csv, _columns(args))
+    encoder = create_encoder(args.encoder)
+    bar = _progress_bar()
+    figures = evaluate_encoder(
+        encoder,
+        table.items,
+        args.images,
+        EvalConfig(batch_size=args.batch_size, invariance_sample=args.invariance_sample),
+        progress=lambda done, total: bar("embedding", done, total),
+    )
+    figures["encoder"] = encoder.name
+    if args.json:
+        print(json.dumps({k: (None if _nan(v) else v) for k, v in figures.items()}))
+    else:
+        for key, value in figures.items():
+            print(f"{key:18s} {value:.4f}" if isinstance(value, float) else f"{key:18s} {value}")
+    return 0
+
+
+def _nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _split(args: argparse.Namespace) -> int:
+    from skill.catalog_source import read_csv, resolve_columns
+    from skill.splits import split_designs
+
+    frame = read_csv(args.csv)
+    column = resolve_columns(frame, ColumnMap(design=args.design_col)).get("design")
+    if column is None:
+        raise CatalogInputError(
+            f"no design column found; name it with --design-col (columns: {list(frame.columns)})"
+        )
+    train, val = split_designs(frame[column], args.val_fraction, args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    frame.iloc[train].to_csv(args.out / "train.csv", index=False)
+    frame.iloc[val].to_csv(args.out / "val.csv", index=False)
+    print(f"train: {len(train)} rows, val: {len(val)} rows -> {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m skill``."""
+    parser = argparse.ArgumentParser(prog="python -m skill", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("encoders", help="list the available encoders")
+    p.set_defaults(run=_encoders)
+
+    p = sub.add_parser("index", help="build or extend a catalog")
+    p.add_argument("--images", type=Path, required=True, help="folder of product photos")
+    p.add_argument("--catalog", type=Path, required=True, help="catalog folder to write")
+    p.add_argument("--encoder", action="append", help="encoder name or path (repeatable)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "ivf", "hnsw"])
+    p.add_argument("--map", default="umap", choices=["umap", "pca"], help="2-D map method")
+    _add_column_flags(p)
+    p.set_defaults(run=_index)
+
+    p = sub.add_parser("search", help="find the nearest designs to photos")
+    p.add_argument("images", nargs="+", type=Path, help="query photo(s)")
+    p.add_argument("--catalog", type=Path, required=True)
+    p.add_argument("--encoder", help="encoder (default: the catalog's first)")
+    p.add_argument("-k", type=int, default=10, help="designs to return")
+    p.add_argument("--combine", default="mean", choices=["mean", "max"])
+    p.add_argument("--json", action="store_true", help="print the hits as JSON")
+    p.set_defaults(run=_search)
+
+    p = sub.add_parser("eval", help="evaluate an encoder on a labelled catalog")
+    p.add_argument("--images", type=Path, required=True)
+    p.add_argument("--encoder", default="imagenet-lite0")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--invariance-sample", type=int, default=500, help="photos recoloured (0 skips)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_column_flags(p)
+    p.set_defaults(run=_eval)
+
+    p = sub.add_parser("split", help="design-disjoint train/val split of a CSV")
+    p.add_argument("--csv", type=Path, required=True)
+    p.add_argument("--design-col")
+    p.add_argument("--val-fraction", type=float, default=0.2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(run=_split)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the CLI; returns the exit code (2 with a one-line message on bad input)."""
+    args = build_parser().parse_args(argv)
+    from skill.catalog import CatalogError
+    from skill.checkpoint import CheckpointError
+
+    try:
+        return args.run(args)
+    except (
+        CatalogInputError,
+        CatalogError,
+        CheckpointError,
+        FileNotFoundError,
+        ValueError,
+    ) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

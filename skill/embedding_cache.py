@@ -1,0 +1,70 @@
+"""A crash-safe store of computed embeddings, keyed by file fingerprint.
+
+Indexing writes embeddings here in small parts as it goes, each part written to a temporary
+name and renamed, so killing the indexer loses at most one part. The next run (or a re-index
+after new photos arrive) reads the parts and embeds only images whose fingerprint (relative
+path, size, modification time) is not stored yet.
+
+One cache folder serves one encoder at one exact set of weights (its digest).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+def fingerprint(path: str | os.PathLike, relative: str) -> str:
+    """Identity of a file's current content: its relative path, size and mtime."""
+    stat = Path(path).stat()
+    return f"{relative}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+class EmbeddingCache:
+    """Embeddings stored as ``part-NNNNNN.npz`` files (keys + vectors) in one folder.
+
+    Args:
+        folder: Where the parts live; created if needed.
+        dim: Embedding size; parts of another size are ignored.
+    """
+
+    def __init__(self, folder: str | os.PathLike, dim: int) -> None:
+        self.folder = Path(folder)
+        self.dim = dim
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._vectors: dict[str, np.ndarray] = {}
+        for part in sorted(self.folder.glob("part-*.npz")):
+            try:
+                with np.load(part, allow_pickle=False) as data:
+                    keys, vectors = data["keys"], data["vectors"]
+            except (OSError, ValueError, KeyError):
+                continue  # a torn or foreign file: its images are embedded again
+            if vectors.ndim == 2 and vectors.shape[1] == dim and len(keys) == len(vectors):
+                self._vectors.update(zip(keys.tolist(), vectors, strict=True))
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._vectors
+
+    def get(self, keys: list[str]) -> np.ndarray:
+        """Stored vectors for ``keys`` (all must be present). Shape (len(keys), dim)."""
+        if not keys:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._vectors[key] for key in keys]).astype(np.float32)
+
+    def put(self, keys: list[str], vectors: np.ndarray) -> None:
+        """Adds vectors and writes them as one new part, atomically."""
+        if len(keys) == 0:
+            return
+        vectors = np.asarray(vectors, np.float32)
+        existing = sorted(self.folder.glob("part-*.npz"))
+        number = int(existing[-1].stem.split("-")[1]) + 1 if existing else 0
+        final = self.folder / f"part-{number:06d}.npz"
+        temporary = self.folder / f".part-{number:06d}.tmp.npz"
+        np.savez(temporary, keys=np.asarray(keys, dtype=str), vectors=vectors)
+        os.replace(temporary, final)
+        self._vectors.update(zip(keys, vectors, strict=True))

@@ -1,0 +1,106 @@
+"""2-D maps of a catalog: UMAP at index time, and query photos placed without refitting.
+
+UMAP compiles with numba on its first fit in a process (about a minute on 2 cores), so maps
+are computed when a catalog is built and stored with it; the app only reads them. A new query
+is placed at the similarity-weighted mean position of its nearest catalog items, which is how
+UMAP itself initialises new points, and needs neither numba nor the fitted model.
+
+Example:
+    >>> coords = fit_map(embeddings)                      # at index time
+    >>> xy = place_on_map(query, embeddings, coords)      # at query time, instant
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAP_METHODS = ("umap", "pca")
+
+
+@dataclass(frozen=True)
+class MapConfig:
+    """Settings of the catalog map.
+
+    Attributes:
+        method: ``umap``, or ``pca`` (instant, for tests and tiny catalogs).
+        n_neighbors: UMAP neighbourhood: small keeps local detail, large the global layout.
+            Typical 5-50.
+        min_dist: How tightly UMAP packs similar points. Typical 0.0-0.5.
+        seed: Random seed (UMAP is then deterministic but single-threaded).
+    """
+
+    method: str = "umap"
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in MAP_METHODS:
+            raise ValueError(f"method must be one of {MAP_METHODS}, got {self.method!r}")
+
+
+def fit_map(embeddings: np.ndarray, config: MapConfig = MapConfig()) -> np.ndarray:
+    """Projects embeddings to 2-D.
+
+    Args:
+        embeddings: Shape (n, dim).
+        config: Method and its knobs. Catalogs smaller than ``n_neighbors + 2`` use PCA.
+
+    Returns:
+        Shape (n, 2), float32, centred, roughly unit scale.
+    """
+    x = np.asarray(embeddings, dtype=np.float32)
+    if len(x) == 0:
+        return np.zeros((0, 2), np.float32)
+    if config.method == "umap" and len(x) >= config.n_neighbors + 2:
+        import umap
+
+        reducer = umap.UMAP(
+            n_neighbors=config.n_neighbors,
+            min_dist=config.min_dist,
+            metric="cosine",
+            random_state=config.seed,
+        )
+        coords = reducer.fit_transform(x)
+    else:
+        coords = _pca_2d(x)
+    coords = coords - coords.mean(axis=0)
+    scale = float(np.abs(coords).max()) or 1.0
+    return (coords / scale).astype(np.float32)
+
+
+def place_on_map(
+    queries: np.ndarray, embeddings: np.ndarray, coords: np.ndarray, k: int = 8
+) -> np.ndarray:
+    """Positions new points on an existing map from their ``k`` nearest catalog items.
+
+    Args:
+        queries: Shape (m, dim), unit norm.
+        embeddings: Shape (n, dim), unit norm: the catalog.
+        coords: Shape (n, 2): the catalog's map.
+        k: Neighbours averaged. Typical 5-15.
+
+    Returns:
+        Shape (m, 2).
+    """
+    queries = np.atleast_2d(np.asarray(queries, np.float32))
+    scores = queries @ np.asarray(embeddings, np.float32).T
+    k = min(k, scores.shape[1])
+    nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    weights = np.take_along_axis(scores, nearest, axis=1)
+    weights = np.exp((weights - weights.max(axis=1, keepdims=True)) / 0.05)
+    weights /= weights.sum(axis=1, keepdims=True)
+    return (weights[..., None] * coords[nearest]).sum(axis=1).astype(np.float32)
+
+
+def _pca_2d(x: np.ndarray) -> np.ndarray:
+    centred = x - x.mean(axis=0)
+    if len(x) < 2:
+        return np.zeros((len(x), 2), np.float32)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    coords = centred @ vt[:2].T
+    if coords.shape[1] < 2:
+        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+    return coords
