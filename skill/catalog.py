@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -43,12 +44,13 @@ import pandas as pd
 import skill
 from skill.catalog_source import ColumnMap, read_items
 from skill.colors import dominant_color
-from skill.embedding import embed_images
-from skill.embedding_cache import EmbeddingCache, fingerprint
-from skill.encoders import Encoder, create_encoder
+from skill.embedding_cache import EmbeddingCache, fingerprint, safe_name as _safe
 from skill.imageio import ImageLoadError, load_image
 from skill.index import IndexConfig, build_index, load_index, save_index
 from skill.projection import MapConfig, fit_map
+
+if TYPE_CHECKING:  # torch loads only when a build embeds photos, so the app starts fast
+    from skill.encoders import Encoder
 
 FORMAT_VERSION = 1
 Progress = Callable[[str, int, int], None]
@@ -142,6 +144,8 @@ def build_catalog(
     )
     items = items[~failed].reset_index(drop=True)
 
+    from skill.encoders import create_encoder
+
     loaded = [create_encoder(e) if isinstance(e, str) else e for e in encoders]
     if previous is not None:  # extending keeps the encoders the catalog already had
         listed = {encoder.name for encoder in loaded}
@@ -227,6 +231,8 @@ def _add_colors(items, images_root, previous, report) -> pd.DataFrame:
 
 
 def _embed_into_cache(encoder, items, images_root, todo, cache, config, report) -> dict[int, str]:
+    from skill.embedding import embed_images
+
     failures: dict[int, str] = {}
     stage = f"embedding with {encoder.name}"
     report(stage, 0, len(todo))
@@ -398,5 +404,3 @@ def _try_open(path: Path) -> Catalog | None:
         return None
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
