@@ -44,7 +44,8 @@ import pandas as pd
 import skill
 from skill.catalog_source import ColumnMap, read_items
 from skill.colors import dominant_color
-from skill.embedding_cache import EmbeddingCache, fingerprint, safe_name as _safe
+from skill.embedding_cache import EmbeddingCache, fingerprint
+from skill.embedding_cache import safe_name as _safe
 from skill.imageio import ImageLoadError, load_image
 from skill.index import IndexConfig, build_index, load_index, save_index
 from skill.projection import MapConfig, fit_map

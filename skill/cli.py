@@ -145,7 +145,11 @@ def _eval(args: argparse.Namespace) -> int:
         encoder,
         table.items,
         args.images,
-        EvalConfig(batch_size=args.batch_size, invariance_sample=args.invariance_sample),
+        EvalConfig(
+            batch_size=args.batch_size,
+            invariance_sample=args.invariance_sample,
+            cache_dir=str(args.cache_dir) if args.cache_dir else None,
+        ),
         progress=lambda done, total: bar("embedding", done, total),
     )
     figures["encoder"] = encoder.name
@@ -212,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--invariance-sample", type=int, default=500, help="photos recoloured (0 skips)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--cache-dir", type=Path, help="embedding cache to reuse, e.g. a catalog's cache/ folder"
+    )
     _add_column_flags(p)
     p.set_defaults(run=_eval)
 

@@ -22,6 +22,11 @@ def fingerprint(path: str | os.PathLike, relative: str) -> str:
     return f"{relative}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
+def safe_name(name: str) -> str:
+    """A file-system-safe form of an encoder name (``timm:x/y`` -> ``timm_x_y``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
 class EmbeddingCache:
     """Embeddings stored as ``part-NNNNNN.npz`` files (keys + vectors) in one folder.
 

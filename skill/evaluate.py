@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skill.embedding import Progress, embed_images
+from skill.embedding import EmbedResult, Progress, embed_images
+from skill.embedding_cache import EmbeddingCache, fingerprint, safe_name
 from skill.encoders import Encoder
 from skill.imageio import ImageLoadError, load_image
 from skill.metrics import colour_variant_retrieval, rank1_recovery
@@ -44,11 +45,14 @@ class EvalConfig:
         invariance_sample: Images recoloured for the invariance score. Typical 200-2000;
             0 skips the score. Cost is 3 embeddings per sampled image.
         seed: Seed of the invariance sample.
+        cache_dir: Optional embedding cache (a catalog's ``cache/`` folder works): photos
+            already embedded by the same encoder weights are not embedded again.
     """
 
     batch_size: int = 32
     invariance_sample: int = 500
     seed: int = 0
+    cache_dir: str | None = None
 
 
 def evaluate_encoder(
@@ -84,7 +88,7 @@ def evaluate_encoder(
         if progress:
             progress(done, total)
 
-    result = embed_images(encoder, paths, config.batch_size, progress=gallery_progress)
+    result = _embed_gallery(encoder, items, root, config, gallery_progress)
     kept = items.iloc[result.indices]
     figures = colour_variant_retrieval(
         result.embeddings, kept["design_id"].tolist(), kept["color"].tolist()
@@ -100,6 +104,26 @@ def evaluate_encoder(
     figures["skipped"] = len(result.failures)
     figures["seconds"] = round(time.perf_counter() - start, 1)
     return figures
+
+
+def _embed_gallery(encoder, items, root, config, progress) -> EmbedResult:
+    """Embeds the gallery, through the embedding cache when one is configured."""
+    paths = [root / p for p in items["image_path"]]
+    if not config.cache_dir:
+        return embed_images(encoder, paths, config.batch_size, progress=progress)
+    cache = EmbeddingCache(
+        Path(config.cache_dir) / f"{safe_name(encoder.name)}-{encoder.digest}",
+        encoder.embedding_dim,
+    )
+    keys = [fingerprint(path, rel) for path, rel in zip(paths, items["image_path"], strict=True)]
+    todo = [i for i, key in enumerate(keys) if key not in cache]
+    fresh = embed_images(encoder, [paths[i] for i in todo], config.batch_size, progress=progress)
+    cache.put([keys[todo[j]] for j in fresh.indices], fresh.embeddings)
+    failed = {todo[j]: reason for j, reason in fresh.failures}
+    indices = np.asarray([i for i in range(len(keys)) if i not in failed], dtype=np.int64)
+    return EmbedResult(
+        cache.get([keys[i] for i in indices]), indices, sorted(failed.items())
+    )
 
 
 def color_invariance(
