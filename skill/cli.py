@@ -6,6 +6,7 @@ Commands:
     search     find the nearest designs to one or more photos
     eval       colour-variant retrieval and colour invariance on a labelled catalog
     split      write a design-disjoint train/validation split of a labelled CSV
+    demo       render the demo photos and build the demo catalog the app opens first
 """
 
 from __future__ import annotations
@@ -183,6 +184,16 @@ def _split(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from skill.demo_catalog import build_demo
+
+    catalog = build_demo(
+        progress=_progress_bar(), root=args.out, force=args.force, map_method=args.map
+    )
+    print(f"demo catalog ready: {catalog} (start the app with `streamlit run app.py`)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m skill``."""
     parser = argparse.ArgumentParser(prog="python -m skill", description=__doc__.split("\n")[0])
@@ -229,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(run=_split)
+
+    p = sub.add_parser("demo", help="render the demo photos and build the demo catalog")
+    p.add_argument("--out", type=Path, help="demo folder (default: data/demo)")
+    p.add_argument("--force", action="store_true", help="render the photos again")
+    p.add_argument("--map", default="umap", choices=["umap", "pca"], help="2-D map method")
+    p.set_defaults(run=_demo)
 
     return parser
 

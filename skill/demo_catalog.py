@@ -1,0 +1,122 @@
+"""The demo catalog: generated product photos, indexed with every shipped encoder.
+
+``python -m skill demo`` (or the app's first-run button) renders the procedural demo photos
+with :mod:`skill.demo` and builds a catalog over them, so the app has something to show on a
+machine with no data. Both steps skip work already done: photos already rendered are kept and
+the catalog build reuses its embedding cache.
+
+Example:
+    >>> if not demo_catalog_ready():
+    ...     build_demo()
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from skill.catalog_registry import PROJECT_DIR, data_dir
+
+DEMO_DIR = PROJECT_DIR / "data" / "demo"
+"""Default demo folder; ``$SKILL_DATA_DIR/demo`` when that variable is set."""
+DEMO_COLUMNS = dict(
+    image="image_path",
+    id="id",
+    design="design_id",
+    color="colour_name",
+    category="kind",
+    title="title",
+    date="launch_date",
+)
+"""How the demo's ``catalog.csv`` maps onto catalog columns."""
+Progress = Callable[[str, int, int], None]
+
+
+def demo_dir() -> Path:
+    """The demo folder in use (follows ``$SKILL_DATA_DIR``)."""
+    return data_dir() / "demo" if os.environ.get("SKILL_DATA_DIR") else DEMO_DIR
+
+
+def demo_catalog_ready(root: str | os.PathLike | None = None) -> bool:
+    """Says whether the demo catalog has been built (its live version has a manifest)."""
+    catalog = Path(root or demo_dir()) / "catalog"
+    try:
+        version = (catalog / "CURRENT").read_text().strip()
+    except OSError:
+        return False
+    return bool(version) and (catalog / version / "manifest.json").is_file()
+
+
+def photos_complete(photos_dir: str | os.PathLike) -> bool:
+    """Says whether a rendered demo photo folder is complete (CSV present, every photo there)."""
+    photos_dir = Path(photos_dir)
+    csv = photos_dir / "catalog.csv"
+    if not csv.is_file():
+        return False
+    try:
+        paths = pd.read_csv(csv, usecols=["image_path"], dtype=str)["image_path"]
+    except (ValueError, OSError):
+        return False
+    return len(paths) > 0 and all((photos_dir / p).is_file() for p in paths)
+
+
+def default_encoders() -> list:
+    """Every shipped checkpoint in ``assets/encoders`` that loads, then ``imagenet-lite0``."""
+    from skill.checkpoint import CheckpointError
+    from skill.encoders import create_encoder, list_encoders
+
+    loaded = []
+    for info in list_encoders():
+        if info.source in ("builtin", "timm"):
+            continue
+        try:
+            loaded.append(create_encoder(info.source))
+        except (CheckpointError, ValueError, RuntimeError, OSError):
+            continue  # a broken checkpoint must not stop the demo
+    return [*loaded, "imagenet-lite0"]
+
+
+def build_demo(
+    progress: Progress | None = None,
+    encoders: Sequence | None = None,
+    root: str | os.PathLike | None = None,
+    force: bool = False,
+    map_method: str = "umap",
+):
+    """Renders the demo photos (unless complete) and builds the demo catalog.
+
+    Args:
+        progress: ``progress(stage, done, total)``, as for ``build_catalog``.
+        encoders: Encoder names, paths or loaded encoders; default :func:`default_encoders`.
+        root: Demo folder; default :func:`demo_dir`.
+        force: Render the photos again even if they are complete.
+        map_method: ``umap`` or ``pca`` (instant; for tests).
+
+    Returns:
+        The catalog folder (``<root>/catalog``).
+    """
+    from skill.catalog import CatalogConfig, build_catalog
+    from skill.catalog_source import ColumnMap
+    from skill.demo import DemoConfig, build_demo_catalog
+    from skill.projection import MapConfig
+
+    root = Path(root or demo_dir())
+    photos = root / "photos"
+    report = progress or (lambda stage, done, total: None)
+    if force or not photos_complete(photos):
+        report("rendering demo photos", 0, 1)
+        build_demo_catalog(photos, DemoConfig())
+        report("rendering demo photos", 1, 1)
+    build_catalog(
+        photos,
+        root / "catalog",
+        photos / "catalog.csv",
+        ColumnMap(**DEMO_COLUMNS),
+        encoders=list(encoders) if encoders is not None else default_encoders(),
+        config=CatalogConfig(map=MapConfig(method=map_method)),
+        progress=progress,
+    )
+    return root / "catalog"
