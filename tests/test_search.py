@@ -1,0 +1,120 @@
+"""Tests of skill.search: grouping by design, the same-design group, filters, combining."""
+
+import numpy as np
+import pytest
+from _shapes import save_tiny_encoder, write_shapes
+
+from skill.catalog import CatalogConfig, build_catalog, open_catalog
+from skill.index import IndexConfig
+from skill.projection import MapConfig
+from skill.search import SearchConfig, combine_queries, search_catalog
+
+ENCODER = "tiny-random"
+
+
+@pytest.fixture(scope="module")
+def catalogs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("search")
+    encoder_dir = save_tiny_encoder(root / ENCODER)
+    write_shapes(root / "photos", copies=2)
+    built = {}
+    for kind in ("flat", "ivf"):
+        config = CatalogConfig(index=IndexConfig(kind=kind), map=MapConfig(method="pca"))
+        build_catalog(
+            root / "photos",
+            root / kind,
+            csv_path=root / "photos" / "catalog.csv",
+            encoders=[str(encoder_dir)],
+            config=config,
+        )
+        built[kind] = open_catalog(root / kind)
+    return built
+
+
+@pytest.fixture
+def catalog(catalogs):
+    return catalogs["flat"]
+
+
+def _row(catalog, item_id: str) -> int:
+    return int(np.flatnonzero(catalog.items["item_id"] == item_id)[0])
+
+
+def test_a_catalog_photo_finds_its_own_design_first(catalog):
+    row = _row(catalog, "triangle-blue-1")
+    query = catalog.embeddings(ENCODER)[row]
+    result = search_catalog(catalog, ENCODER, query, SearchConfig(k=3))
+    assert result.same_design is not None and result.same_design.design_id == "triangle"
+    assert result.same_design.score == pytest.approx(1.0, abs=1e-5)
+    assert result.same_design.hits["item_id"].iat[0] == "triangle-blue-1"
+    # The group lists every colour variant of the design, best first.
+    assert len(result.same_design.hits) == 8
+    assert set(result.same_design.hits["color"]) == {"Red", "Green", "Blue", "Yellow"}
+    assert result.same_design.hits["score"].is_monotonic_decreasing
+    assert [g.design_id for g in result.similar] != [] and len(result.similar) == 3
+    assert "triangle" not in [g.design_id for g in result.similar]
+    for group in result.similar:
+        assert (group.hits["design_id"] == group.design_id).all()
+    assert result.hits["group"].iat[0] == "same design"
+    assert len(result.hits) == 32
+
+
+def test_catalog_item_query_excludes_itself(catalog):
+    row = _row(catalog, "cross-red-0")
+    result = search_catalog(
+        catalog,
+        ENCODER,
+        catalog.embeddings(ENCODER)[row],
+        SearchConfig(k=2),
+        query_design="cross",
+        exclude_rows=(row,),
+    )
+    assert result.same_design.design_id == "cross"
+    assert "cross-red-0" not in result.same_design.hits["item_id"].tolist()
+    assert len(result.same_design.hits) == 7
+    assert len(result.similar) == 2
+
+
+def test_low_scores_are_not_called_the_same_design(catalog):
+    query = -catalog.embeddings(ENCODER)[0]
+    result = search_catalog(catalog, ENCODER, query, SearchConfig(same_design_threshold=0.99))
+    assert result.same_design is None
+
+
+def test_colour_and_category_filters(catalog):
+    query = catalog.embeddings(ENCODER)[0]
+    result = search_catalog(catalog, ENCODER, query, SearchConfig(colors=("red",)))
+    assert set(result.hits["color"]) == {"Red"}
+    result = search_catalog(catalog, ENCODER, query, SearchConfig(categories=("round",)))
+    assert set(result.hits["design_id"]) == {"circle"}
+    result = search_catalog(catalog, ENCODER, query, SearchConfig(min_score=1.5))
+    assert result.same_design is None and result.similar == [] and result.hits.empty
+
+
+def test_combining_several_photos(catalog):
+    x = catalog.embeddings(ENCODER)
+    rows = [_row(catalog, "square-red-0"), _row(catalog, "square-green-0")]
+    mean = search_catalog(catalog, ENCODER, x[rows], SearchConfig(combine="mean"))
+    single = search_catalog(catalog, ENCODER, combine_queries(x[rows]), SearchConfig())
+    assert mean.hits["item_id"].tolist() == single.hits["item_id"].tolist()
+    best = search_catalog(catalog, ENCODER, x[rows], SearchConfig(combine="max"))
+    top = best.same_design.hits.set_index("item_id")["score"]
+    assert top["square-red-0"] == pytest.approx(1.0, abs=1e-4)
+    assert top["square-green-0"] == pytest.approx(1.0, abs=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(combine_queries(x[rows])), 1, atol=1e-6)
+
+
+def test_approximate_index_gives_the_exact_groups(catalogs):
+    flat, ivf = catalogs["flat"], catalogs["ivf"]
+    for row in (0, 9, 17, 30):
+        query = flat.embeddings(ENCODER)[row]
+        a = search_catalog(flat, ENCODER, query, SearchConfig(k=3))
+        b = search_catalog(ivf, ENCODER, query, SearchConfig(k=3))
+        assert a.hits[["item_id", "score"]].equals(b.hits[["item_id", "score"]])
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="combine"):
+        SearchConfig(combine="min")
+    with pytest.raises(ValueError, match="k must be"):
+        SearchConfig(k=0)
