@@ -79,6 +79,7 @@ def _index(args: argparse.Namespace) -> int:
 
     config = CatalogConfig(
         batch_size=args.batch_size,
+        part_size=args.part_size,
         index=IndexConfig(kind=args.index_kind),
         map=MapConfig(method=args.map),
     )
@@ -105,7 +106,9 @@ def _search(args: argparse.Namespace) -> int:
 
     catalog = open_catalog(args.catalog)
     name = args.encoder or catalog.encoders[0]
-    encoder = create_encoder(name)
+    # A catalog built from a checkpoint folder outside assets/ names the folder in its manifest.
+    source = catalog.manifest["encoders"].get(name, {}).get("source", "")
+    encoder = create_encoder(source if source and Path(source).is_dir() else name)
     result = embed_images(encoder, args.images)
     for i, reason in result.failures:
         print(f"skipped {args.images[i]}: {reason}", file=sys.stderr)
@@ -207,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--catalog", type=Path, required=True, help="catalog folder to write")
     p.add_argument("--encoder", action="append", help="encoder name or path (repeatable)")
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--part-size", type=int, default=256, help="photos per cache part (what a crash can lose)"
+    )
     p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "ivf", "hnsw"])
     p.add_argument("--map", default="umap", choices=["umap", "pca"], help="2-D map method")
     _add_column_flags(p)
