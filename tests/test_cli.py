@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _shapes import save_tiny_encoder, write_shapes
+
 from skill.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
