@@ -25,6 +25,7 @@ from skill.imageio import ImageLoadError, ImageSource, load_image
 from skill.preprocess import to_tensor
 
 Progress = Callable[[int, int], None]
+RUNTIMES = ("torch", "channels_last", "onnx")
 
 
 @dataclass
@@ -58,6 +59,7 @@ def embed_images(
     batch_size: int = 32,
     num_threads: int = 2,
     progress: Progress | None = None,
+    runtime: str = "torch",
 ) -> EmbedResult:
     """Embeds images in batches.
 
@@ -67,13 +69,26 @@ def embed_images(
         batch_size: Images per forward pass. Typical 16-64 on CPU.
         num_threads: Decoding threads. Typical 1-4; 2 on a 2-core machine.
         progress: Called as ``progress(done, total)`` after each batch.
+        runtime: ``torch`` (eager), ``channels_last`` (eager, NHWC memory layout; converts
+            ``encoder``'s parameters in place) or ``onnx`` (ONNX Runtime, see
+            :mod:`skill.onnx_export`; exported once per encoder digest, outputs equal to about
+            1e-6). ``onnx`` is the fastest on CPU; see ``benchmarks/README.md``.
 
     Returns:
         An :class:`EmbedResult`.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
     encoder.eval()
+    model = encoder
+    if runtime == "onnx":
+        from skill.onnx_export import create_onnx_encoder
+
+        model = create_onnx_encoder(encoder)
+    elif runtime == "channels_last":
+        encoder.to(memory_format=torch.channels_last)
     total = len(sources)
     chunks = [range(start, min(start + batch_size, total)) for start in range(0, total, batch_size)]
     outputs: list[np.ndarray] = []
@@ -103,7 +118,9 @@ def embed_images(
             failures.extend((i, item) for i, item in items if isinstance(item, str))
             if tensors:
                 batch = torch.stack([tensor for _, tensor in tensors])
-                outputs.append(encoder(batch).cpu().numpy().astype(np.float32))
+                if runtime == "channels_last":
+                    batch = batch.contiguous(memory_format=torch.channels_last)
+                outputs.append(model(batch).cpu().numpy().astype(np.float32))
                 indices.extend(i for i, _ in tensors)
             done += len(items)
             if progress is not None:
