@@ -2,8 +2,8 @@
 
 ``python -m skill demo`` (or the app's first-run button) renders the procedural demo photos
 with :mod:`skill.demo` and builds a catalog over them, so the app has something to show on a
-machine with no data. Both steps skip work already done: photos already rendered are kept and
-the catalog build reuses its embedding cache.
+machine with no data. Both steps skip work already done: complete photos are not rendered
+again and the catalog build reuses its embedding cache.
 
 Example:
     >>> if not demo_catalog_ready():
@@ -13,10 +13,9 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
-
-import pandas as pd
 
 from skill.catalog_registry import PROJECT_DIR, data_dir
 
@@ -50,19 +49,6 @@ def demo_catalog_ready(root: str | os.PathLike | None = None) -> bool:
     return bool(version) and (catalog / version / "manifest.json").is_file()
 
 
-def photos_complete(photos_dir: str | os.PathLike) -> bool:
-    """Says whether a rendered demo photo folder is complete (CSV present, every photo there)."""
-    photos_dir = Path(photos_dir)
-    csv = photos_dir / "catalog.csv"
-    if not csv.is_file():
-        return False
-    try:
-        paths = pd.read_csv(csv, usecols=["image_path"], dtype=str)["image_path"]
-    except (ValueError, OSError):
-        return False
-    return len(paths) > 0 and all((photos_dir / p).is_file() for p in paths)
-
-
 def default_encoders() -> list:
     """Every shipped checkpoint in ``assets/encoders`` that loads, then ``imagenet-lite0``."""
     from skill.checkpoint import CheckpointError
@@ -85,6 +71,7 @@ def build_demo(
     root: str | os.PathLike | None = None,
     force: bool = False,
     map_method: str = "umap",
+    demo_config=None,
 ):
     """Renders the demo photos (unless complete) and builds the demo catalog.
 
@@ -94,6 +81,7 @@ def build_demo(
         root: Demo folder; default :func:`demo_dir`.
         force: Render the photos again even if they are complete.
         map_method: ``umap`` or ``pca`` (instant; for tests).
+        demo_config: A ``skill.demo.DemoConfig``; default ``DemoConfig()`` (about 1,100 photos).
 
     Returns:
         The catalog folder (``<root>/catalog``).
@@ -106,14 +94,19 @@ def build_demo(
     root = Path(root or demo_dir())
     photos = root / "photos"
     report = progress or (lambda stage, done, total: None)
-    if force or not photos_complete(photos):
-        report("rendering demo photos", 0, 1)
-        build_demo_catalog(photos, DemoConfig())
-        report("rendering demo photos", 1, 1)
+    if force:
+        shutil.rmtree(photos, ignore_errors=True)
+    # build_demo_catalog returns at once when the photos are already complete.
+    csv_path = build_demo_catalog(
+        photos,
+        demo_config or DemoConfig(),
+        progress=lambda done, total: report("rendering demo photos", done, total),
+        verbose=False,
+    )
     build_catalog(
         photos,
         root / "catalog",
-        photos / "catalog.csv",
+        csv_path,
         ColumnMap(**DEMO_COLUMNS),
         encoders=list(encoders) if encoders is not None else default_encoders(),
         config=CatalogConfig(map=MapConfig(method=map_method)),
