@@ -7,6 +7,7 @@ Commands:
     eval       colour-variant retrieval and colour invariance on a labelled catalog
     split      write a design-disjoint train/validation split of a labelled CSV
     demo       render the demo photos and build the demo catalog the app opens first
+    train      train a design encoder with SkiLL (or the plain-DINO ablation), resumable
 """
 
 from __future__ import annotations
@@ -197,6 +198,63 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_train_parser(sub) -> None:
+    """The ``train`` command: a preset recipe with a few settings overridden."""
+    p = sub.add_parser("train", help="train a design encoder (SkiLL or plain DINO), resumable")
+    p.add_argument("--preset", default="cpu", choices=["cpu", "gpu"], help="recipe to start from")
+    p.add_argument("--method", choices=["skill", "dino"], help="default: the preset's (skill)")
+    p.add_argument("--images", help="photo folder with the label CSV (default: shared H&M data)")
+    p.add_argument("--csv-name", help="label CSV inside --images")
+    p.add_argument("--out", help="run folder: resumable state, log, exported encoder")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--max-steps-per-epoch", type=int, help="cap steps per epoch (budgets)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--name", help="name of the exported encoder")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--no-eval", action="store_true", help="skip the evaluation at the end")
+    p.set_defaults(run=_train)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from tqdm import tqdm
+
+    from skill.train.config import PRESETS
+    from skill.train.trainer import train
+
+    overrides = {
+        "method": args.method,
+        "images_dir": args.images,
+        "csv_name": args.csv_name,
+        "output_dir": args.out,
+        "epochs": args.epochs,
+        "max_steps_per_epoch": args.max_steps_per_epoch,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "name": args.name,
+        "seed": args.seed,
+    }
+    config = dataclasses.replace(
+        PRESETS[args.preset], **{k: v for k, v in overrides.items() if v is not None}
+    )
+    if args.no_eval:
+        config = dataclasses.replace(config, eval_at_end=False, eval_every=0)
+    bar = tqdm(desc=f"training ({config.method})", unit="step", file=sys.stderr)
+
+    def progress(step: int, total: int, loss: float) -> None:
+        bar.total = total
+        bar.n = step
+        bar.set_postfix(loss=f"{loss:.4f}")
+        bar.refresh()
+
+    summary = train(config, progress=progress)
+    bar.close()
+    print(json.dumps(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m skill``."""
     parser = argparse.ArgumentParser(prog="python -m skill", description=__doc__.split("\n")[0])
@@ -253,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", default="umap", choices=["umap", "pca"], help="2-D map method")
     p.set_defaults(run=_demo)
 
+    _add_train_parser(sub)
     return parser
 
 

@@ -1,0 +1,219 @@
+"""Settings of ``python -m skill train``: one frozen dataclass and named presets.
+
+Presets (:data:`PRESETS`):
+
+- ``cpu``: sized for 2 shared CPU cores (one run in under an hour with both runs of the
+  ablation side by side): the photos are cached pre-resized (padded 160 px squares), globals at
+  96 px and 2 locals at 48 px, the stem and first 5 of EfficientNet-Lite0's 7 stages frozen
+  (they keep ImageNet's filters and run once for student and teacher), BatchNorm statistics
+  frozen, a small head (4096 prototypes), 160 steps of 32 photos (about 5,100 photos, 0.7 of
+  an epoch), one torch thread and one view worker.
+- ``gpu``: full recipe for a machine with a GPU: globals at 224, 6 locals at 96, nothing frozen
+  but BatchNorm, more epochs, a larger head.
+
+Example:
+    >>> config = dataclasses.replace(PRESETS["cpu"], method="dino", output_dir="runs/dino")
+    >>> train(config)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+METHODS = ("skill", "dino")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run.
+
+    Attributes:
+        method: ``"skill"`` (global + task-specific local colour-invariant spaces) or
+            ``"dino"`` (DINO's standard augmentations, the ablation).
+        images_dir: Catalog folder with the photos and ``csv_name``.
+        csv_name: Label CSV inside ``images_dir``; labels only choose the design split.
+        val_fraction: Share of designs held out (:func:`skill.splits.split_designs`).
+        split_seed: Seed of the split; 0 is the project's shared split.
+        output_dir: Run folder: ``state/`` (resumable), ``log.jsonl``, ``encoder/``.
+        cache_dir: Where the pre-resized training photos go (git-ignored ``data/``).
+        cache_size: Side of the cached padded squares. Typical 1.1-1.4x ``global_size``.
+        architecture: timm backbone name.
+        pretrained: ``"pypi"``, ``"hub"`` or ``None`` (see :func:`skill.encoders.create_backbone`).
+        epochs: Passes over the training photos. Typical 2-4 on a CPU, 30-100 on a GPU.
+        max_steps_per_epoch: Cap on steps per epoch (``None``: the whole epoch); for budgets.
+        batch_size: Photos per step. Typical 32-64 (CPU), 128-256 (GPU).
+        num_workers: DataLoader worker processes drawing views. Typical 1 (CPU), 8 (GPU).
+        num_threads: torch CPU threads (0 leaves torch's default).
+        device: ``"auto"`` (cuda when available), ``"cpu"`` or ``"cuda"``.
+        global_size: Side of global views. Typical 128 (CPU) to 224 (GPU).
+        local_size: Side of local views. Typical 64-96.
+        num_local: Local views per photo. Typical 2-8.
+        frozen_stages: Backbone stages frozen after the stem. Typical 0 (GPU) to 5 (CPU).
+        freeze_batchnorm: Keep BatchNorm statistics fixed (small batches).
+        out_dim: DINO head prototypes. Typical 4096-65536.
+        hidden_dim: DINO head MLP width. Typical 512-2048.
+        bottleneck_dim: DINO head bottleneck. Typical 128-256.
+        lr: Peak learning rate of the head (AdamW). Typical 1e-4 to 1e-3.
+        backbone_lr_scale: Backbone learning rate as a fraction of ``lr``. Typical 0.1-1;
+            lower keeps more of the ImageNet features.
+        min_lr: Final learning rate of the cosine schedule.
+        warmup_steps: Linear learning-rate warm-up. Typical 5-10% of the run.
+        weight_decay: Starting weight decay (cosine to ``weight_decay_end``). Typical 0.04.
+        weight_decay_end: Final weight decay. Typical 0.04-0.4.
+        momentum_teacher: Starting EMA momentum (cosine to 1). Typical 0.99-0.9995; lower for
+            short runs so the teacher moves at all.
+        warmup_teacher_temp: First teacher temperature. Typical 0.04.
+        teacher_temp: Teacher temperature after the warm-up. Typical 0.04-0.07.
+        warmup_teacher_temp_steps: Steps of the teacher temperature warm-up.
+        student_temp: Student temperature. Typical 0.1.
+        center_momentum: Momentum of the teacher centre. Typical 0.9.
+        clip_grad: Largest gradient norm (0: no clipping). Typical 3.
+        freeze_last_layer_steps: Steps during which the prototype layer is not updated
+            (DINO: one epoch). Typical 1-5% of the run.
+        hue_prob, channel_permute_prob, grayscale_prob, saturation_range, brightness_range,
+        invert_prob, rotation_degrees, blur_prob, global_scale, local_scale: SkiLL's view
+            spaces (see :class:`skill.train.views.SkillViews`; ignored by ``dino``).
+        eval_every: Evaluate on the validation designs every this many epochs (0: only when
+            the run ends if ``eval_at_end``). Costs a few minutes on a CPU.
+        eval_at_end: Evaluate the exported encoder when the run ends.
+        eval_input_size: Input size of the exported encoder's preprocessing.
+        eval_resize_mode: ``"pad"`` (whole garment, as trained) or ``"crop"``.
+        invariance_sample: Images recoloured for the colour-invariance score.
+        checkpoint_every_steps: Also save the resumable state every this many steps (0: only
+            at epoch ends).
+        export_head: Ship the DINO head's MLP as the encoder's projection (else pooled
+            backbone features, as DINO evaluates).
+        seed: Seed of weights init, shuffling and views.
+        name: Name of the exported encoder.
+        display_name: Its name in the app.
+    """
+
+    method: str = "skill"
+    images_dir: str = "/work/shared/data/hm_colour_variants"
+    csv_name: str = "articles.csv"
+    val_fraction: float = 0.2
+    split_seed: int = 0
+    output_dir: str = "runs/skill"
+    cache_dir: str = "data/train-cache"
+    cache_size: int = 160
+    architecture: str = "tf_efficientnet_lite0"
+    pretrained: str | None = "pypi"
+    epochs: int = 2
+    max_steps_per_epoch: int | None = None
+    batch_size: int = 32
+    num_workers: int = 1
+    num_threads: int = 2
+    device: str = "auto"
+    global_size: int = 128
+    local_size: int = 64
+    num_local: int = 4
+    frozen_stages: int = 4
+    freeze_batchnorm: bool = True
+    out_dim: int = 4096
+    hidden_dim: int = 1024
+    bottleneck_dim: int = 256
+    lr: float = 5e-4
+    backbone_lr_scale: float = 0.2
+    min_lr: float = 1e-6
+    warmup_steps: int = 20
+    weight_decay: float = 0.04
+    weight_decay_end: float = 0.1
+    momentum_teacher: float = 0.99
+    warmup_teacher_temp: float = 0.04
+    teacher_temp: float = 0.05
+    warmup_teacher_temp_steps: int = 50
+    student_temp: float = 0.1
+    center_momentum: float = 0.9
+    clip_grad: float = 3.0
+    freeze_last_layer_steps: int = 20
+    hue_prob: float = 0.8
+    channel_permute_prob: float = 0.4
+    grayscale_prob: float = 0.2
+    saturation_range: tuple[float, float] = (0.4, 1.6)
+    brightness_range: tuple[float, float] = (0.6, 1.4)
+    invert_prob: float = 0.1
+    rotation_degrees: float = 10.0
+    blur_prob: float = 0.3
+    global_scale: tuple[float, float] = (0.5, 1.0)
+    local_scale: tuple[float, float] = (0.25, 0.5)
+    eval_every: int = 0
+    eval_at_end: bool = True
+    eval_input_size: int = 224
+    eval_resize_mode: str = "pad"
+    invariance_sample: int = 500
+    checkpoint_every_steps: int = 50
+    export_head: bool = False
+    seed: int = 0
+    name: str = "skill-design"
+    display_name: str = "Design (SkiLL)"
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        if self.eval_resize_mode not in ("pad", "crop"):
+            raise ValueError(
+                f"eval_resize_mode must be 'pad' or 'crop', got {self.eval_resize_mode!r}"
+            )
+        if self.epochs < 1 or self.batch_size < 2:
+            raise ValueError("need epochs >= 1 and batch_size >= 2")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Rebuilds a config saved by :meth:`to_dict` (JSON turns tuples into lists)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown train config keys {sorted(unknown)}")
+        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**fixed)
+
+
+PRESETS: dict[str, TrainConfig] = {
+    "cpu": TrainConfig(
+        epochs=1,
+        max_steps_per_epoch=160,
+        global_size=96,
+        local_size=48,
+        num_local=2,
+        frozen_stages=5,
+        num_threads=1,
+        backbone_lr_scale=0.3,
+        warmup_steps=10,
+        warmup_teacher_temp_steps=40,
+        freeze_last_layer_steps=10,
+        eval_input_size=128,
+        checkpoint_every_steps=20,
+    ),
+    "gpu": TrainConfig(
+        output_dir="runs/skill-gpu",
+        cache_dir="data/train-cache-256",
+        cache_size=256,
+        epochs=40,
+        batch_size=128,
+        num_workers=8,
+        num_threads=0,
+        global_size=224,
+        local_size=96,
+        num_local=6,
+        frozen_stages=0,
+        out_dim=16384,
+        hidden_dim=2048,
+        lr=5e-4,
+        backbone_lr_scale=0.5,
+        warmup_steps=300,
+        momentum_teacher=0.996,
+        teacher_temp=0.06,
+        warmup_teacher_temp_steps=1500,
+        freeze_last_layer_steps=60,
+        eval_every=5,
+        checkpoint_every_steps=0,
+    ),
+}
+"""Named recipes; ``dataclasses.replace`` one to change a few settings."""

@@ -1,0 +1,102 @@
+"""Turning a trained teacher into an encoder checkpoint folder that :func:`load_encoder` reads.
+
+The teacher (the EMA of the student) is what DINO evaluates and what ships. Its backbone goes
+to ``backbone.*``; with ``with_head`` the DINO head's MLP (same layout as
+:class:`skill.heads.ProjectionHead`) goes to ``head.*`` and the embedding is its bottleneck,
+otherwise the embedding is the pooled backbone features.
+
+Example:
+    >>> folder = export_encoder(teacher, "runs/skill/encoder", preprocess, name="skill-design")
+    >>> encoder = load_encoder(folder)
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from skill.checkpoint import save_checkpoint
+from skill.encoders import Encoder, EncoderInfo, load_encoder
+from skill.heads import ProjectionHead
+from skill.preprocess import Preprocess
+from skill.train.multicrop import MultiCropModel
+
+
+def export_encoder(
+    model: MultiCropModel,
+    folder: str | os.PathLike,
+    preprocess: Preprocess,
+    architecture: str,
+    name: str,
+    display_name: str = "",
+    description: str = "",
+    with_head: bool = False,
+    training: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+) -> Path:
+    """Writes ``model.safetensors`` + ``config.json`` for the model's backbone (and head MLP).
+
+    Args:
+        model: The trained teacher.
+        folder: Destination checkpoint folder (replaced atomically).
+        preprocess: How the encoder wants its pixels.
+        architecture: timm name of the backbone.
+        name: Encoder id, e.g. ``skill-design``.
+        display_name: Name in the app.
+        description: One or two sentences for the model card.
+        with_head: Embed through the head's MLP bottleneck.
+        training: The recipe (method, config, data, split, epochs, seconds, machine).
+        metrics: Validation figures.
+
+    Returns:
+        The folder.
+    """
+    state = {f"backbone.{k}": v for k, v in model.backbone.state_dict().items()}
+    feature_dim = int(model.backbone.num_features)
+    head_spec = None
+    embedding_dim = feature_dim
+    if with_head:
+        head_spec = dict(model.head.spec)
+        state.update({f"head.layers.{k}": v for k, v in model.head.layers.state_dict().items()})
+        embedding_dim = int(head_spec["out_dim"])
+    config = {
+        "name": name,
+        "display_name": display_name or name,
+        "description": description,
+        "role": "design",
+        "architecture": architecture,
+        "feature_dim": feature_dim,
+        "embedding_dim": embedding_dim,
+        "preprocess": preprocess.to_dict(),
+        "head": head_spec,
+        "training": training or {},
+        "metrics": metrics or {},
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return save_checkpoint(folder, state, config)
+
+
+def encoder_from_model(
+    model: MultiCropModel, preprocess: Preprocess, architecture: str, with_head: bool = False
+) -> Encoder:
+    """Wraps a model as an in-memory :class:`Encoder` (for evaluation during training)."""
+    head = None
+    embedding_dim = int(model.backbone.num_features)
+    if with_head:
+        head = ProjectionHead.from_spec(model.head.spec)
+        head.layers.load_state_dict(model.head.layers.state_dict())
+        embedding_dim = int(model.head.spec["out_dim"])
+    info = EncoderInfo(
+        name="training",
+        display_name="training",
+        role="experiment",
+        architecture=architecture,
+        embedding_dim=embedding_dim,
+        source="training",
+    )
+    return Encoder(model.backbone, preprocess, info, head).eval()
+
+
+__all__ = ["encoder_from_model", "export_encoder", "load_encoder"]

@@ -1,0 +1,362 @@
+"""The SkiLL / DINO training loop: multi-crop self-distillation with resumable state.
+
+One step: draw the views of a batch of photos; run the frozen trunk once on every view; the
+student's tail and head embed all views, the teacher's embed the global ones; DINO's loss;
+AdamW step on the student with scheduled learning rate and weight decay; EMA update of the
+teacher with scheduled momentum. No labels are read except to hold out whole designs.
+
+A run folder holds ``state/`` (resumable: student, teacher, optimizer, loss centre, schedule
+position; safetensors + JSON), ``log.jsonl`` (one line per epoch: loss, lr, momentum, teacher
+temperature, seconds, and validation figures when evaluated) and ``encoder/`` (the teacher as
+an encoder checkpoint). Running again with the same output folder resumes where it stopped.
+
+Example:
+    >>> config = dataclasses.replace(PRESETS["cpu"], output_dir="runs/skill")
+    >>> summary = train(config, progress=lambda done, total, loss: None)
+    >>> summary["metrics"]["hit@1"]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader
+
+from skill.encoders import create_backbone
+from skill.preprocess import Preprocess
+from skill.train.config import TrainConfig
+from skill.train.data import ImageCache, ViewDataset, build_image_cache, read_split
+from skill.train.dino_head import DINOHead
+from skill.train.dino_loss import DINOLoss
+from skill.train.ema import update_teacher
+from skill.train.export import encoder_from_model, export_encoder
+from skill.train.multicrop import MultiCropModel
+from skill.train.schedules import cosine_schedule, teacher_temp_schedule
+from skill.train.state import has_state, load_state, save_state
+from skill.train.views import DINOViews, SkillViews
+
+StepProgress = Callable[[int, int, float], None]
+"""``progress(step, total_steps, loss)`` after each optimizer step."""
+
+
+def create_views(config: TrainConfig) -> SkillViews | DINOViews:
+    """The augmentation space of ``config.method``."""
+    if config.method == "dino":
+        return DINOViews(config.global_size, config.local_size, num_local=config.num_local)
+    return SkillViews(
+        global_size=config.global_size,
+        local_size=config.local_size,
+        num_local=config.num_local,
+        global_scale=config.global_scale,
+        rotation_degrees=config.rotation_degrees,
+        blur_prob=config.blur_prob,
+        hue_prob=config.hue_prob,
+        channel_permute_prob=config.channel_permute_prob,
+        grayscale_prob=config.grayscale_prob,
+        saturation_range=config.saturation_range,
+        brightness_range=config.brightness_range,
+        invert_prob=config.invert_prob,
+        local_scale=config.local_scale,
+    )
+
+
+def create_model(config: TrainConfig) -> MultiCropModel:
+    """Student network: the backbone with its ImageNet weights and a fresh DINO head."""
+    backbone = create_backbone(config.architecture, pretrained=config.pretrained)
+    head = DINOHead(backbone.num_features, config.out_dim, config.hidden_dim, config.bottleneck_dim)
+    return MultiCropModel(backbone, head, config.frozen_stages, config.freeze_batchnorm)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks cuda when available."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
+def eval_preprocess(config: TrainConfig) -> Preprocess:
+    """The preprocessing the exported encoder ships with."""
+    return Preprocess(
+        input_size=config.eval_input_size,
+        crop_pct=1.0 if config.eval_resize_mode == "pad" else 0.875,
+        resize_mode=config.eval_resize_mode,
+    )
+
+
+def _param_groups(model: MultiCropModel, config: TrainConfig) -> list[dict[str, Any]]:
+    groups: dict[tuple[bool, bool], list] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        is_backbone = name.startswith("backbone.")
+        no_decay = param.ndim <= 1 or name.endswith(".bias")
+        groups.setdefault((is_backbone, no_decay), []).append(param)
+    return [
+        {
+            "params": params,
+            "lr_scale": config.backbone_lr_scale if is_backbone else 1.0,
+            "apply_wd": not no_decay,
+        }
+        for (is_backbone, no_decay), params in sorted(groups.items())
+    ]
+
+
+def train(
+    config: TrainConfig,
+    progress: StepProgress | None = None,
+    cache: ImageCache | None = None,
+    val_items: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Trains (or resumes) a run and exports the teacher as an encoder checkpoint.
+
+    Args:
+        config: The recipe.
+        progress: Called as ``progress(step, total_steps, loss)`` after each step.
+        cache: Training photos; default: the training designs of ``config.images_dir``,
+            cached under ``config.cache_dir``.
+        val_items: Validation items for evaluation; default: the held-out designs.
+
+    Returns:
+        Summary: ``encoder`` (folder), ``metrics`` (validation figures, or empty), ``epochs``,
+        ``seconds``.
+    """
+    torch.manual_seed(config.seed)
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    device = resolve_device(config.device)
+    out = Path(config.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train_items = None
+    if cache is None or (val_items is None and (config.eval_every or config.eval_at_end)):
+        train_items, default_val = read_split(
+            config.images_dir, config.csv_name, config.val_fraction, config.split_seed
+        )
+        val_items = default_val if val_items is None else val_items
+    if cache is None:
+        cache = build_image_cache(
+            train_items, config.images_dir, config.cache_dir, config.cache_size
+        )
+
+    student = create_model(config).to(device)
+    teacher = copy.deepcopy(student).requires_grad_(False)
+    loss_fn = DINOLoss(config.out_dim, 2, config.student_temp, config.center_momentum).to(device)
+    optimizer = torch.optim.AdamW(_param_groups(student, config), lr=config.lr)
+
+    dataset = ViewDataset(cache, create_views(config), seed=config.seed)
+    steps_per_epoch = len(dataset) // config.batch_size
+    if config.max_steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
+    if steps_per_epoch < 1:
+        raise ValueError(f"{len(dataset)} photos give no full batch of {config.batch_size}")
+    total_steps = steps_per_epoch * config.epochs
+    lr_at = cosine_schedule(
+        config.lr, config.min_lr, total_steps, min(config.warmup_steps, total_steps)
+    )
+    wd_at = cosine_schedule(config.weight_decay, config.weight_decay_end, total_steps)
+    momentum_at = cosine_schedule(config.momentum_teacher, 1.0, total_steps)
+    temp_at = teacher_temp_schedule(
+        config.warmup_teacher_temp,
+        config.teacher_temp,
+        total_steps,
+        config.warmup_teacher_temp_steps,
+    )
+
+    position = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "seconds": 0.0, "losses": []}
+    state_dir = out / "state"
+    if has_state(state_dir):
+        position = load_state(state_dir, student, teacher, loss_fn, optimizer)
+    (out / "config.json").write_text(json.dumps(config.to_dict(), indent=1), encoding="utf-8")
+
+    metrics: dict[str, Any] = {}
+    student.train()
+    teacher.train()
+    while position["epoch"] < config.epochs:
+        epoch = position["epoch"]
+        dataset.epoch = epoch
+        order = np.random.default_rng(config.seed + epoch).permutation(len(dataset))
+        order = order[: steps_per_epoch * config.batch_size][
+            position["step_in_epoch"] * config.batch_size :
+        ]
+        loader = DataLoader(
+            dataset,
+            batch_size=config.batch_size,
+            sampler=order.tolist(),
+            num_workers=config.num_workers,
+            drop_last=True,
+            persistent_workers=False,
+        )
+        started = time.perf_counter()
+        for views in loader:
+            step = position["global_step"]
+            loss = _step(
+                views,
+                student,
+                teacher,
+                loss_fn,
+                optimizer,
+                config,
+                device,
+                step,
+                lr_at[step],
+                wd_at[step],
+                momentum_at[step],
+                temp_at[step],
+            )
+            position["losses"].append(loss)
+            position["global_step"] += 1
+            position["step_in_epoch"] += 1
+            if progress:
+                progress(position["global_step"], total_steps, loss)
+            if (
+                config.checkpoint_every_steps
+                and position["step_in_epoch"] % config.checkpoint_every_steps == 0
+            ):
+                position["seconds"] += time.perf_counter() - started
+                started = time.perf_counter()
+                save_state(state_dir, student, teacher, loss_fn, optimizer, position)
+        position["seconds"] += time.perf_counter() - started
+        last = position["global_step"] - 1
+        record = {
+            "epoch": epoch + 1,
+            "step": position["global_step"],
+            "loss": float(np.mean(position["losses"])) if position["losses"] else None,
+            "lr": float(lr_at[last]),
+            "momentum": float(momentum_at[last]),
+            "teacher_temp": float(temp_at[last]),
+            "seconds": round(position["seconds"], 1),
+        }
+        position.update(epoch=epoch + 1, step_in_epoch=0, losses=[])
+        is_last = position["epoch"] == config.epochs
+        if (config.eval_every and position["epoch"] % config.eval_every == 0) or (
+            is_last and config.eval_at_end
+        ):
+            metrics = evaluate_teacher(teacher, config, val_items)
+            record["val"] = metrics
+        with open(out / "log.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        save_state(state_dir, student, teacher, loss_fn, optimizer, position)
+
+    folder = export_encoder(
+        teacher.cpu(),
+        out / "encoder",
+        eval_preprocess(config),
+        config.architecture,
+        name=export_name(config),
+        display_name=config.display_name if config.method == "skill" else "Design (plain DINO)",
+        description=_description(config),
+        with_head=config.export_head,
+        training=training_record(config, position, len(dataset), steps_per_epoch, device),
+        metrics=metrics,
+    )
+    return {
+        "encoder": str(folder),
+        "metrics": metrics,
+        "epochs": config.epochs,
+        "seconds": round(position["seconds"], 1),
+    }
+
+
+def _step(
+    views, student, teacher, loss_fn, optimizer, config, device, step, lr, wd, momentum, temp
+) -> float:
+    views = [v.to(device, non_blocking=True) for v in views]
+    global_views, local_views = views[:2], views[2:]
+    global_trunk = student.run_trunk(torch.cat(global_views))
+    parts = [student.run_tail(global_trunk)]
+    if local_views:
+        parts.append(student.run_tail(student.run_trunk(torch.cat(local_views))))
+    student_out = student.head(torch.cat(parts))
+    with torch.no_grad():
+        # Frozen trunks are equal in student and teacher: reuse the student's trunk output.
+        teacher_out = teacher.head(teacher.run_tail(global_trunk))
+    loss = loss_fn(teacher_out, student_out, float(temp))
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"loss is {loss.item()}; lower lr or raise teacher momentum")
+    for group in optimizer.param_groups:
+        group["lr"] = float(lr) * group["lr_scale"]
+        group["weight_decay"] = float(wd) if group["apply_wd"] else 0.0
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.clip_grad:
+        torch.nn.utils.clip_grad_norm_(
+            [p for p in student.parameters() if p.grad is not None], config.clip_grad
+        )
+    if step < config.freeze_last_layer_steps:  # DINO: prototypes move only once features do
+        for param in student.head.last_layer.parameters():
+            param.grad = None
+    optimizer.step()
+    update_teacher(student, teacher, float(momentum))
+    return float(loss.item())
+
+
+def evaluate_teacher(
+    teacher: MultiCropModel, config: TrainConfig, val_items: pd.DataFrame | None
+) -> dict[str, Any]:
+    """Validation figures of the teacher as it would ship (:func:`skill.evaluate.evaluate_encoder`)."""
+    from skill.evaluate import EvalConfig, evaluate_encoder
+
+    if val_items is None or len(val_items) == 0:
+        return {}
+    encoder = encoder_from_model(
+        teacher, eval_preprocess(config), config.architecture, config.export_head
+    )
+    was_training = teacher.training
+    figures = evaluate_encoder(
+        encoder,
+        val_items,
+        config.images_dir,
+        EvalConfig(invariance_sample=config.invariance_sample),
+    )
+    teacher.train(was_training)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()}
+
+
+def training_record(
+    config: TrainConfig, position: dict, n_images: int, steps_per_epoch: int, device
+) -> dict[str, Any]:
+    """The ``training`` entry of the exported checkpoint's config."""
+    return {
+        "method": config.method,
+        "config": config.to_dict(),
+        "data": {"images_dir": config.images_dir, "csv": config.csv_name, "train_images": n_images},
+        "split": {
+            "function": "skill.splits.split_designs",
+            "val_fraction": config.val_fraction,
+            "seed": config.split_seed,
+        },
+        "epochs": position["epoch"],
+        "steps": position["global_step"],
+        "steps_per_epoch": steps_per_epoch,
+        "seconds": round(position["seconds"], 1),
+        "machine": f"{platform.machine()} {device.type} x{torch.get_num_threads()} threads "
+        f"({os.cpu_count()} cores)",
+    }
+
+
+def export_name(config: TrainConfig) -> str:
+    """The exported encoder's name; the ablation never takes the shipped SkiLL name."""
+    if config.method == "dino" and config.name == TrainConfig.name:
+        return "dino-design"
+    return config.name
+
+
+def _description(config: TrainConfig) -> str:
+    if config.method == "dino":
+        return (
+            "EfficientNet-Lite0 fine-tuned with plain DINO self-distillation (standard "
+            "augmentations); the ablation of SkiLL."
+        )
+    return (
+        "EfficientNet-Lite0 fine-tuned with SkiLL: DINO self-distillation over a colour-"
+        "invariant global space and design-detail local views; no labels used."
+    )

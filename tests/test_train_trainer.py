@@ -1,0 +1,120 @@
+"""A tiny end-to-end run on drawn images: training, resume, log, export and strict reload."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from skill.encoders import load_encoder
+from skill.train.config import PRESETS, TrainConfig
+from skill.train.data import ImageCache
+from skill.train.trainer import train
+
+
+def _photos(n=6, size=48):
+    """Two 'designs' (dress, trousers) in three colours each, on a white background."""
+    colours = [(200, 30, 30), (30, 120, 200), (40, 40, 40)]
+    images = []
+    for i in range(n):
+        image = Image.new("RGB", (size, int(size * 1.5)), "white")
+        draw = ImageDraw.Draw(image)
+        colour = colours[i % 3]
+        if i < n // 2:
+            draw.polygon([(24, 6), (12, 66), (36, 66)], fill=colour)
+        else:
+            draw.rectangle((12, 6, 20, 66), fill=colour)
+            draw.rectangle((28, 6, 36, 66), fill=colour)
+        images.append(image)
+    return images
+
+
+def _config(tmp_path, **changes):
+    base = TrainConfig(
+        architecture="tf_efficientnet_lite0",
+        pretrained=None,
+        output_dir=str(tmp_path / "run"),
+        images_dir=str(tmp_path / "images"),
+        epochs=1,
+        batch_size=2,
+        num_workers=0,
+        num_threads=1,
+        device="cpu",
+        global_size=32,
+        local_size=16,
+        num_local=2,
+        frozen_stages=4,
+        out_dim=64,
+        hidden_dim=32,
+        bottleneck_dim=16,
+        warmup_steps=1,
+        freeze_last_layer_steps=1,
+        eval_at_end=False,
+        eval_input_size=32,
+        checkpoint_every_steps=1,
+        seed=0,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def _val_items(tmp_path, images):
+    folder = tmp_path / "images"
+    folder.mkdir(exist_ok=True)
+    rows = []
+    for i, image in enumerate(images):
+        image.save(folder / f"{i}.png")
+        rows.append({"image_path": f"{i}.png", "design_id": str(i // 3), "color": str(i % 3)})
+    return pd.DataFrame(rows)
+
+
+def test_one_step_trains_exports_and_reloads(tmp_path):
+    images = _photos()
+    cache = ImageCache.from_images(images, size=40)
+    config = _config(tmp_path, max_steps_per_epoch=1, eval_at_end=True, invariance_sample=2)
+    summary = train(config, cache=cache, val_items=_val_items(tmp_path, images))
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 1 and log[0]["step"] == 1 and np.isfinite(log[0]["loss"])
+    assert {"lr", "momentum", "seconds", "val"} <= set(log[0])
+    assert 0.0 <= summary["metrics"]["hit@1"] <= 1.0
+    encoder = load_encoder(summary["encoder"])  # strict
+    assert encoder.info.config["training"]["method"] == "skill"
+    assert encoder.info.config["metrics"]["gallery"] == 6
+    assert encoder(torch.randn(2, 3, 32, 32)).shape == (2, 1280)
+    assert encoder.preprocess.resize_mode == "pad" and encoder.preprocess.input_size == 32
+
+
+def test_export_with_head_reloads(tmp_path):
+    cache = ImageCache.from_images(_photos(4), size=40)
+    config = _config(tmp_path, method="dino", max_steps_per_epoch=1, export_head=True)
+    encoder = load_encoder(train(config, cache=cache)["encoder"])
+    assert encoder.head is not None and encoder(torch.randn(1, 3, 32, 32)).shape == (1, 16)
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
+    cache = ImageCache.from_images(_photos(4), size=40)
+    straight = _config(tmp_path / "a", epochs=2)
+    train(straight, cache=cache)
+
+    def interrupt(step, total, loss):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    resumed = _config(tmp_path / "b", epochs=2)
+    with pytest.raises(KeyboardInterrupt):
+        train(resumed, progress=interrupt, cache=cache)
+    train(resumed, cache=cache)
+    a = load_encoder(tmp_path / "a" / "run" / "encoder").state_dict()
+    b = load_encoder(tmp_path / "b" / "run" / "encoder").state_dict()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    log = (tmp_path / "b" / "run" / "log.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in log] == [1, 2]
+
+
+def test_presets_are_valid():
+    assert PRESETS["cpu"].device == "auto" and PRESETS["gpu"].global_size == 224
+    assert PRESETS["gpu"].frozen_stages == 0
+    with pytest.raises(ValueError, match="method"):
+        TrainConfig(method="simclr")
