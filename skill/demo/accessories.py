@@ -33,8 +33,8 @@ def draw_sneaker(s: dict) -> Outline:
              .points())  # fmt: skip
     tongue = (
         Path((12.2, top - 8.0))
-        .line((13.8, top - collar_h - 3.2))
-        .quad((15.5, top - collar_h - 4.6), (17.4, top - collar_h - 2.6))
+        .line((14.0, top - collar_h - 2.2))
+        .quad((15.6, top - collar_h - 3.2), (17.2, top - collar_h - 1.8))
         .line((16.8, top - collar_h + 1.0))
         .points()
     )

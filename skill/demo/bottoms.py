@@ -185,8 +185,8 @@ def draw_skirt(s: dict) -> Outline:
     out = Outline()
     waist, hip = 17.5 * s["width"], 21.5 * s["width"]
     length = {"mini": 40.0, "knee": 60.0, "midi": 78.0, "maxi": 96.0}[s["length"]] * s["height"]
-    hem = {"pencil": hip - 1.0, "a-line": hip + 0.3 * length, "pleated": hip + 0.3 * length,
-           "flared": hip + 0.5 * length}[s["silhouette"]]  # fmt: skip
+    hem = {"pencil": hip - 1.0, "a-line": hip + 0.2 * length, "pleated": hip + 0.22 * length,
+           "flared": hip + 0.32 * length}[s["silhouette"]]  # fmt: skip
     side = (
         smooth([(waist, 0.0), (hip, 17.0), (hem, length)], 10)
         if s["silhouette"] == "pencil"

@@ -42,6 +42,14 @@ PRINT_STYLES = {
     "graphic": ("wordmark", "badge", "sun", "mountain", "wave", "chest-stripe"),
 }
 
+PRINT_SCALES = {
+    "regular": (4, 10), "breton": (3.5, 5), "pinstripe": (2.5, 5), "multi": (9, 14),
+    "gingham": (3, 8), "windowpane": (8, 14), "tartan": (12, 20), "checkerboard": (4, 8),
+    "polka": (5, 10), "pin": (2.5, 4), "scatter": (5, 9),
+    "motif": (8, 15), "graphic": (0.45, 0.8), "solid": (1, 1),
+}  # fmt: skip
+"""Range of `Print.scale` per print style (or family, for motifs and graphics)."""
+
 KIND_WEIGHTS = {"t-shirt": 4, "shirt": 3, "sweater": 2, "hoodie": 2, "dress": 3, "skirt": 2,
                 "trousers": 3, "shorts": 2, "sneaker": 2, "bag": 2}  # fmt: skip
 
@@ -211,21 +219,20 @@ def _choose(rng: np.random.Generator, options) -> str:
     return str(values[rng.choice(len(values), p=p / p.sum())])
 
 
-def _harmonise(kind: str, shape: dict, rng: np.random.Generator) -> None:
+def _harmonise(kind: str, shape: dict) -> None:
     """Replace parameter combinations a shop would not sell, in place."""
-    if kind == "trousers" and shape["style"] == "joggers" and shape["fit"] in ("wide", "flared"):
-        shape["fit"] = "straight"
     if kind == "trousers" and shape["style"] == "joggers":
         shape["turn-ups"] = "no"
+        if shape["fit"] in ("wide", "flared"):
+            shape["fit"] = "straight"
     if kind == "sneaker":
-        if shape["style"] == "chunky":
-            shape["sole"], shape["profile"] = "chunky", "low"
-        if shape["style"] == "runner" and shape["sole"] == "slim":
-            shape["sole"] = "regular"
-        if shape["style"] in ("court", "canvas") and shape["sole"] == "chunky":
-            shape["sole"] = "regular"
-        if shape["style"] != "canvas":
-            shape["profile"] = "low" if shape["style"] != "court" else shape["profile"]
+        soles = {"chunky": ("chunky",), "runner": ("regular", "chunky")}.get(
+            shape["style"], ("slim", "regular")
+        )
+        if shape["sole"] not in soles:
+            shape["sole"] = "chunky" if shape["style"] == "chunky" else "regular"
+        if shape["style"] in ("runner", "chunky"):
+            shape["profile"] = "low"
     if kind == "bag" and shape["style"] == "backpack":
         shape["closure"] = "zip"
     if kind == "dress" and shape["silhouette"] == "slip":
@@ -235,16 +242,10 @@ def _harmonise(kind: str, shape: dict, rng: np.random.Generator) -> None:
 
 
 def _sample_fabric(kind: str, shape: dict, rng: np.random.Generator) -> str:
-    if kind in ("trousers", "shorts"):
-        return {"jeans": "denim", "denim": "denim", "joggers": "fleece", "sweat": "fleece"}.get(
-            shape["style"], "twill"
-        )
-    if kind == "sneaker":
-        return (
-            "canvas"
-            if shape["style"] == "canvas"
-            else ("mesh" if shape["style"] == "runner" else "leather")
-        )
+    by_style = {"jeans": "denim", "denim": "denim", "joggers": "fleece", "sweat": "fleece",
+                "canvas": "canvas", "runner": "mesh", "court": "leather", "chunky": "leather"}  # fmt: skip
+    if kind in ("trousers", "shorts", "sneaker"):
+        return by_style.get(str(shape["style"]), "twill")
     return str(rng.choice(FABRICS[kind]))
 
 
@@ -259,30 +260,12 @@ def _sample_print(kind: str, fabric: str, rng: np.random.Generator, seed: int) -
     if family == "graphic" and kind in ("bag", "dress"):
         styles = ("wordmark", "badge", "sun", "wave")
     style = str(rng.choice(styles))
-    scale = {
-        "stripes": {
-            "regular": (4, 10),
-            "breton": (3.5, 5),
-            "pinstripe": (2.5, 5),
-            "multi": (9, 14),
-        },
-        "checks": {
-            "gingham": (3, 8),
-            "windowpane": (8, 14),
-            "tartan": (12, 20),
-            "checkerboard": (4, 8),
-        },
-        "dots": {"polka": (5, 10), "pin": (2.5, 4), "scatter": (5, 9)},
-        "motif": dict.fromkeys(PRINT_STYLES["motif"], (8, 15)),
-        "graphic": dict.fromkeys(PRINT_STYLES["graphic"], (0.45, 0.8)),
-        "solid": {"plain": (1, 1)},
-    }[family][style]
+    scale = PRINT_SCALES[style if style in PRINT_SCALES else family]
     angle = 0.0
     if family == "stripes":
-        angle = _choose(rng, (("0", 6), ("90", 3 if style != "breton" else 0), ("45", 1)))
-        angle = float(angle)
-    elif family in ("checks", "motif", "dots"):
-        angle = float(rng.choice([0.0, 0.0, 0.0, 45.0])) if style not in ("scatter",) else 0.0
+        angle = float(_choose(rng, (("0", 6), ("90", 3 if style != "breton" else 0), ("45", 1))))
+    elif family in ("checks", "motif", "dots") and style != "scatter":
+        angle = float(rng.choice([0.0, 0.0, 0.0, 45.0]))
     text = str(rng.choice(WORDS)) if style in ("wordmark", "badge") else ""
     return Print(family, style, round(float(rng.uniform(*scale)), 2), angle,
                  _choose(rng, SECOND_COLOURS), text, seed)  # fmt: skip
@@ -299,13 +282,15 @@ def sample_design(index: int, kind: str, rng: np.random.Generator) -> Design:
     if kind not in SHAPE_OPTIONS:
         raise ValueError(f"unknown kind {kind!r}; choose one of {KINDS}")
     shape: dict[str, str | float] = {n: _choose(rng, o) for n, o in SHAPE_OPTIONS[kind].items()}
-    _harmonise(kind, shape, rng)
+    _harmonise(kind, shape)
     # Continuous proportions make two designs with equal options still differ a little.
     for name in ("width", "height", "detail size"):
         shape[name] = round(float(rng.uniform(0.9, 1.1)), 3)
     shape["drape"] = round(float(rng.uniform(0.0, 1.0)), 3)
     fabric = _sample_fabric(kind, shape, rng)
     printed = _sample_print(kind, fabric, rng, int(rng.integers(2**31)))
+    if printed.kind == "graphic" and shape.get("pocket") == "chest":
+        shape["pocket"] = "none"  # the graphic goes where the pocket would be
     return Design(f"D{index:04d}", kind, tuple(sorted(shape.items())), printed, fabric)
 
 

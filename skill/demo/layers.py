@@ -57,7 +57,8 @@ class ProductLayers:
         amount: Amount of the print's second colour. Shape (h, w), float32.
         shade: Brightness from light, folds, seams and fabric texture, about 1. Shape (h, w),
             float32.
-        stitches: Coverage by topstitching thread, in [0, 1]. Shape (h, w), float32.
+        stitch_pixels: (rows, columns) of the pixels that topstitching thread covers.
+        stitch_cover: How much thread covers each of them, in (0, 1]. Shape (n,), float32.
         px_per_unit: Pixels per frame unit (the frame is 100 units wide).
         frame: (height, width) of the whole supersampled frame; the arrays above cover only
             the product's bounding box, whose top-left corner is at `origin` (row, column).
@@ -69,7 +70,8 @@ class ProductLayers:
     printed: np.ndarray
     amount: np.ndarray
     shade: np.ndarray
-    stitches: np.ndarray
+    stitch_pixels: tuple[np.ndarray, np.ndarray]
+    stitch_cover: np.ndarray
     px_per_unit: float
     frame: tuple[int, int]
     origin: tuple[int, int]
@@ -194,11 +196,11 @@ def prepare_layers(
     rng = np.random.default_rng(design.print.seed)
 
     inside = labels > 0
-    volume = 1 - 0.28 * (1 - _blur(inside.astype(np.float32), 4.0 * ppu)) ** 1.6
+    volume = 1 - 0.22 * (1 - _blur(inside.astype(np.float32), 4.0 * ppu)) ** 1.6
     light_y = (np.arange(y0, y1, dtype=np.float32) / ss_h)[:, None]
     light_x = (np.arange(x0, x1, dtype=np.float32) / ss_w)[None, :]
     light = 1.06 - 0.12 * (0.35 * light_x + 0.65 * light_y)
-    wrinkles = 1 + (0.012 + 0.018 * design.shape["drape"]) * smooth_noise(shape, 5 * ppu, rng, 3.0)
+    wrinkles = 1 + (0.008 + 0.012 * design.shape["drape"]) * smooth_noise(shape, 5 * ppu, rng, 3.0)
     folds = _paint_lines(local, size, ppu, "fold")
     highlights = _paint_lines(local, size, ppu, "edge")
     edges = _edges(labels)
@@ -226,7 +228,10 @@ def prepare_layers(
         * (1 + 0.08 * highlights)
     )
     shade *= (1 - 0.12 * groove) * (1 - 0.3 * seams) * texture
-    amount = print_amount(design.print, shape, ppu, local.graphic_box) * printed[labels]
+    shade[~inside] = 1.0
+    fabric = np.array([r == "fabric" for r in roles]) & printed
+    amount = print_amount(design.print, shape, ppu, local.graphic_box) * fabric[labels]
     stitches = _paint_lines(local, size, ppu, "stitch") * inside
-    return ProductLayers(labels, roles, printed, amount.astype(np.float32), shade.astype(np.float32),
-                         stitches.astype(np.float32), ppu, (ss_h, ss_w), (y0, x0))  # fmt: skip
+    stitched = np.nonzero(stitches)
+    return ProductLayers(labels, roles, fabric, amount.astype(np.float32), shade.astype(np.float32),
+                         stitched, stitches[stitched].astype(np.float32), ppu, (ss_h, ss_w), (y0, x0))  # fmt: skip

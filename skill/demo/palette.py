@@ -109,13 +109,14 @@ def derive_colour(rule: str, primary: str) -> np.ndarray:
     base = colour_rgb(primary)
     if rule == "match":
         return base
-    if rule == "tonal light":
-        return base + (1.0 - base) * 0.45
-    if rule == "tonal dark":
-        return base * 0.6
     if rule == "tonal":
-        return derive_colour("tonal dark" if luminance(base) > 0.35 else "tonal light", primary)
-    colour = colour_rgb(rule)
-    if np.abs(colour - base).sum() < 0.35:
+        rule = "tonal dark" if luminance(base) > 0.35 else "tonal light"
+    if rule == "tonal light":
+        colour = base + (1.0 - base) * 0.45
+    elif rule == "tonal dark":
+        colour = base * 0.6
+    else:
+        colour = colour_rgb(rule)
+    if np.abs(colour - base).sum() < 0.35:  # the print would vanish: use the tonal shade that reads
         return derive_colour("tonal", primary)
     return colour

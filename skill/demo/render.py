@@ -15,7 +15,7 @@ from PIL import Image, ImageFilter
 
 from skill.demo.design import Design
 from skill.demo.layers import ProductLayers, prepare_layers
-from skill.demo.palette import MATERIALS, PALETTE, colour_rgb, derive_colour, luminance
+from skill.demo.palette import PALETTE, colour_rgb, derive_colour, luminance
 
 BACKGROUND = np.array([238, 237, 234], dtype=np.float32) / 255.0
 """The studio backdrop: a warm off-white, light grey towards the bottom."""
@@ -28,7 +28,7 @@ class Variation:
     Attributes:
         shift_x: Horizontal offset in fractions of the width. Typical values are in [-0.03, 0.03].
         shift_y: Vertical offset in fractions of the height. Typical values are in [-0.03, 0.03].
-        scale: Zoom factor. Typical values are in [0.94, 1.04].
+        scale: Zoom factor. Typical values are in [0.95, 1.01].
         angle: Rotation in degrees, counter-clockwise. Typical values are in [-3, 3].
         light: Brightness change of the backdrop. Typical values are in [-0.03, 0.02].
     """
@@ -88,29 +88,32 @@ def colourize(layers: ProductLayers, design: Design, colour: str) -> np.ndarray:
     if colour not in PALETTE:
         raise ValueError(f"unknown colour {colour!r}; choose one of {sorted(PALETTE)}")
     table = _role_colours(design, colour, layers.roles)
-    rgb = table[layers.labels]
-    printed = layers.amount > 0
-    if printed.any():
-        second = derive_colour(design.print.second_colour, colour).astype(np.float32)
-        rgb[printed] += (second - rgb[printed]) * layers.amount[printed][:, None]
-    rgb *= layers.shade[..., None]
+    table[0] = 0.0  # premultiplied: nothing on the backdrop
     primary = colour_rgb(colour)
+    rgb = table[layers.labels]
+    if (
+        design.print.kind != "solid"
+    ):  # the print shows on fabric pieces only, whose colour is primary
+        second = derive_colour(design.print.second_colour, colour)
+        rgb += layers.amount[..., None] * (second - primary)
+    shade = layers.shade[..., None]
+    rgb *= shade
     if luminance(primary) < 0.2:  # dark cloth still shows its folds in a photo
-        rgb += (0.2 * (1 - primary)) * (layers.shade[..., None] - 1)
-    stitched = layers.stitches > 0
-    if stitched.any():
-        thread = (
-            colour_rgb("jeans thread")
-            if design.fabric == "denim"
-            else table[layers.labels[stitched]] * 0.72
-        )
-        rgb[stitched] += (thread - rgb[stitched]) * (0.85 * layers.stitches[stitched][:, None])
-    alpha = layers.labels > 0
-    rgb *= alpha[..., None]
+        rgb += (0.2 * (1 - primary)) * (shade - 1)
+    if len(layers.stitch_cover):
+        rows, cols = layers.stitch_pixels
+        if design.fabric == "denim":
+            thread = colour_rgb("jeans thread")
+        else:
+            thread = table[layers.labels[rows, cols]] * 0.72
+        rgb[rows, cols] += (thread - rgb[rows, cols]) * (0.85 * layers.stitch_cover[:, None])
+    np.clip(rgb, 0.0, 1.0, out=rgb)
+    rgb *= 255.0
+    rgb += 0.5
     out = np.zeros((*layers.frame, 4), dtype=np.uint8)
     (y0, x0), (h, w) = layers.origin, layers.labels.shape
-    out[y0 : y0 + h, x0 : x0 + w, :3] = np.clip(rgb * 255 + 0.5, 0, 255).astype(np.uint8)
-    out[y0 : y0 + h, x0 : x0 + w, 3] = alpha * np.uint8(255)
+    out[y0 : y0 + h, x0 : x0 + w, :3] = rgb
+    out[y0 : y0 + h, x0 : x0 + w, 3] = (layers.labels > 0) * np.uint8(255)
     return out
 
 
@@ -135,7 +138,12 @@ def shoot(product: np.ndarray, width: int, variation: Variation | None = None) -
     h, w = product.shape[:2]
     img = Image.frombytes("RGBa", (w, h), product.tobytes())
     height = round(width * h / w)
-    small = img.resize((width, height), Image.Resampling.LANCZOS)
+    if w % width == 0 and h % height == 0 and w // width == h // height:
+        # Averaging each block of supersamples is the classic anti-aliasing filter; unlike
+        # LANCZOS it does not ring (no light halo around a dark product) and is 10x faster.
+        small = img.reduce(w // width)
+    else:
+        small = img.resize((width, height), Image.Resampling.BOX)
     v = variation or Variation()
     if v != Variation():
         a = np.radians(v.angle)
@@ -214,7 +222,3 @@ def render_colour_sweep(design: Design, colours: list[str], variations: list[Var
         shoot(colourize(layers, design, c), width, v)
         for c, v in zip(colours, variations, strict=True)
     ]
-
-
-__all__ = ["MATERIALS", "Variation", "colourize", "render_colour_sweep", "render_product",
-           "render_product_mask", "sample_variation", "shoot"]  # fmt: skip
