@@ -8,6 +8,9 @@ Commands:
     split      write a design-disjoint train/validation split of a labelled CSV
     demo       render the demo photos and build the demo catalog the app opens first
     train      train a design encoder with SkiLL (or the plain-DINO ablation), resumable
+    clusters   cluster a catalog by design, with readable labels
+    trends     cluster or category share of launches over time, rising and falling
+    label      few-shot labelling from a few tagged photos, or its accuracy
 """
 
 from __future__ import annotations
@@ -255,6 +258,179 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_cluster_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--catalog", type=Path, required=True)
+    p.add_argument("--encoder", help="encoder (default: the catalog's first)")
+    p.add_argument("--n-clusters", type=int, help="clusters (default: about sqrt(designs / 2))")
+    p.add_argument("--method", default="kmeans", choices=["kmeans", "agglomerative"])
+    p.add_argument(
+        "--by-photo", action="store_true", help="cluster single photos, not design means"
+    )
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _cluster_catalog(args: argparse.Namespace):
+    from skill.catalog import open_catalog
+    from skill.clusters import ClusterConfig, cluster_designs
+
+    catalog = open_catalog(args.catalog)
+    config = ClusterConfig(
+        method=args.method, n_clusters=args.n_clusters, by_design=not args.by_photo, seed=args.seed
+    )
+    embeddings = catalog.embeddings(args.encoder or catalog.encoders[0])
+    return catalog, cluster_designs(embeddings, catalog.items, config)
+
+
+def _add_clusters_parser(sub) -> None:
+    p = sub.add_parser("clusters", help="cluster a catalog by design, with labels")
+    _add_cluster_flags(p)
+    p.add_argument("--out", type=Path, help="cluster table CSV")
+    p.add_argument("--items-out", type=Path, help="CSV of every photo with its cluster")
+    p.set_defaults(run=_clusters)
+
+
+def _clusters(args: argparse.Namespace) -> int:
+    from skill.clusters import cluster_members
+
+    catalog, result = _cluster_catalog(args)
+    print(
+        f"{len(result.table)} clusters of {len(catalog.items)} photos; "
+        f"design purity {result.design_purity:.3f} (colour variants in one cluster)"
+    )
+    for row in result.table.itertuples():
+        print(f"{row.cluster:4d} {row.size:6d} photos {row.n_designs:5d} designs  {row.label}")
+    if args.out:
+        result.table.to_csv(args.out, index=False)
+    if args.items_out:
+        cluster_members(catalog.items, result).to_csv(args.items_out, index=False)
+    return 0
+
+
+def _add_trends_parser(sub) -> None:
+    p = sub.add_parser("trends", help="cluster or category share of launches over time")
+    _add_cluster_flags(p)
+    p.add_argument("--by", default="cluster", choices=["cluster", "category"])
+    p.add_argument("--freq", default="Q", choices=["M", "Q", "Y"], help="month, quarter, year")
+    p.add_argument("--per-photo", action="store_true", help="count photos, not designs")
+    p.add_argument("--out", type=Path, help="trend table CSV (one row per group)")
+    p.add_argument("--shares-out", type=Path, help="CSV of shares per period and group")
+    p.add_argument("--html", type=Path, help="write the chart as a standalone HTML page")
+    p.set_defaults(run=_trends)
+
+
+def _trends(args: argparse.Namespace) -> int:
+    from skill.catalog import open_catalog
+    from skill.trends import (
+        category_share_over_time,
+        cluster_share_over_time,
+        find_trends,
+        trend_figure,
+    )
+
+    names = None
+    if args.by == "cluster":
+        catalog, result = _cluster_catalog(args)
+        shares = cluster_share_over_time(
+            catalog.items, result.labels, args.freq, not args.per_photo
+        )
+        names = result.names
+    else:
+        catalog = open_catalog(args.catalog)
+        shares = category_share_over_time(catalog.items, args.freq, per_design=not args.per_photo)
+    if shares.counts.empty:
+        raise ValueError("the catalog has no readable dates; index it with --date-col")
+    trends = find_trends(shares)
+    if names:
+        trends.insert(1, "label", trends["group"].map(names))
+    print(
+        f"{int(shares.counts.to_numpy().sum())} launches in {len(shares.counts)} periods; "
+        f"{shares.bad_dates} unreadable and {shares.missing_dates} missing dates left out"
+    )
+    for row in trends[trends["direction"] != "flat"].itertuples():
+        name = names[row.group] if names else row.group
+        print(f"  {row.direction:8s} {row.change_points:+6.1f} pts  (p={row.p_value:.3g})  {name}")
+    if (trends["direction"] == "flat").all():
+        print("  no significant rising or falling group")
+    if args.out:
+        trends.to_csv(args.out, index=False)
+    if args.shares_out:
+        shares.long().to_csv(args.shares_out, index=False)
+    if args.html:
+        trend_figure(shares, trends, names=names).write_html(args.html)
+    return 0
+
+
+def _add_label_parser(sub) -> None:
+    p = sub.add_parser("label", help="few-shot labelling from a few tagged photos per label")
+    p.add_argument("--catalog", type=Path, required=True)
+    p.add_argument("--encoder", help="encoder (default: the catalog's first)")
+    p.add_argument("--labels", type=Path, help="CSV of tagged photos: item_id,label")
+    p.add_argument("--method", default="prototypes", choices=["prototypes", "knn"])
+    p.add_argument("-k", type=int, default=10, help="neighbours for --method knn")
+    p.add_argument("--out", type=Path, help="CSV of every photo with its label and confidence")
+    p.add_argument("--evaluate-column", help="item column with known labels to score against")
+    p.add_argument("--shots", type=int, nargs="+", default=[1, 5, 10], help="tags per label")
+    p.add_argument("--trials", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_label)
+
+
+def _label(args: argparse.Namespace) -> int:
+    from skill.catalog import open_catalog
+    from skill.catalog_source import read_csv
+    from skill.fewshot import evaluate_few_shot, label_by_knn, label_by_prototypes
+
+    catalog = open_catalog(args.catalog)
+    embeddings = catalog.embeddings(args.encoder or catalog.encoders[0])
+    items = catalog.items
+    if args.evaluate_column:
+        if args.evaluate_column not in items:
+            raise ValueError(f"no column {args.evaluate_column!r}; columns: {list(items.columns)}")
+        table = evaluate_few_shot(
+            embeddings, items[args.evaluate_column], args.shots, args.trials, args.seed, args.k
+        )
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if args.out:
+            table.to_csv(args.out, index=False)
+        return 0
+    if args.labels is None:
+        raise ValueError("give --labels seeds.csv (item_id,label) or --evaluate-column")
+    tags = read_csv(args.labels)
+    if not {"item_id", "label"} <= set(tags.columns):
+        raise ValueError(f"{args.labels} needs columns item_id,label; it has {list(tags.columns)}")
+    row_of = {item: row for row, item in enumerate(items["item_id"])}
+    unknown = [i for i in tags["item_id"] if i not in row_of]
+    for item in unknown:
+        print(f"skipped tag of unknown item {item!r}", file=sys.stderr)
+    seeds = {
+        row_of[i]: label
+        for i, label in zip(tags["item_id"], tags["label"], strict=True)
+        if i in row_of
+    }
+    if args.method == "knn":
+        labels = label_by_knn(embeddings, seeds, k=args.k)
+    else:
+        labels = label_by_prototypes(embeddings, seeds)
+    columns = [c for c in ("item_id", "design_id", "category", "title") if c in items]
+    table = _join_labels(items[columns], labels)
+    counts = table.loc[~table["seeded"], "label"].value_counts()
+    print(f"labelled {len(table)} photos from {len(seeds)} tags ({len(counts)} labels):")
+    for name, count in counts.items():
+        mean = table.loc[table["label"] == name, "confidence"].mean()
+        print(f"  {name:24s} {count:6d} photos  mean confidence {mean:.2f}")
+    if args.out:
+        table.to_csv(args.out, index=False)
+    return 0
+
+
+def _join_labels(items, labels):
+    """Item columns side by side with the label columns (rows aligned by position)."""
+    table = items.reset_index(drop=True).copy()
+    for column in labels.columns:
+        table[column] = labels[column].to_numpy()
+    return table
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m skill``."""
     parser = argparse.ArgumentParser(prog="python -m skill", description=__doc__.split("\n")[0])
@@ -312,6 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_demo)
 
     _add_train_parser(sub)
+    _add_clusters_parser(sub)
+    _add_trends_parser(sub)
+    _add_label_parser(sub)
     return parser
 
 

@@ -88,8 +88,8 @@ def share_over_time(
         dates: A date per row (text or datetime).
         groups: A group per row (cluster id, category, print, ...).
         freq: ``M`` (month), ``Q`` (quarter) or ``Y`` (year).
-        designs: A design per row: each design then counts once (its first row), so a design
-            sold in many colours is one launch, not many.
+        designs: A design per row: each design then counts once (at its earliest readable
+            date), so a design sold in many colours is one launch, not many.
 
     Returns:
         A :class:`ShareTable`.
@@ -102,8 +102,9 @@ def share_over_time(
     frame = pd.DataFrame({"date": parsed.to_numpy(), "group": np.asarray(groups, dtype=object)})
     if designs is not None:
         frame["design"] = np.asarray(designs, dtype=object)
-        frame = frame.drop_duplicates("design")
     frame = frame.dropna(subset=["date"])
+    if designs is not None:  # a design launches once, at its earliest readable date
+        frame = frame.sort_values("date", kind="stable").drop_duplicates("design")
     if frame.empty:
         empty = pd.DataFrame(index=pd.PeriodIndex([], freq=freq))
         return ShareTable(empty, empty.copy(), freq, bad, missing)

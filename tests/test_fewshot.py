@@ -105,3 +105,55 @@ def test_bad_arguments_raise():
         label_by_knn(x, {999: "a"})
     with pytest.raises(ValueError, match="labels"):
         evaluate_few_shot(x, labels[:5])
+
+
+@pytest.mark.slow
+def test_cli_label_and_evaluate(tmp_path, capsys):
+    import pandas as pd
+    from _shapes import save_tiny_encoder, write_shapes
+
+    from skill.catalog import CatalogConfig, build_catalog
+    from skill.cli import main
+    from skill.projection import MapConfig
+
+    write_shapes(tmp_path / "photos", copies=2)
+    build_catalog(
+        tmp_path / "photos",
+        tmp_path / "catalog",
+        csv_path=tmp_path / "photos" / "catalog.csv",
+        encoders=[str(save_tiny_encoder(tmp_path / "tiny-random"))],
+        config=CatalogConfig(batch_size=16, map=MapConfig(method="pca")),
+    )
+    seeds = tmp_path / "seeds.csv"
+    pd.DataFrame(
+        {
+            "item_id": ["circle-red-0", "square-red-0", "triangle-red-0", "nope"],
+            "label": ["round", "boxy", "pointy", "x"],
+        }
+    ).to_csv(seeds, index=False)
+    out = tmp_path / "labels.csv"
+    catalog = str(tmp_path / "catalog")
+    assert main(["label", "--catalog", catalog, "--labels", str(seeds), "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "skipped tag of unknown item 'nope'" in captured.err
+    assert "labelled 32 photos from 3 tags (3 labels)" in captured.out
+    table = pd.read_csv(out).set_index("item_id")
+    assert len(table) == 32 and table["label"].isin(["round", "boxy", "pointy"]).all()
+    assert table.loc["circle-red-0", "seeded"] and table.loc["circle-red-0", "label"] == "round"
+    assert table["confidence"].between(0, 1).all()
+
+    code = main(
+        ["label", "--catalog", catalog, "--method", "knn", "-k", "2"] + ["--labels", str(seeds)]
+    )
+    assert code == 0
+    evaluation = tmp_path / "eval.csv"
+    code = main(
+        ["label", "--catalog", catalog, "--evaluate-column", "design_id", "--shots", "1", "7"]
+        + ["--trials", "2", "--out", str(evaluation)]
+    )
+    assert code == 0
+    figures = pd.read_csv(evaluation)
+    assert len(figures) == 4 and set(figures["shots"]) == {1, 7}
+    assert (figures["classes"] == 4).all()  # 8 photos per shape: 7 shots leave one to label
+    assert main(["label", "--catalog", catalog]) == 2
+    assert "give --labels" in capsys.readouterr().err

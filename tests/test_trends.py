@@ -166,3 +166,89 @@ def test_tau_and_p_value_match_scipy():
     assert (slope, intercept, p_value) == pytest.approx(
         (reference.slope, reference.intercept, reference.pvalue)
     )
+
+
+@pytest.fixture(scope="module")
+def dated_catalog(tmp_path_factory):
+    """32 shape photos; round ones launch late (rising), angular ones all along."""
+    import csv
+
+    from _shapes import save_tiny_encoder, write_shapes
+
+    from skill.catalog import CatalogConfig, build_catalog
+    from skill.projection import MapConfig
+
+    root = tmp_path_factory.mktemp("dated")
+    rows = write_shapes(root / "photos", copies=2, csv_name=None)
+    for i, row in enumerate(rows):
+        month = 7 + i % 6 if row["kind"] == "round" else 1 + i % 12
+        row["launch_date"] = f"2024-{month:02d}-15"
+    rows[0]["launch_date"] = "not a date"
+    with open(root / "photos" / "catalog.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    build_catalog(
+        root / "photos",
+        root / "catalog",
+        csv_path=root / "photos" / "catalog.csv",
+        encoders=[str(save_tiny_encoder(root / "tiny-random"))],
+        config=CatalogConfig(batch_size=16, map=MapConfig(method="pca")),
+    )
+    return root / "catalog"
+
+
+@pytest.mark.slow
+def test_cli_clusters_and_trends(dated_catalog, tmp_path, capsys):
+    from skill.cli import main
+
+    out = tmp_path / "clusters.csv"
+    members = tmp_path / "members.csv"
+    code = main(
+        ["clusters", "--catalog", str(dated_catalog), "--n-clusters", "3", "--out", str(out)]
+        + ["--items-out", str(members)]
+    )
+    assert code == 0
+    table = pd.read_csv(out)
+    assert len(table) == 3 and table["size"].sum() == 32
+    assert "design purity 1.000" in capsys.readouterr().out  # design means: by construction
+    assert len(pd.read_csv(members)) == 32
+
+    trends_csv, shares_csv, html = tmp_path / "t.csv", tmp_path / "s.csv", tmp_path / "t.html"
+    code = main(
+        ["trends", "--catalog", str(dated_catalog), "--by", "category", "--freq", "M"]
+        + ["--per-photo", "--out", str(trends_csv), "--shares-out", str(shares_csv)]
+        + ["--html", str(html)]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "31 launches in 12 periods; 1 unreadable and 0 missing dates left out" in printed
+    trends = pd.read_csv(trends_csv).set_index("group")
+    assert set(trends.index) == {"round", "angular"}
+    assert trends.loc["round", "change_points"] > 0 > trends.loc["angular", "change_points"]
+    assert set(pd.read_csv(shares_csv).columns) == {"period", "group", "count", "share"}
+    assert "plotly" in html.read_text()[:5000].lower()
+
+    code = main(["trends", "--catalog", str(dated_catalog), "--n-clusters", "2", "--freq", "Q"])
+    assert code == 0
+    assert "4 launches in" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_cli_trends_without_dates(tmp_path, capsys):
+    from _shapes import save_tiny_encoder, write_shapes
+
+    from skill.catalog import CatalogConfig, build_catalog
+    from skill.cli import main
+    from skill.projection import MapConfig
+
+    write_shapes(tmp_path / "photos", shapes=("circle", "square"), fills=("Red", "Blue"))
+    build_catalog(
+        tmp_path / "photos",
+        tmp_path / "catalog",
+        csv_path=tmp_path / "photos" / "catalog.csv",
+        encoders=[str(save_tiny_encoder(tmp_path / "tiny-random"))],
+        config=CatalogConfig(batch_size=8, map=MapConfig(method="pca")),
+    )
+    assert main(["trends", "--catalog", str(tmp_path / "catalog"), "--by", "category"]) == 2
+    assert "no readable dates" in capsys.readouterr().err
