@@ -36,7 +36,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(data_dir: Path | None, timeout: float = 90.0):
+def streamlit_server(data_dir: Path | None, timeout: float = 180.0):
     """Runs ``streamlit run app.py`` on a free local port; yields its URL; always kills it."""
     port = free_port()
     env = dict(os.environ)
@@ -77,6 +77,7 @@ def chromium(width: int = 1440, height: int = 1400):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.page_load_strategy = "none"  # the waits below look for the app's own elements
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -89,7 +90,7 @@ def chromium(width: int = 1440, height: int = 1400):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-def wait_for(driver, css: str, count: int = 1, timeout: float = 90.0):
+def wait_for(driver, css: str, count: int = 1, timeout: float = 180.0):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
