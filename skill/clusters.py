@@ -253,10 +253,10 @@ def _spherical_kmeans(units: np.ndarray, k: int, seed: int, iterations: int = 30
 
 
 def _relabel_by_size(labels: np.ndarray) -> np.ndarray:
-    values, counts = np.unique(labels, return_counts=True)
-    order = values[np.lexsort((values, -counts))]
-    mapping = {int(old): new for new, old in enumerate(order)}
-    return np.array([mapping[int(v)] for v in labels], dtype=np.int64)
+    values, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    rank = np.empty(len(values), np.int64)
+    rank[np.lexsort((values, -counts))] = np.arange(len(values))
+    return rank[inverse.reshape(-1)]
 
 
 def _representatives(vectors, labels, centroids, designs, count) -> dict[int, list[int]]:
