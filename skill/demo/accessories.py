@@ -53,7 +53,7 @@ def draw_sneaker(s: dict) -> Outline:
     out.mark(offset(upper[3:-3], -0.6), "stitch", 0.12)
 
     style, panel = s["style"], s["panel"]
-    if style == "canvas":  # rubber toe cap and a foxing stripe
+    if style == "canvas":  # rubber toe cap
         cap = (
             Path((0.9, top + 0.5))
             .curve((0.0, top - 2.2), (1.6, top - 4.0), (4.8, top - 4.2))

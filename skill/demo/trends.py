@@ -55,8 +55,8 @@ class Trend:
 TRENDS: tuple[Trend, ...] = (
     Trend("print", "stripes", "rises", 4.0, description="Stripes rise: 4x the launch density at the end of the window as at its start."),
     Trend("print", "checks", "falls", 4.0, description="Checks fall: 4x the launch density at the start of the window as at its end."),
-    Trend("length", "cropped", "rises", 3.0, description="Cropped lengths (tops, shirts, knitwear, trousers) rise 3x."),
-    Trend("fit", "oversized", "rises", 2.0, description="Oversized fits rise 2x."),
+    Trend("length", "cropped", "rises", 5.0, description="Cropped lengths (tops, shirts, knitwear, trousers) rise 5x."),
+    Trend("fit", "oversized", "rises", 3.0, description="Oversized fits rise 3x."),
     Trend("kind", "shorts", "seasonal", 0.9, peak_month=6, description="Shorts launch in spring and summer, peaking in June."),
     Trend("kind", "sweater", "seasonal", 0.8, peak_month=11, description="Knitwear launches in autumn, peaking in November."),
 )  # fmt: skip
