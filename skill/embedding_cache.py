@@ -11,6 +11,7 @@ One cache folder serves one encoder at one exact set of weights (its digest).
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,7 @@ class EmbeddingCache:
             try:
                 with np.load(part, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]
-            except (OSError, ValueError, KeyError):
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 continue  # a torn or foreign file: its images are embedded again
             if vectors.ndim == 2 and vectors.shape[1] == dim and len(keys) == len(vectors):
                 self._vectors.update(zip(keys.tolist(), vectors, strict=True))
