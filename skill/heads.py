@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch.nn.functional as F
 from torch import nn
 
 HEAD_TYPES = ("mlp", "linear")
@@ -18,6 +19,8 @@ class ProjectionHead(nn.Module):
         hidden_dim: Width of the hidden layers (``mlp`` only). Typical 512-2048.
         num_layers: Linear layers in total (``mlp`` only), at least 2. Typical 2-3.
         head_type: ``"mlp"`` (Linear-GELU blocks) or ``"linear"``.
+        normalize_input: L2-normalise the features first. Lets a head trained on unit-norm
+            cached features (a catalog's stored embeddings) run on raw backbone output.
 
     Example:
         >>> head = ProjectionHead(1280, 256)
@@ -32,6 +35,7 @@ class ProjectionHead(nn.Module):
         hidden_dim: int = 1024,
         num_layers: int = 2,
         head_type: str = "mlp",
+        normalize_input: bool = False,
     ) -> None:
         super().__init__()
         if head_type not in HEAD_TYPES:
@@ -54,8 +58,13 @@ class ProjectionHead(nn.Module):
             "hidden_dim": hidden_dim,
             "num_layers": num_layers,
         }
+        self.normalize_input = normalize_input
+        if normalize_input:
+            self.spec["normalize_input"] = True
 
     def forward(self, x):
+        if self.normalize_input:
+            x = F.normalize(x, dim=-1)
         return self.layers(x)
 
     @classmethod
@@ -67,4 +76,5 @@ class ProjectionHead(nn.Module):
             hidden_dim=int(spec.get("hidden_dim", 1024)),
             num_layers=int(spec.get("num_layers", 2)),
             head_type=str(spec.get("type", "mlp")),
+            normalize_input=bool(spec.get("normalize_input", False)),
         )
