@@ -203,9 +203,23 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _add_train_parser(sub) -> None:
     """The ``train`` command: a preset recipe with a few settings overridden."""
+    from skill.train.variant_config import VARIANT_METHODS
+
     p = sub.add_parser("train", help="train a design encoder (SkiLL or plain DINO), resumable")
     p.add_argument("--preset", default="cpu", choices=["cpu", "gpu"], help="recipe to start from")
-    p.add_argument("--method", choices=["skill", "dino"], help="default: the preset's (skill)")
+    p.add_argument(
+        "--method",
+        choices=["skill", "dino", *VARIANT_METHODS],
+        help="default: the preset's (skill); triplet|atl|parts|simclr train a colour-variant "
+        "encoder (skill.train.variants)",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="colour-variant methods: set a VariantConfig field (repeatable)",
+    )
     p.add_argument("--images", help="photo folder with the label CSV (default: shared H&M data)")
     p.add_argument("--csv-name", help="label CSV inside --images")
     p.add_argument("--out", help="run folder: resumable state, log, exported encoder")
@@ -223,6 +237,9 @@ def _train(args: argparse.Namespace) -> int:
     import dataclasses
 
     from tqdm import tqdm
+
+    if args.method in ("triplet", "atl", "parts", "simclr"):
+        return _train_variant(args)
 
     from skill.train.config import PRESETS
     from skill.train.trainer import train
@@ -255,6 +272,26 @@ def _train(args: argparse.Namespace) -> int:
     summary = train(config, progress=progress)
     bar.close()
     print(json.dumps(summary))
+    return 0
+
+
+def _train_variant(args: argparse.Namespace) -> int:
+    from skill.train.variant_config import make_variant_config
+    from skill.train.variants import train_variant
+
+    config = make_variant_config(
+        args.preset,
+        args.method,
+        args.set,
+        images_dir=args.images,
+        csv_name=args.csv_name,
+        output_dir=args.out,
+        epochs=args.epochs,
+        device=args.device,
+        seed=args.seed,
+    )
+    folder = train_variant(config, progress=_progress_bar())
+    print(json.dumps({"encoder": str(folder), "output_dir": config.output_dir}))
     return 0
 
 
