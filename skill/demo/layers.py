@@ -208,15 +208,10 @@ def prepare_layers(
     seams = np.clip(_paint_lines(local, size, ppu, "seam") * 0.6 + edges * 0.55, 0, 1)
 
     texture = fabric_texture(design.fabric, shape, ppu, rng)
-    role_ids = {
-        r: np.array([i for i, x in enumerate(roles) if x == r], dtype=np.uint8) for r in set(roles)
-    }
-    rib = np.isin(labels, role_ids.get("rib", []))
+    role_of = np.array(roles)
+    rib = (role_of == "rib")[labels]
     texture[rib] = rib_texture(shape, ppu)[rib] * (0.5 + 0.5 * texture[rib])
-    hard = np.isin(
-        labels,
-        np.concatenate([role_ids.get(r, []) for r in ("sole", "button", "metal")]).astype(np.uint8),
-    )
+    hard = np.isin(role_of, ("sole", "button", "metal"))[labels]
     texture[hard] = 1.0 + (texture[hard] - 1.0) * 0.2
 
     shade = (
@@ -229,7 +224,7 @@ def prepare_layers(
     )
     shade *= (1 - 0.12 * groove) * (1 - 0.3 * seams) * texture
     shade[~inside] = 1.0
-    fabric = np.array([r == "fabric" for r in roles]) & printed
+    fabric = (role_of == "fabric") & printed
     amount = print_amount(design.print, shape, ppu, local.graphic_box) * fabric[labels]
     stitches = _paint_lines(local, size, ppu, "stitch") * inside
     stitched = np.nonzero(stitches)
