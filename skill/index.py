@@ -110,7 +110,7 @@ def _train_ivf(xb: np.ndarray, kind: str, config: IndexConfig):
     if kind == "ivf-pq":
         train_size = min(n, max(train_size, 256 * 39))  # 256 codewords per sub-quantizer
     sample = np.random.default_rng(0).choice(n, train_size, replace=False)
-    index.cp.niter = 10  # k-means iterations: faiss's 25 buy no recall here, cost 2.5x time
+    index.cp.niter = 10  # faiss default 25 costs 2.5x; recall is checked in bench_search.py
     index.train(xb[np.sort(sample)])
     index.nprobe = min(config.nprobe, nlist)
     return index
