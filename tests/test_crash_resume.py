@@ -41,7 +41,8 @@ def test_sigkill_mid_index_keeps_the_old_catalog_and_resumes(tmp_path, capsys):
     before_vectors = before.embeddings("tiny-random").copy()
     parts_before = len(_parts(catalog))
 
-    write_shapes(photos, copies=4, csv_name=None)  # 64 photos: 48 new ones
+    # 48 new photos beside the old ones (rewriting an old file would change its fingerprint).
+    write_shapes(photos / "more", copies=3, csv_name=None)
     command = [
         sys.executable, "-m", "skill", "index", "--images", str(photos), "--catalog",
         str(catalog), "--encoder", str(encoder), "--map", "pca", "--part-size", "4",
