@@ -95,7 +95,7 @@ def build(xb: np.ndarray, config: IndexConfig):
         )
     else:
         nlist = config.nlist or max(1, int(np.sqrt(len(xb))))
-        train = max(50 * nlist, 256 * 39) if kind == "ivf-pq" else 50 * nlist
+        train = min(len(xb), max(50 * nlist, 256 * 39) if kind == "ivf-pq" else 50 * nlist)
         sample = np.sort(np.random.default_rng(0).choice(len(xb), train, replace=False))
         config = dataclasses.replace(config, kind=kind, nlist=nlist, train_size=train)
         index = build_index(np.asarray(xb[sample], np.float32), config)
