@@ -118,3 +118,31 @@ def test_presets_are_valid():
     assert PRESETS["gpu"].frozen_stages == 0
     with pytest.raises(ValueError, match="method"):
         TrainConfig(method="simclr")
+
+
+def test_prototypes_start_at_training_photos(tmp_path):
+    from skill.train.trainer import create_model, init_prototypes
+    from skill.train.views import normalize_image
+
+    cache = ImageCache.from_images(_photos(4), size=40)
+    config = _config(tmp_path, out_dim=4)
+    model = create_model(config)
+    init_prototypes(model, cache, config, torch.device("cpu"))
+    chosen = np.random.default_rng(config.seed).choice(4, size=4, replace=False)
+    model.eval()
+    with torch.no_grad():
+        batch = torch.stack([normalize_image(cache.image(int(i)).resize((32, 32))) for i in chosen])
+        logits = model.head(model.run_tail(model.run_trunk(batch)))
+    assert torch.equal(logits.argmax(-1), torch.arange(4))
+    assert torch.allclose(logits.diagonal(), torch.ones(4), atol=1e-5)
+
+
+def test_ship_encoder_adds_notes_and_reloads(tmp_path):
+    from skill.train.export import ship_encoder
+
+    cache = ImageCache.from_images(_photos(4), size=40)
+    source = train(_config(tmp_path, max_steps_per_epoch=1), cache=cache)["encoder"]
+    shipped = ship_encoder(source, tmp_path / "assets" / "skill-design", {"ablation": {"x": 1}})
+    encoder = load_encoder(shipped)
+    assert encoder.info.config["training"]["ablation"] == {"x": 1}
+    assert encoder.info.config["training"]["method"] == "skill"

@@ -2,14 +2,17 @@
 
 Presets (:data:`PRESETS`):
 
-- ``cpu``: sized for 2 shared CPU cores (one run in under an hour with both runs of the
-  ablation side by side): the photos are cached pre-resized (padded 160 px squares), globals at
-  96 px and 2 locals at 48 px, the stem and first 5 of EfficientNet-Lite0's 7 stages frozen
-  (they keep ImageNet's filters and run once for student and teacher), BatchNorm statistics
-  frozen, a small head (4096 prototypes), 160 steps of 32 photos (about 5,100 photos, 0.7 of
-  an epoch), one torch thread and one view worker.
-- ``gpu``: full recipe for a machine with a GPU: globals at 224, 6 locals at 96, nothing frozen
-  but BatchNorm, more epochs, a larger head.
+- ``cpu``: sized for 2 shared CPU cores (both runs of the ablation side by side in about 35
+  minutes of training plus about 20 of evaluation, with other work on the machine): the photos
+  are cached pre-resized (padded 160 px squares), globals at 112 px and 2 locals at 48 px, the
+  stem and first 5 of EfficientNet-Lite0's 7 stages frozen (they keep ImageNet's filters and
+  run once for student and teacher), BatchNorm statistics frozen, 1024 prototypes seeded with
+  training photos (:func:`skill.train.trainer.init_prototypes`), 234 steps of 32 photos (one
+  epoch of the training designs), one torch thread and one view worker. The exported encoder
+  uses the baseline's preprocessing (centre crop at 224 px).
+- ``gpu``: full recipe for a machine with a GPU (not run here): globals at 224, 6 locals at 96,
+  nothing frozen but BatchNorm, 40 epochs, 16384 randomly initialised prototypes as in DINO,
+  evaluation every 5 epochs.
 
 Example:
     >>> config = dataclasses.replace(PRESETS["cpu"], method="dino", output_dir="runs/dino")
@@ -72,6 +75,9 @@ class TrainConfig:
         clip_grad: Largest gradient norm (0: no clipping). Typical 3.
         freeze_last_layer_steps: Steps during which the prototype layer is not updated
             (DINO: one epoch). Typical 1-5% of the run.
+        init_prototypes: Seed the prototypes with embeddings of ``out_dim`` training photos
+            (see :func:`skill.train.trainer.init_prototypes`); a random init needs far more
+            steps than a CPU run has.
         hue_prob, channel_permute_prob, grayscale_prob, saturation_range, brightness_range,
         invert_prob, rotation_degrees, blur_prob, global_scale, local_scale: SkiLL's view
             spaces (see :class:`skill.train.views.SkillViews`; ignored by ``dino``).
@@ -128,6 +134,7 @@ class TrainConfig:
     center_momentum: float = 0.9
     clip_grad: float = 3.0
     freeze_last_layer_steps: int = 20
+    init_prototypes: bool = True
     hue_prob: float = 0.8
     channel_permute_prob: float = 0.4
     grayscale_prob: float = 0.2
@@ -178,17 +185,22 @@ class TrainConfig:
 PRESETS: dict[str, TrainConfig] = {
     "cpu": TrainConfig(
         epochs=1,
-        max_steps_per_epoch=160,
-        global_size=96,
+        max_steps_per_epoch=240,
+        global_size=112,
         local_size=48,
         num_local=2,
         frozen_stages=5,
         num_threads=1,
-        backbone_lr_scale=0.3,
+        out_dim=1024,
+        backbone_lr_scale=0.5,
         warmup_steps=10,
-        warmup_teacher_temp_steps=40,
-        freeze_last_layer_steps=10,
-        eval_input_size=128,
+        warmup_teacher_temp=0.04,
+        teacher_temp=0.04,
+        warmup_teacher_temp_steps=0,
+        freeze_last_layer_steps=30,
+        global_scale=(0.3, 0.9),
+        eval_input_size=224,
+        eval_resize_mode="crop",
         checkpoint_every_steps=20,
     ),
     "gpu": TrainConfig(
@@ -212,7 +224,9 @@ PRESETS: dict[str, TrainConfig] = {
         teacher_temp=0.06,
         warmup_teacher_temp_steps=1500,
         freeze_last_layer_steps=60,
+        init_prototypes=False,
         eval_every=5,
+        eval_resize_mode="crop",
         checkpoint_every_steps=0,
     ),
 }

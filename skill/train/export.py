@@ -78,6 +78,33 @@ def export_encoder(
     return save_checkpoint(folder, state, config)
 
 
+def ship_encoder(
+    source: str | os.PathLike,
+    destination: str | os.PathLike,
+    training_notes: dict[str, Any] | None = None,
+) -> Path:
+    """Copies a run's exported encoder to where the app finds it, adding notes to its recipe.
+
+    Args:
+        source: The run's ``encoder/`` folder.
+        destination: E.g. ``assets/encoders/skill-design``.
+        training_notes: Merged into the config's ``training`` entry (e.g. the ablation's and
+            the baseline's validation figures).
+
+    Returns:
+        The destination; it loads strictly with :func:`load_encoder`.
+    """
+    from skill.checkpoint import load_checkpoint
+
+    state, config = load_checkpoint(source)
+    config = dict(config)
+    config.pop("format_version", None)
+    config["training"] = {**config.get("training", {}), **(training_notes or {})}
+    folder = save_checkpoint(destination, state, config)
+    load_encoder(folder)
+    return folder
+
+
 def encoder_from_model(
     model: MultiCropModel, preprocess: Preprocess, architecture: str, with_head: bool = False
 ) -> Encoder:
@@ -99,4 +126,4 @@ def encoder_from_model(
     return Encoder(model.backbone, preprocess, info, head).eval()
 
 
-__all__ = ["encoder_from_model", "export_encoder", "load_encoder"]
+__all__ = ["encoder_from_model", "export_encoder", "ship_encoder"]

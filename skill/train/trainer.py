@@ -43,7 +43,7 @@ from skill.train.export import encoder_from_model, export_encoder
 from skill.train.multicrop import MultiCropModel
 from skill.train.schedules import cosine_schedule, teacher_temp_schedule
 from skill.train.state import has_state, load_state, save_state
-from skill.train.views import DINOViews, SkillViews
+from skill.train.views import DINOViews, SkillViews, normalize_image
 
 StepProgress = Callable[[int, int, float], None]
 """``progress(step, total_steps, loss)`` after each optimizer step."""
@@ -148,6 +148,9 @@ def train(
         )
 
     student = create_model(config).to(device)
+    state_dir = out / "state"
+    if config.init_prototypes and not has_state(state_dir):
+        init_prototypes(student, cache, config, device)
     teacher = copy.deepcopy(student).requires_grad_(False)
     loss_fn = DINOLoss(config.out_dim, 2, config.student_temp, config.center_momentum).to(device)
     optimizer = torch.optim.AdamW(_param_groups(student, config), lr=config.lr)
@@ -172,7 +175,6 @@ def train(
     )
 
     position = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "seconds": 0.0, "losses": []}
-    state_dir = out / "state"
     if has_state(state_dir):
         position = load_state(state_dir, student, teacher, loss_fn, optimizer)
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=1), encoding="utf-8")
@@ -264,6 +266,40 @@ def train(
         "epochs": config.epochs,
         "seconds": round(position["seconds"], 1),
     }
+
+
+@torch.no_grad()
+def init_prototypes(
+    model: MultiCropModel, cache: ImageCache, config: TrainConfig, device: torch.device
+) -> None:
+    """Sets the prototypes to the head's embeddings of ``out_dim`` random training photos.
+
+    A randomly initialised prototype layer gives the teacher near-uniform targets, and DINO
+    needs thousands of steps before they mean anything; far more than a CPU budget allows.
+    Seeding each prototype with one photo's (unaugmented) embedding makes the teacher's targets
+    "which training photos does this view resemble" from the first step, so the student starts
+    learning the invariances of its views at once (a k-means-style initialisation, as in
+    SwAV/DeepCluster, without the iterations).
+    """
+    rng = np.random.default_rng(config.seed)
+    chosen = rng.choice(len(cache), size=config.out_dim, replace=len(cache) < config.out_dim)
+    was_training = model.training
+    model.eval()
+    directions = []
+    for start in range(0, len(chosen), config.batch_size):
+        batch = torch.stack(
+            [
+                normalize_image(
+                    cache.image(int(i)).resize((config.global_size, config.global_size))
+                )
+                for i in chosen[start : start + config.batch_size]
+            ]
+        ).to(device)
+        features = model.run_tail(model.run_trunk(batch))
+        directions.append(torch.nn.functional.normalize(model.head.layers(features), dim=-1))
+    weight = model.head.last_layer.parametrizations.weight
+    weight.original1.copy_(torch.cat(directions))
+    model.train(was_training)
 
 
 def _step(
