@@ -97,7 +97,7 @@ def markdown(rows: list[dict]) -> str:
             "n/a" if row.get(c) is None or math.isnan(row[c]) else f"{row[c]:.3f}" for c in COLUMNS
         ]
         lines.append(
-            f"| {row['display']} | `{row['encoder']}` | "
+            f"| {row['display']} | `{row['encoder']}` | {row.get('gallery')} | "
             + " | ".join(cells)
             + f" | {row['source']} |"
         )
