@@ -298,6 +298,11 @@ def _write_version(
 
 
 def _switch_current(catalog_dir: Path, version: str) -> None:
+    """Points ``CURRENT`` at ``version``; keeps the previous version one build longer.
+
+    A reader that opened the previous version before the switch (an app session) loads its
+    arrays lazily from that folder, so it stays until the next build replaces it.
+    """
     pointer = catalog_dir / "CURRENT"
     old = pointer.read_text().strip() if pointer.is_file() else None
     temporary = catalog_dir / ".CURRENT.tmp"
@@ -306,8 +311,6 @@ def _switch_current(catalog_dir: Path, version: str) -> None:
     for stale in catalog_dir.glob("v-*"):
         if stale.name not in (version, old):
             shutil.rmtree(stale, ignore_errors=True)
-    if old and old != version:
-        shutil.rmtree(catalog_dir / old, ignore_errors=True)
     for torn in catalog_dir.glob(".v-*.tmp"):
         shutil.rmtree(torn, ignore_errors=True)
 

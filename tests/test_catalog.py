@@ -70,9 +70,9 @@ def test_reindex_embeds_only_new_photos(tmp_path, photos, encoder_dir):
     ):
         if item_id in old:
             np.testing.assert_array_equal(vector, old[item_id])
-    # Only the live version is kept; the old one is gone.
-    assert len(list((tmp_path / "cat").glob("v-*"))) == 1
-    assert not first.version.exists()
+    # The previous version stays one build longer for readers that still have it open.
+    assert len(list((tmp_path / "cat").glob("v-*"))) == 2
+    assert first.version.exists()
 
 
 def test_extending_keeps_the_catalogs_encoders(tmp_path, photos, encoder_dir):
@@ -107,3 +107,14 @@ def test_missing_and_damaged_catalogs(tmp_path, photos, encoder_dir):
     (open_catalog(tmp_path / "cat").version / "manifest.json").unlink()
     with pytest.raises(CatalogError, match="damaged"):
         open_catalog(tmp_path / "cat")
+
+
+def test_catalog_opened_before_a_rebuild_still_loads(tmp_path, photos, encoder_dir):
+    build_catalog(photos, tmp_path / "cat", encoders=[str(encoder_dir)], config=CONFIG)
+    before = open_catalog(tmp_path / "cat")  # arrays not loaded yet: they load lazily
+    draw_shape("circle", FILLS["Red"], offset=7).save(photos / "extra.png")
+    build_catalog(photos, tmp_path / "cat", encoders=[str(encoder_dir)], config=CONFIG)
+    assert before.embeddings("tiny-random").shape == (16, 16)
+    assert len(open_catalog(tmp_path / "cat").items) == 17
+    build_catalog(photos, tmp_path / "cat", encoders=[str(encoder_dir)], config=CONFIG)
+    assert len(list((tmp_path / "cat").glob("v-*"))) == 2  # current and previous only
