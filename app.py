@@ -18,6 +18,11 @@ import streamlit as st
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp"]
 MAP_SELECTION_CARDS = 60
+ROLE_HELP = {
+    "design": "Matches shape and print whatever the colour (self-supervised SkiLL).",
+    "colour-variant": "Trained on labelled colour variants to find one design across colours.",
+    "baseline": "ImageNet features: they see colour as much as design. The baseline to beat.",
+}
 PAGE_CSS = """
 <style>
 .block-container{padding-top:2.2rem;max-width:1400px}
@@ -172,10 +177,7 @@ def sidebar_ui() -> Context:
             format_func=lambda n: described[n].get("display_name", n),
             label_visibility="collapsed",
         )
-        st.caption(
-            "The design encoder matches shape and print whatever the colour; the ImageNet "
-            "baseline also matches on colour."
-        )
+        st.caption(ROLE_HELP.get(described[encoder].get("role"), ""))
     return Context(catalog, name, encoder)
 
 
@@ -501,10 +503,19 @@ def map_figure(ctx: Context, by: str):
         rows_of_trace.append(None)
     figure.update_layout(
         height=620,
-        margin=dict(l=0, r=0, t=10, b=0),
+        margin=dict(l=0, r=0, t=36, b=0),
         dragmode="lasso",
         plot_bgcolor="#fbfbfd",
-        legend=dict(itemsizing="constant", font=dict(size=11)),
+        # Above the plot, left-aligned: clear of plotly's toolbar at the top right.
+        legend=dict(
+            itemsizing="constant",
+            font=dict(size=11),
+            orientation="h",
+            x=0,
+            xanchor="left",
+            y=1.0,
+            yanchor="bottom",
+        ),
         xaxis=dict(visible=False),
         yaxis=dict(visible=False, scaleanchor="x"),
         hoverlabel=dict(bgcolor="white"),

@@ -102,9 +102,11 @@ def wait_for(driver, css: str, count: int = 1, timeout: float = 180.0):
 def open_tab(driver, label: str) -> None:
     from selenium.webdriver.common.by import By
 
-    for tab in driver.find_elements(By.CSS_SELECTOR, 'button[role="tab"]'):
-        if tab.text.strip() == label:
-            tab.click()
+    driver.execute_script("window.scrollTo(0, 0)")
+    for tab in driver.find_elements(By.CSS_SELECTOR, '[role="tab"]'):
+        # .text is empty for elements Selenium deems hidden (after a full-page resize)
+        if (tab.get_attribute("textContent") or "").strip() == label:
+            driver.execute_script("arguments[0].click()", tab)
             return
     raise AssertionError(f"no tab {label!r}")
 
