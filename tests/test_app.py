@@ -70,15 +70,23 @@ def data_dir(tmp_path_factory):
     return root
 
 
-@pytest.fixture
-def app(data_dir, monkeypatch):
+def open_app(data_dir, monkeypatch, tab: str | None = None, timeout: float = 120):
+    """Runs the app on ``data_dir`` (optionally on one tab) and checks it raised nothing."""
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("SKILL_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()
+    if tab is not None:
+        at.session_state["tab"] = tab
+        at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def app(data_dir, monkeypatch):
+    return open_app(data_dir, monkeypatch)
 
 
 def _html(at) -> str:

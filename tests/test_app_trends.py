@@ -1,27 +1,12 @@
 """Drives the app's Trends tab with AppTest on the tiny catalog of test_app.py."""
 
 import pytest
-from test_app import APP, make_tiny_catalog
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    make_tiny_catalog(root)
-    return root
+from test_app import data_dir, open_app  # noqa: F401 - data_dir is a shared fixture
 
 
 @pytest.fixture
 def app(data_dir, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("SKILL_DATA_DIR", str(data_dir))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.session_state["tab"] = "Trends"
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app(data_dir, monkeypatch, tab="Trends")
 
 
 def _table_with(at, column):
