@@ -58,7 +58,7 @@ class Card:
     Attributes:
         thumbnail: ``data:`` URI of the picture (empty shows a placeholder).
         title: Product title.
-        score: Cosine similarity, or ``None`` for a query card.
+        score: Cosine similarity, or ``None`` (a query card, or a card with no score).
         color_hex: Swatch colour, ``#rrggbb``.
         color_name: Colour in words.
         category: Product category.
@@ -115,7 +115,9 @@ def render_card(card: Card) -> str:
         if _is_hex(card.color_hex)
         else ""
     )
-    score = "query" if card.score is None else f"{card.score:.2f}"
+    # Unscored cards (cluster representatives) show no score; only the query says "query".
+    query_label = "query" if card.highlight else ""
+    score = query_label if card.score is None else f"{card.score:.2f}"
     meta = " · ".join(esc(part) for part in (card.category, card.meta) if part)
     return (
         f'<div class="sk-card{" sk-query" if card.highlight else ""}">'

@@ -46,7 +46,7 @@ def test_bad_swatch_and_thumbnail_are_dropped():
     markup = render_card(Card(thumbnail="javascript:alert(1)", title="t", color_hex="red;x:y"))
     assert "javascript" not in markup and "no preview" in markup
     assert "sk-swatch" not in markup
-    assert "query" in markup  # no score means the query card
+    assert "query" not in markup  # unscored but not highlighted: not the query card
 
 
 def test_grid_heading_bold_and_count():
@@ -54,3 +54,12 @@ def test_grid_heading_bold_and_count():
     markup = render_cards(cards, heading="Design **D1** <b> · best 0.9")
     assert markup.count('class="sk-card') == 3
     assert "<b>D1</b>" in markup and "&lt;b&gt;" in markup
+
+
+def test_only_the_query_card_says_query():
+    from skill.cards import Card, render_card
+
+    assert "query" in render_card(Card(thumbnail="", title="mine", highlight=True))
+    unscored = render_card(Card(thumbnail="", title="a representative"))
+    assert "query" not in unscored and '<span class="sk-score"></span>' in unscored
+    assert "0.87" in render_card(Card(thumbnail="", title="hit", score=0.871))
