@@ -29,7 +29,11 @@ import argparse
 import dataclasses
 import json
 import math
+import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
 COLUMNS = ("hit@1", "hit@5", "hit@10", "mAP", "color_invariance")
 

@@ -13,7 +13,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
 from skill.evaluate import EvalConfig, evaluate_encoder
 from skill.train.data import read_split

@@ -14,8 +14,12 @@ import argparse
 import dataclasses
 import itertools
 import json
+import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
 from skill.embedding import embed_images
 from skill.encoders import create_encoder

@@ -56,6 +56,10 @@ class EmbeddingCache:
     def __contains__(self, key: str) -> bool:
         return key in self._vectors
 
+    def items(self):
+        """``(key, vector)`` pairs of everything stored."""
+        return self._vectors.items()
+
     def get(self, keys: list[str]) -> np.ndarray:
         """Stored vectors for ``keys`` (all must be present). Shape (len(keys), dim)."""
         if not keys:

@@ -164,7 +164,7 @@ def _known_features(config: VariantConfig) -> dict[str, np.ndarray]:
     found: dict[str, np.ndarray] = {}
     for folder in sorted((catalog / "cache").glob("imagenet-lite0-*")):
         stored = EmbeddingCache(folder, 1280)
-        for key, vector in stored._vectors.items():
+        for key, vector in stored.items():
             relative = key.split("|")[0]
             file = Path(config.images_dir) / relative
             if file.is_file() and fingerprint(file, relative) == key:

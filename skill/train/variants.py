@@ -214,21 +214,3 @@ def export_variant_encoder(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return save_checkpoint(folder, encoder.state_dict(), checkpoint)
-
-
-def ship_encoder(
-    encoder_dir: str | os.PathLike, destination: str | os.PathLike, name: str = "colour-variants"
-) -> Path:
-    """Copies a trained encoder checkpoint under a new name (e.g. into ``assets/encoders/``).
-
-    The copy is verified: it must load strictly with :func:`skill.encoders.load_encoder`.
-    """
-    from skill.checkpoint import load_checkpoint, save_checkpoint
-    from skill.encoders import load_encoder
-
-    state, config = load_checkpoint(encoder_dir)
-    config = {**config, "name": name}
-    config.pop("format_version", None)
-    folder = save_checkpoint(destination, state, config)
-    load_encoder(folder)
-    return folder
