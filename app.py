@@ -81,7 +81,9 @@ def embed_photos(name: str, source: str, photos: tuple[bytes, ...]):
     """Embeds uploaded photos; returns (embeddings, positions, failures)."""
     from skill.embedding import embed_images
 
-    result = embed_images(load_encoder(name, source), list(photos), batch_size=8)
+    result = embed_images(
+        load_encoder(name, source), list(photos), batch_size=8, runtime="auto"
+    )
     return result.embeddings, result.indices, result.failures
 
 

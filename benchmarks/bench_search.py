@@ -3,7 +3,9 @@
 For each catalog size prints, per index kind, the build time, memory per product, recall@10
 against exact search and single-query latency (p50/p95), beside exact search (``flat``) as
 the baseline. Then the one-photo query end to end (decode + embed + search) at each size:
-the chosen index with the ONNX encoder against exact search with the eager PyTorch encoder.
+the chosen index with the ONNX encoder against exact search with the eager PyTorch encoder,
+and the product path: ONNX embed + ``search_catalog`` (grouped by design, k=12) over an
+in-memory catalog of those vectors (designs of 3 colours).
 
 Vectors are a Gaussian mixture on the unit sphere (``--clusters`` centres, each point a
 centre plus noise of about the same norm), so neighbours are not trivially separable; the
@@ -23,13 +25,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import HM_IMAGES, describe_machine  # noqa: E402
 
+from skill.catalog import Catalog  # noqa: E402
 from skill.index import IndexConfig, build_index, choose_kind, rerank, search  # noqa: E402
+from skill.search import SearchConfig, search_catalog  # noqa: E402
 
 K = 10
 
@@ -128,6 +133,8 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
     disk = np.load(Path(tmp) / f"xb{n}.npy", mmap_mode="r")
 
     kinds = ["flat", "ivf", "ivf-fp16", "ivf-pq"] if n <= args.flat_max else ["ivf-fp16", "ivf-pq"]
+    if args.kinds:
+        kinds = [k for k in kinds if k in args.kinds.split(",")]
     if n >= 1_000_000 and args.with_flat_1m:
         kinds.insert(0, "flat")
     auto = choose_kind(n, IndexConfig(large_kind=args.large_kind))
@@ -158,7 +165,7 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
         if kind == "flat":
             flat_query = query
         if kind == auto or (auto == "flat" and kind == "flat"):
-            chosen = (kind, query)
+            chosen = (kind, query, index)
         if kind.startswith("ivf") and kind == args.sweep_kind and n == max(args.sizes):
             for nprobe in (8, 16, 32, 64, 128):
                 index.nprobe = min(nprobe, index.nlist)
@@ -167,7 +174,7 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
                       f"{p50:>9.2f}{p95:>9.2f}")
             index.nprobe = min(args.nprobe, index.nlist)
     if chosen is None:
-        chosen = (kinds[0], query)
+        chosen = (kinds[0], query, index)
     if photo_queries and encoders:
         from skill.embedding import prepare
 
@@ -175,6 +182,13 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
         rows = [(f"onnx embed + {chosen[0]}", encoders["onnx"], chosen[1])]
         if baseline is not None:
             rows.append(("torch embed + flat (baseline)", encoders["torch"], baseline))
+        catalog = Catalog.from_arrays(synthetic_items(n), {"e": xb}, {"e": chosen[2]})
+        _ = catalog.designs  # built once, when a catalog is first searched (the app caches it)
+
+        def product(q, catalog=catalog):
+            return search_catalog(catalog, "e", q, SearchConfig(k=12))
+
+        rows.append((f"onnx embed + search_catalog, {chosen[0]}", encoders["onnx"], product))
         print(f"one photo end to end (decode + embed + search), {len(photo_queries)} photos:")
         for label, encoder, query in rows:
             times = []
@@ -186,6 +200,20 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
                 times.append((time.perf_counter() - begin) * 1000)
             print(f"  {label:<36} p50 {np.percentile(times, 50):7.1f} ms"
                   f"  p95 {np.percentile(times, 95):7.1f} ms")
+
+
+def synthetic_items(n: int) -> pd.DataFrame:
+    """An item table of ``n`` rows: designs of 3 colours each (the product path groups them)."""
+    colours = np.array(["Black", "White", "Red"])
+    return pd.DataFrame(
+        {
+            "item_id": np.arange(n).astype(str),
+            "design_id": (np.arange(n) // 3).astype(str),
+            "color": colours[np.arange(n) % 3],
+            "color_name": np.char.lower(colours[np.arange(n) % 3]),
+            "category": "Top",
+        }
+    )
 
 
 def main() -> None:
@@ -202,6 +230,7 @@ def main() -> None:
     parser.add_argument("--with-flat-1m", action="store_true", help="also flat at 1M (5 GB)")
     parser.add_argument("--photos", type=int, default=30, help="photos for the end-to-end query")
     parser.add_argument("--encoder", default="imagenet-lite0")
+    parser.add_argument("--kinds", help="only these index kinds, e.g. ivf-fp16 (comma-separated)")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
 

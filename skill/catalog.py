@@ -44,6 +44,7 @@ import pandas as pd
 import skill
 from skill.catalog_source import ColumnMap, read_items
 from skill.colors import dominant_color
+from skill.designs import DesignTable
 from skill.embedding_cache import EmbeddingCache, fingerprint
 from skill.embedding_cache import safe_name as _safe
 from skill.imageio import ImageLoadError, load_image
@@ -72,12 +73,16 @@ class CatalogConfig:
             128-1024.
         index: faiss index settings.
         map: 2-D map settings.
+        runtime: How photos are embedded (:func:`skill.embedding.embed_images`): ``auto``
+            (ONNX Runtime where it is installed, about 3x eager torch on a CPU; outputs equal
+            to 1e-4), ``onnx``, ``torch`` or ``channels_last``.
     """
 
     batch_size: int = 32
     part_size: int = 256
     index: IndexConfig = field(default_factory=IndexConfig)
     map: MapConfig = field(default_factory=MapConfig)
+    runtime: str = "auto"
 
 
 @dataclass
@@ -244,7 +249,9 @@ def _embed_into_cache(encoder, items, images_root, todo, cache, config, report) 
         def step(done: int, _total: int, offset: int = start) -> None:
             report(stage, offset + done, len(todo))
 
-        result = embed_images(encoder, paths, config.batch_size, progress=step)
+        result = embed_images(
+            encoder, paths, config.batch_size, progress=step, runtime=config.runtime
+        )
         keys = [items["fingerprint"].iat[part[j]] for j in result.indices]
         cache.put(keys, result.embeddings)
         failures.update({part[j]: reason for j, reason in result.failures})
@@ -336,6 +343,38 @@ class Catalog:
         self.skipped = skipped
         self._indexes: dict[str, object] = {}
         self._arrays: dict[tuple[str, str], np.ndarray] = {}
+        self._designs: DesignTable | None = None
+
+    @property
+    def designs(self) -> DesignTable:
+        """Design code of every row and the rows of every design (built on first use)."""
+        if self._designs is None:
+            self._designs = DesignTable.from_items(self.items)
+        return self._designs
+
+    @classmethod
+    def from_arrays(
+        cls, items: pd.DataFrame, embeddings: dict[str, np.ndarray], indexes: dict[str, object]
+    ) -> Catalog:
+        """An in-memory catalog over vectors already at hand (notebooks, benchmarks at scale).
+
+        Args:
+            items: Item table (see :mod:`skill.catalog_source`); ``design_id`` and ``item_id``
+                at least.
+            embeddings: Encoder name -> shape (n, dim), unit norm, row-aligned with ``items``.
+            indexes: Encoder name -> its faiss index over those rows.
+        """
+        manifest = {
+            "images_dir": "",
+            "encoders": {name: {"folder": name, "digest": ""} for name in embeddings},
+        }
+        catalog = cls(Path(), Path(), manifest, items, pd.DataFrame())
+        for name, vectors in embeddings.items():
+            if len(vectors) != len(items):
+                raise ValueError(f"{name}: {len(vectors)} embeddings for {len(items)} items")
+            catalog._arrays[(name, "embeddings.npy")] = vectors
+            catalog._indexes[name] = indexes[name]
+        return catalog
 
     @property
     def encoders(self) -> list[str]:
@@ -358,7 +397,10 @@ class Catalog:
     def _array(self, encoder: str, name: str) -> np.ndarray:
         key = (encoder, name)
         if key not in self._arrays:
-            self._arrays[key] = np.load(self._folder(encoder) / name, allow_pickle=False)
+            # Memory-mapped: a million-row catalog reads only the rows a search re-scores.
+            self._arrays[key] = np.load(
+                self._folder(encoder) / name, mmap_mode="r", allow_pickle=False
+            )
         return self._arrays[key]
 
     def embeddings(self, encoder: str) -> np.ndarray:

@@ -45,6 +45,15 @@ def _progress_bar():
     return progress
 
 
+def _runtime_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--runtime",
+        default="auto",
+        choices=["auto", "onnx", "torch", "channels_last"],
+        help="embedding runtime (auto: ONNX Runtime where installed, else torch)",
+    )
+
+
 def _add_column_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", type=Path, help="CSV of labels (optional)")
     parser.add_argument("--image-col", help="CSV column with image paths (relative to --images)")
@@ -86,6 +95,7 @@ def _index(args: argparse.Namespace) -> int:
         part_size=args.part_size,
         index=IndexConfig(kind=args.index_kind),
         map=MapConfig(method=args.map),
+        runtime=args.runtime,
     )
     summary = build_catalog(
         args.images,
@@ -157,6 +167,7 @@ def _eval(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             invariance_sample=args.invariance_sample,
             cache_dir=str(args.cache_dir) if args.cache_dir else None,
+            runtime=args.runtime,
         ),
         progress=lambda done, total: bar("embedding", done, total),
     )
@@ -206,7 +217,12 @@ def _add_train_parser(sub) -> None:
     from skill.train.variant_config import VARIANT_METHODS
 
     p = sub.add_parser("train", help="train a design encoder (SkiLL or plain DINO), resumable")
-    p.add_argument("--preset", default="cpu", choices=["cpu", "gpu"], help="recipe to start from")
+    p.add_argument(
+        "--preset",
+        default="cpu",
+        choices=["cpu", "bank", "gpu"],
+        help="recipe to start from (bank: triplet|atl on the SkiLL view bank)",
+    )
     p.add_argument(
         "--method",
         choices=["skill", "dino", *VARIANT_METHODS],
@@ -244,6 +260,10 @@ def _train(args: argparse.Namespace) -> int:
     from skill.train.config import PRESETS
     from skill.train.trainer import train
 
+    if args.preset not in PRESETS:
+        raise SystemExit(
+            f"--preset {args.preset} is for triplet|atl; {args.method} has {sorted(PRESETS)}"
+        )
     overrides = {
         "method": args.method,
         "images_dir": args.images,
@@ -486,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--index-kind", default="auto", choices=["auto", "flat", "ivf", "hnsw"])
     p.add_argument("--map", default="umap", choices=["umap", "pca"], help="2-D map method")
+    _runtime_argument(p)
     _add_column_flags(p)
     p.set_defaults(run=_index)
 
@@ -503,6 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoder", default="imagenet-lite0")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--invariance-sample", type=int, default=500, help="photos recoloured (0 skips)")
+    _runtime_argument(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "--cache-dir", type=Path, help="embedding cache to reuse, e.g. a catalog's cache/ folder"

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from skill.imageio import ImageLoadError, ImageSource, load_image
 from skill.preprocess import to_tensor
 
 Progress = Callable[[int, int], None]
-RUNTIMES = ("torch", "channels_last", "onnx")
+RUNTIMES = ("auto", "torch", "channels_last", "onnx")
 
 
 @dataclass
@@ -36,11 +37,13 @@ class EmbedResult:
         embeddings: Shape (n_ok, dim), float32, unit norm, in input order.
         indices: Shape (n_ok,), position in the input of each embedded image.
         failures: ``(input position, reason)`` for each skipped image.
+        runtime: The runtime that ran (``auto`` resolves to ``onnx`` or ``torch``).
     """
 
     embeddings: np.ndarray
     indices: np.ndarray
     failures: list[tuple[int, str]] = field(default_factory=list)
+    runtime: str = "torch"
 
 
 def prepare(source: ImageSource | Image.Image, encoder: Encoder) -> torch.Tensor:
@@ -72,7 +75,9 @@ def embed_images(
         runtime: ``torch`` (eager), ``channels_last`` (eager, NHWC memory layout; converts
             ``encoder``'s parameters in place) or ``onnx`` (ONNX Runtime, see
             :mod:`skill.onnx_export`; exported once per encoder digest, outputs equal to about
-            1e-6). ``onnx`` is the fastest on CPU; see ``benchmarks/README.md``.
+            1e-6). ``onnx`` is the fastest on CPU; see ``benchmarks/README.md``. ``auto``
+            uses ``onnx`` where ``onnx`` and ``onnxruntime`` are installed and the encoder
+            exports, else ``torch`` (with a warning saying why).
 
     Returns:
         An :class:`EmbedResult`.
@@ -82,12 +87,8 @@ def embed_images(
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
     encoder.eval()
-    model = encoder
-    if runtime == "onnx":
-        from skill.onnx_export import create_onnx_encoder
-
-        model = create_onnx_encoder(encoder)
-    elif runtime == "channels_last":
+    model, runtime = resolve_runtime(encoder, runtime)
+    if runtime == "channels_last":
         encoder.to(memory_format=torch.channels_last)
     total = len(sources)
     chunks = [range(start, min(start + batch_size, total)) for start in range(0, total, batch_size)]
@@ -127,4 +128,27 @@ def embed_images(
                 progress(done, total)
     dim = encoder.embedding_dim
     embeddings = np.concatenate(outputs) if outputs else np.zeros((0, dim), np.float32)
-    return EmbedResult(embeddings, np.asarray(indices, dtype=np.int64), failures)
+    return EmbedResult(embeddings, np.asarray(indices, dtype=np.int64), failures, runtime)
+
+
+def resolve_runtime(encoder: Encoder, runtime: str):
+    """The callable that embeds batches under ``runtime``, and the runtime it really is."""
+    if runtime not in ("onnx", "auto"):
+        return encoder, runtime
+    import importlib.util
+
+    if runtime == "auto" and not all(
+        importlib.util.find_spec(name) for name in ("onnx", "onnxruntime")
+    ):
+        return encoder, "torch"
+    from skill.onnx_export import create_onnx_encoder
+
+    try:
+        return create_onnx_encoder(encoder), "onnx"
+    except (RuntimeError, ImportError, OSError, ValueError) as error:
+        if runtime == "onnx":
+            raise
+        warnings.warn(
+            f"{encoder.name}: ONNX export failed ({error}); embedding with torch", stacklevel=3
+        )
+        return encoder, "torch"

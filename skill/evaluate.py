@@ -47,12 +47,15 @@ class EvalConfig:
         seed: Seed of the invariance sample.
         cache_dir: Optional embedding cache (a catalog's ``cache/`` folder works): photos
             already embedded by the same encoder weights are not embedded again.
+        runtime: Embedding runtime (:func:`skill.embedding.embed_images`); ``auto`` uses
+            ONNX Runtime where installed.
     """
 
     batch_size: int = 32
     invariance_sample: int = 500
     seed: int = 0
     cache_dir: str | None = None
+    runtime: str = "auto"
 
 
 def evaluate_encoder(
@@ -110,14 +113,22 @@ def _embed_gallery(encoder, items, root, config, progress) -> EmbedResult:
     """Embeds the gallery, through the embedding cache when one is configured."""
     paths = [root / p for p in items["image_path"]]
     if not config.cache_dir:
-        return embed_images(encoder, paths, config.batch_size, progress=progress)
+        return embed_images(
+            encoder, paths, config.batch_size, progress=progress, runtime=config.runtime
+        )
     cache = EmbeddingCache(
         Path(config.cache_dir) / f"{safe_name(encoder.name)}-{encoder.digest}",
         encoder.embedding_dim,
     )
     keys = [fingerprint(path, rel) for path, rel in zip(paths, items["image_path"], strict=True)]
     todo = [i for i, key in enumerate(keys) if key not in cache]
-    fresh = embed_images(encoder, [paths[i] for i in todo], config.batch_size, progress=progress)
+    fresh = embed_images(
+        encoder,
+        [paths[i] for i in todo],
+        config.batch_size,
+        progress=progress,
+        runtime=config.runtime,
+    )
     cache.put([keys[todo[j]] for j in fresh.indices], fresh.embeddings)
     failed = {todo[j]: reason for j, reason in fresh.failures}
     indices = np.asarray([i for i in range(len(keys)) if i not in failed], dtype=np.int64)
@@ -160,5 +171,7 @@ def color_invariance(
         for name in RECOLORINGS:
             copies.append(recolor(image, name))
             originals.append(i)
-    result = embed_images(encoder, copies, config.batch_size, progress=progress)
+    result = embed_images(
+        encoder, copies, config.batch_size, progress=progress, runtime=config.runtime
+    )
     return rank1_recovery(result.embeddings, gallery, np.asarray(originals)[result.indices])

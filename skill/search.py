@@ -115,36 +115,25 @@ def search_catalog(
     """
     queries = np.atleast_2d(np.asarray(queries, np.float32))
     items = catalog.items
-    n = len(items)
-    if n == 0:
+    if len(items) == 0:
         return SearchResult(None, [], pd.DataFrame())
     if config.combine == "mean":
         queries = combine_queries(queries)[None]
-    scores = _scores(catalog, encoder, queries, config, n)
-    keep = _filter_mask(items, config)
-    for row in exclude_rows:
-        keep[row] = False
-    keep &= scores >= config.min_score
-    designs = _design_keys(items)
-    order = [row for row in np.argsort(-scores, kind="stable") if keep[row]]
-    wanted: list[str] = []
-    for row in order:
-        if designs[row] not in wanted:
-            wanted.append(designs[row])
-        if len(wanted) >= config.k + 1:
-            break
-    if query_design is not None and query_design not in wanted and (designs == query_design).any():
-        wanted.insert(0, query_design)
-    # Approximate indexes score only their candidates: score the chosen designs' photos fully.
-    unscored = np.isin(designs, wanted) & ~np.isfinite(scores)
-    if unscored.any():
-        embeddings = catalog.embeddings(encoder)
-        scores[unscored] = (queries @ embeddings[unscored].T).max(axis=0)
-    groups = [_group(items, designs, scores, keep, design) for design in wanted]
-    groups = [g for g in groups if len(g.hits)]
+    designs = catalog.designs
+    excluded = np.asarray(exclude_rows, dtype=np.int64)
+    rows, scores = _candidates(catalog, encoder, queries, config, excluded)
+    keep = _filter_mask(items, config, rows) & (scores >= config.min_score)
+    keep &= ~np.isin(rows, excluded)
+    # Candidates come best first: their designs, in order of first appearance.
+    wanted = list(pd.unique(designs.codes[rows[keep]])[: config.k + 1])
+    own = designs.code(query_design) if query_design is not None else None
+    if own is not None and own not in wanted:
+        wanted.insert(0, own)
+    # Every photo of a chosen design is scored exactly, found by the index or not.
+    groups = _groups(catalog, encoder, designs, wanted, queries, config, excluded)
     same = None
     if query_design is not None:
-        same = next((g for g in groups if g.design_id == query_design), None)
+        same = next((g for g in groups if g.design_id == str(query_design)), None)
     elif groups and groups[0].score >= config.same_design_threshold:
         same = groups[0]
     similar = [g for g in groups if g is not same][: config.k]
@@ -157,41 +146,78 @@ def search_catalog(
     )
 
 
-def _scores(catalog, encoder, queries, config, n) -> np.ndarray:
-    """Cosine score of every catalog row (exact), or of the index's candidates (approximate)."""
+def _candidates(catalog, encoder, queries, config, excluded) -> tuple[np.ndarray, np.ndarray]:
+    """Rows worth grouping, best first, with their exact cosine scores.
+
+    Exact index: every row is scored, filtered rows drop out, and the best ``shortlist`` rows
+    are kept (a partial sort, not a sort of the whole catalog). Approximate index: the index's
+    ``shortlist`` candidates, re-scored exactly.
+    """
     embeddings = catalog.embeddings(encoder)
     index = catalog.index(encoder)
-    exact = index.__class__.__name__ == "IndexFlatIP"
-    if exact:
-        return (queries @ embeddings.T).max(axis=0)
-    # Approximate index: score its candidates exactly, everything else counts as unrelated.
-    scores = np.full(n, -np.inf, np.float32)
-    _, ids = search(index, queries, min(n, max(200, config.k * 20)))
-    candidates = np.unique(ids[ids >= 0])
-    scores[candidates] = (queries @ embeddings[candidates].T).max(axis=0)
-    return scores
+    n = len(embeddings)
+    shortlist = min(n, max(200, config.k * 20))
+    if index.__class__.__name__ == "IndexFlatIP":
+        scores = (queries @ embeddings.T).max(axis=0)
+        if config.categories or config.colors or len(excluded):
+            scores[~_filter_mask(catalog.items, config)] = -np.inf
+            scores[excluded] = -np.inf
+        rows = np.argpartition(-scores, shortlist - 1)[:shortlist] if shortlist < n else np.arange(n)
+    else:
+        _, ids = search(index, queries, shortlist)
+        rows = np.unique(ids[ids >= 0])
+        scores = np.full(n, -np.inf, np.float32)
+        scores[rows] = (queries @ embeddings[rows].T).max(axis=0)
+    order = np.lexsort((rows, -scores[rows]))  # best first; ties by row, deterministic
+    return rows[order], scores[rows[order]]
 
 
-def _filter_mask(items: pd.DataFrame, config: SearchConfig) -> np.ndarray:
-    keep = np.ones(len(items), dtype=bool)
+def _filter_mask(items: pd.DataFrame, config: SearchConfig, rows=None) -> np.ndarray:
+    """Which of ``rows`` (default: all) pass the category and colour filters."""
+    if rows is None:
+        rows = np.arange(len(items))
+    keep = np.ones(len(rows), dtype=bool)
+    if not (config.categories or config.colors):
+        return keep
+    subset = items.iloc[rows]
     if config.categories:
-        keep &= items["category"].isin(config.categories).to_numpy()
+        keep &= subset["category"].isin(config.categories).to_numpy()
     if config.colors:
         wanted = {c.lower() for c in config.colors}
         keep &= (
-            items["color"].str.lower().isin(wanted) | items["color_name"].str.lower().isin(wanted)
+            subset["color"].str.lower().isin(wanted)
+            | subset["color_name"].str.lower().isin(wanted)
         ).to_numpy()
     return keep
 
 
-def _design_keys(items: pd.DataFrame) -> np.ndarray:
-    designs = items["design_id"].astype(str).to_numpy()
-    return np.where(designs == "", "item:" + items["item_id"].astype(str).to_numpy(), designs)
+def _groups(catalog, encoder, designs, codes, queries, config, excluded) -> list[DesignGroup]:
+    """The groups of designs ``codes`` (in that order), each photo scored exactly, best first.
 
-
-def _group(items, designs, scores, keep, design) -> DesignGroup:
-    rows = np.flatnonzero((designs == design) & keep & np.isfinite(scores))
-    rows = rows[np.argsort(-scores[rows], kind="stable")]
-    hits = items.iloc[rows].assign(row=rows, score=scores[rows].round(4)).reset_index(drop=True)
-    best = float(scores[rows[0]]) if len(rows) else float("-inf")
-    return DesignGroup(design_id=str(design), score=best, hits=hits)
+    Item rows of all groups are taken from the item table in one go: building a small frame
+    per group costs more than the search itself.
+    """
+    embeddings = catalog.embeddings(encoder)
+    picked = []
+    for code in codes:
+        rows = designs.rows(code)
+        scores = (queries @ np.asarray(embeddings[rows], np.float32).T).max(axis=0)
+        keep = _filter_mask(catalog.items, config, rows) & (scores >= config.min_score)
+        keep &= ~np.isin(rows, excluded)
+        rows, scores = rows[keep], scores[keep]
+        order = np.lexsort((rows, -scores))
+        if len(rows):
+            picked.append((code, rows[order], scores[order]))
+    if not picked:
+        return []
+    all_rows = np.concatenate([rows for _, rows, _ in picked])
+    all_scores = np.concatenate([scores for _, _, scores in picked])
+    table = catalog.items.iloc[all_rows].reset_index(drop=True)
+    table["row"] = all_rows
+    table["score"] = all_scores.round(4)
+    groups, start = [], 0
+    for code, rows, scores in picked:
+        hits = table.iloc[start : start + len(rows)].reset_index(drop=True)
+        groups.append(DesignGroup(designs.name(code), float(scores[0]), hits))
+        start += len(rows)
+    return groups

@@ -55,7 +55,7 @@ def test_export_leaves_training_mode_unchanged(tmp_path):
     assert (tmp_path / "model.onnx").stat().st_size > 0
 
 
-@pytest.mark.parametrize("runtime", ["onnx", "channels_last"])
+@pytest.mark.parametrize("runtime", ["onnx", "channels_last", "auto"])
 def test_embed_images_runtimes_match_torch(runtime):
     rng = np.random.default_rng(0)
     images = [Image.fromarray(rng.integers(0, 256, (80, 70, 3), dtype=np.uint8)) for _ in range(5)]
@@ -63,6 +63,45 @@ def test_embed_images_runtimes_match_torch(runtime):
     result = embed_images(_encoder(), images, batch_size=2, runtime=runtime)
     np.testing.assert_array_equal(result.indices, reference.indices)
     np.testing.assert_allclose(result.embeddings, reference.embeddings, atol=TOLERANCE)
+    assert result.runtime == ("onnx" if runtime == "auto" else runtime)
+
+
+def test_auto_falls_back_to_torch_when_the_export_fails(monkeypatch):
+    import skill.onnx_export
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(skill.onnx_export, "create_onnx_encoder", fail)
+    images = [Image.new("RGB", (40, 40), (200, 30, 30))]
+    with pytest.warns(UserWarning, match="unsupported operator"):
+        result = embed_images(_encoder(), images, runtime="auto")
+    assert result.runtime == "torch" and result.embeddings.shape == (1, 16)
+    with pytest.raises(RuntimeError, match="unsupported operator"):
+        embed_images(_encoder(), images, runtime="onnx")
+
+
+def test_catalog_built_with_onnx_equals_torch(tmp_path):
+    from _shapes import save_tiny_encoder, write_shapes
+
+    from skill.catalog import CatalogConfig, build_catalog, open_catalog
+    from skill.projection import MapConfig
+
+    encoder_dir = save_tiny_encoder(tmp_path / "tiny")
+    write_shapes(tmp_path / "photos")
+    vectors = {}
+    for runtime in ("torch", "onnx"):
+        build_catalog(
+            tmp_path / "photos",
+            tmp_path / runtime,
+            csv_path=tmp_path / "photos" / "catalog.csv",
+            encoders=[str(encoder_dir)],
+            config=CatalogConfig(map=MapConfig(method="pca"), runtime=runtime),
+        )
+        catalog = open_catalog(tmp_path / runtime)
+        vectors[runtime] = catalog.embeddings(catalog.encoders[0])
+    assert len(vectors["torch"]) > 10
+    np.testing.assert_allclose(vectors["onnx"], vectors["torch"], atol=TOLERANCE)
 
 
 def test_unknown_runtime_names_the_choices():

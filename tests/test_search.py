@@ -118,3 +118,40 @@ def test_config_validation():
         SearchConfig(combine="min")
     with pytest.raises(ValueError, match="k must be"):
         SearchConfig(k=0)
+
+
+def test_in_memory_catalog_at_scale_matches_brute_force_grouping():
+    import pandas as pd
+
+    from skill.catalog import Catalog
+    from skill.index import build_index
+
+    rng = np.random.default_rng(0)
+    designs = 1500
+    centres = rng.standard_normal((designs, 32)).astype(np.float32)
+    rows = np.repeat(np.arange(designs), 2)
+    x = centres[rows] + 0.3 * rng.standard_normal((len(rows), 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    items = pd.DataFrame(
+        {
+            "item_id": [str(i) for i in range(len(rows))],
+            "design_id": [f"d{d}" for d in rows],
+            "color": ["Red", "Blue"] * designs,
+            "color_name": ["red", "blue"] * designs,
+            "category": ["Top"] * len(rows),
+        }
+    )
+    flat = Catalog.from_arrays(items, {"e": x}, {"e": build_index(x, IndexConfig(kind="flat"))})
+    query = x[10] + 0.05 * rng.standard_normal(32).astype(np.float32)
+    query /= np.linalg.norm(query)
+    result = search_catalog(flat, "e", query, SearchConfig(k=5, same_design_threshold=2.0))
+    # Brute force: designs by their best photo's score.
+    scores = x @ query
+    best = pd.Series(scores).groupby(rows).max().sort_values(ascending=False)
+    assert [g.design_id for g in result.similar] == [f"d{d}" for d in best.index[:5]]
+    for group in result.similar:
+        assert len(group.hits) == 2 and group.hits["score"].is_monotonic_decreasing
+    red = search_catalog(flat, "e", query, SearchConfig(k=3, colors=("Red",)))
+    assert (red.hits["color"] == "Red").all() and len(red.hits) == 3 + (red.same_design is not None)
+    with pytest.raises(ValueError, match="embeddings for"):
+        Catalog.from_arrays(items.iloc[:5], {"e": x}, {"e": None})

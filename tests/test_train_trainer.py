@@ -146,3 +146,30 @@ def test_ship_encoder_adds_notes_and_reloads(tmp_path):
     encoder = load_encoder(shipped)
     assert encoder.info.config["training"]["ablation"] == {"x": 1}
     assert encoder.info.config["training"]["method"] == "skill"
+
+
+def test_view_bank_run_trains_on_stored_maps_and_reloads_with_max_pool(tmp_path):
+    images = _photos()
+    cache = ImageCache.from_images(images, size=40)
+    config = _config(
+        tmp_path, view_bank_rounds=2, global_pool="max", epochs=2, cache_dir=str(tmp_path / "c")
+    )
+    summary = train(config, cache=cache)
+    bank = tmp_path / "c" / "bank-skill-r2"
+    stored = np.load(bank / "globals.npy", mmap_mode="r")
+    assert stored.shape[:2] == (6, 4) and stored.dtype == np.float16  # 2 rounds x 2 globals
+    assert np.load(bank / "locals.npy", mmap_mode="r").shape[:2] == (6, 4)
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, 6] and all(np.isfinite(r["loss"]) for r in log)
+    encoder = load_encoder(summary["encoder"])
+    assert encoder.info.config["backbone_kwargs"] == {"global_pool": "max"}
+    assert encoder.backbone.global_pool.pool_type == "max"
+    # A second run over the same cache reopens the bank instead of recomputing it.
+    before = (bank / "globals.npy").stat().st_mtime_ns
+    train(dataclasses.replace(config, output_dir=str(tmp_path / "run2")), cache=cache)
+    assert (bank / "globals.npy").stat().st_mtime_ns == before
+
+
+def test_view_bank_needs_a_frozen_trunk(tmp_path):
+    with pytest.raises(ValueError, match="frozen_stages"):
+        _config(tmp_path, view_bank_rounds=2, frozen_stages=0)

@@ -218,3 +218,68 @@ def test_exported_cpu_encoder_equals_head_on_cached_features(tmp_path):
     np.testing.assert_allclose(
         embed_images(encoder, photos).embeddings, embed_features(head, features), atol=1e-4
     )
+
+
+@pytest.mark.slow
+def test_bank_recipe_trains_the_last_stages_on_stored_views(tmp_path):
+    import json
+
+    import torch
+
+    from skill.encoders import load_encoder
+    from skill.train.variant_config import make_variant_config
+    from skill.train.variants import train_variant
+
+    _tiny_catalog(tmp_path)
+    config = make_variant_config(
+        "bank",
+        "triplet",
+        images_dir=str(tmp_path),
+        output_dir=str(tmp_path / "run"),
+        image_cache_dir=str(tmp_path / "cache"),
+        image_cache_size=40,
+        pretrained=None,
+        embedding_dim=8,
+        hidden_dim=16,
+        epochs=2,
+        batch_classes=2,
+        per_class=2,
+        invariance_sample=2,
+        bank_rounds=1,
+    )
+    encoder = load_encoder(train_variant(config))
+    recipe = encoder.info.config
+    assert recipe["training"]["recipe"] == "bank" and recipe["backbone_kwargs"] == {
+        "global_pool": "max"
+    }
+    assert 0.0 <= recipe["metrics"]["hit@1"] <= 1.0
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2] and all(np.isfinite(r["loss"]) for r in log)
+    assert (tmp_path / "cache" / "bank-skill-r1" / "globals.npy").is_file()
+    # The trunk is untouched: it still maps photo 0's first stored view to the stored map.
+    from skill.train.config import PRESETS
+    from skill.train.data import build_image_cache
+    from skill.train.trainer import create_views
+    from skill.train.variant_data import read_variant_split
+
+    cache = build_image_cache(read_variant_split(config)[0], tmp_path, tmp_path / "cache", 40)
+    views = create_views(PRESETS["cpu"])(
+        cache.image(0),
+        tuple(cache.boxes[0]),
+        tuple(cache.backgrounds[0]),
+        np.random.default_rng(0),
+    )
+    b = encoder.backbone
+    with torch.inference_mode():
+        x = b.bn1(b.conv_stem(views[0][None]))
+        for stage in list(b.blocks)[: PRESETS["cpu"].frozen_stages]:
+            x = stage(x)
+    stored = np.load(tmp_path / "cache" / "bank-skill-r1" / "globals.npy")[0, 0]
+    np.testing.assert_allclose(x[0].numpy(), stored.astype(np.float32), atol=0.05, rtol=0.01)
+
+
+def test_bank_recipe_is_for_supervised_methods():
+    from skill.train.variant_config import make_variant_config
+
+    with pytest.raises(ValueError, match="bank recipe"):
+        make_variant_config("bank", "parts")

@@ -35,6 +35,7 @@ def export_encoder(
     with_head: bool = False,
     training: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
+    backbone_kwargs: dict[str, Any] | None = None,
 ) -> Path:
     """Writes ``model.safetensors`` + ``config.json`` for the model's backbone (and head MLP).
 
@@ -49,6 +50,8 @@ def export_encoder(
         with_head: Embed through the head's MLP bottleneck.
         training: The recipe (method, config, data, split, epochs, seconds, machine).
         metrics: Validation figures.
+        backbone_kwargs: ``timm.create_model`` arguments the backbone was built with (e.g.
+            ``{"global_pool": "max"}``); stored so that :func:`load_encoder` rebuilds it.
 
     Returns:
         The folder.
@@ -67,6 +70,7 @@ def export_encoder(
         "description": description,
         "role": "design",
         "architecture": architecture,
+        "backbone_kwargs": dict(backbone_kwargs or {}),
         "feature_dim": feature_dim,
         "embedding_dim": embedding_dim,
         "preprocess": preprocess.to_dict(),

@@ -43,6 +43,7 @@ from skill.train.export import encoder_from_model, export_encoder
 from skill.train.multicrop import MultiCropModel
 from skill.train.schedules import cosine_schedule, teacher_temp_schedule
 from skill.train.state import has_state, load_state, save_state
+from skill.train.view_bank import ViewBank, build_view_bank, onnx_trunk
 from skill.train.views import DINOViews, SkillViews, normalize_image
 
 StepProgress = Callable[[int, int, float], None]
@@ -72,9 +73,16 @@ def create_views(config: TrainConfig) -> SkillViews | DINOViews:
 
 def create_model(config: TrainConfig) -> MultiCropModel:
     """Student network: the backbone with its ImageNet weights and a fresh DINO head."""
-    backbone = create_backbone(config.architecture, pretrained=config.pretrained)
+    backbone = create_backbone(
+        config.architecture, pretrained=config.pretrained, **backbone_kwargs(config)
+    )
     head = DINOHead(backbone.num_features, config.out_dim, config.hidden_dim, config.bottleneck_dim)
     return MultiCropModel(backbone, head, config.frozen_stages, config.freeze_batchnorm)
+
+
+def backbone_kwargs(config: TrainConfig) -> dict[str, Any]:
+    """``timm.create_model`` arguments of the backbone (stored in the exported config)."""
+    return {} if config.global_pool == "avg" else {"global_pool": config.global_pool}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -155,7 +163,10 @@ def train(
     loss_fn = DINOLoss(config.out_dim, 2, config.student_temp, config.center_momentum).to(device)
     optimizer = torch.optim.AdamW(_param_groups(student, config), lr=config.lr)
 
-    dataset = ViewDataset(cache, create_views(config), seed=config.seed)
+    if config.view_bank_rounds:
+        dataset = BankDataset(build_run_bank(config, student, cache, device), config.num_local)
+    else:
+        dataset = ViewDataset(cache, create_views(config), seed=config.seed)
     steps_per_epoch = len(dataset) // config.batch_size
     if config.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
@@ -189,14 +200,17 @@ def train(
         order = order[: steps_per_epoch * config.batch_size][
             position["step_in_epoch"] * config.batch_size :
         ]
-        loader = DataLoader(
-            dataset,
-            batch_size=config.batch_size,
-            sampler=order.tolist(),
-            num_workers=config.num_workers,
-            drop_last=True,
-            persistent_workers=False,
-        )
+        if config.view_bank_rounds:
+            loader = dataset.batches(order, config.batch_size, config.seed + epoch)
+        else:
+            loader = DataLoader(
+                dataset,
+                batch_size=config.batch_size,
+                sampler=order.tolist(),
+                num_workers=config.num_workers,
+                drop_last=True,
+                persistent_workers=False,
+            )
         started = time.perf_counter()
         for views in loader:
             step = position["global_step"]
@@ -259,6 +273,7 @@ def train(
         with_head=config.export_head,
         training=training_record(config, position, len(dataset), steps_per_epoch, device),
         metrics=metrics,
+        backbone_kwargs=backbone_kwargs(config),
     )
     return {
         "encoder": str(folder),
@@ -266,6 +281,69 @@ def train(
         "epochs": config.epochs,
         "seconds": round(position["seconds"], 1),
     }
+
+
+class BankDataset:
+    """Batches of stored trunk maps (:class:`skill.train.view_bank.ViewBank`)."""
+
+    def __init__(self, bank: ViewBank, num_local: int) -> None:
+        self.bank = bank
+        self.num_local = num_local
+
+    def __len__(self) -> int:
+        return len(self.bank)
+
+    def batches(self, order: np.ndarray, batch_size: int, seed: int):
+        """Yields view lists like the image loader's, drawn reproducibly from ``seed``."""
+        rng = np.random.default_rng(seed)
+        for start in range(0, len(order) - batch_size + 1, batch_size):
+            yield self.bank.draw(np.sort(order[start : start + batch_size]), self.num_local, rng)
+
+
+def build_run_bank(
+    config: TrainConfig, model: MultiCropModel, cache: ImageCache, device
+) -> ViewBank:
+    """Builds (or reopens) the view bank of ``config``'s views under ``config.cache_dir``.
+
+    The bank depends only on the views, the photos and the frozen trunk, so runs that share
+    them (SkiLL and the supervised ``bank`` recipe) share one bank.
+    """
+    from tqdm import tqdm
+
+    views = create_views(config)
+    settings = {
+        "method": config.method,
+        "view_space": {k: v for k, v in vars(views).items() if not k.startswith("_")},
+        "architecture": config.architecture,
+        "pretrained": config.pretrained,
+        "frozen_stages": config.frozen_stages,
+    }
+    folder = Path(config.cache_dir) / f"bank-{config.method}-r{config.view_bank_rounds}"
+    if device.type == "cpu":
+        trunk = onnx_trunk(model.trunk_modules(), Path(config.cache_dir) / "onnx")
+    else:
+
+        def trunk(images: torch.Tensor) -> torch.Tensor:
+            return model.run_trunk(images.to(device)).cpu()
+
+    bar = tqdm(total=len(cache) * config.view_bank_rounds, desc="view bank", unit="photo")
+
+    def progress(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        return build_view_bank(
+            cache,
+            views,
+            trunk,
+            config.view_bank_rounds,
+            folder,
+            settings=settings,
+            seed=config.seed,
+            progress=progress,
+        )
+    finally:
+        bar.close()
 
 
 @torch.no_grad()
@@ -307,10 +385,11 @@ def _step(
 ) -> float:
     views = [v.to(device, non_blocking=True) for v in views]
     global_views, local_views = views[:2], views[2:]
-    global_trunk = student.run_trunk(torch.cat(global_views))
+    trunk = (lambda maps: maps) if config.view_bank_rounds else student.run_trunk
+    global_trunk = trunk(torch.cat(global_views))
     parts = [student.run_tail(global_trunk)]
     if local_views:
-        parts.append(student.run_tail(student.run_trunk(torch.cat(local_views))))
+        parts.append(student.run_tail(trunk(torch.cat(local_views))))
     student_out = student.head(torch.cat(parts))
     with torch.no_grad():
         # Frozen trunks are equal in student and teacher: reuse the student's trunk output.

