@@ -90,6 +90,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def server_command(port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
 def wait_ok(url: str, deadline: float) -> bool:
     while time.monotonic() < deadline:
         try:
@@ -104,11 +112,7 @@ def wait_ok(url: str, deadline: float) -> bool:
 def time_server_start(timeout: float = 120.0) -> tuple[float, float]:
     """Seconds until /_stcore/health answers, and until / answers."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    command = server_command(port)
     start = time.monotonic()
     server = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -143,11 +147,7 @@ def time_interactive(timeout: float = 180.0) -> tuple[float, float]:
     from test_browser import chromium, wait_for
 
     port = free_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    command = server_command(port)
     driver = chromium()  # started before the clock: a user's browser is already open
     start = time.monotonic()
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -11,6 +11,8 @@ How each row is measured:
 - checkpoints made by the CPU colour-variant recipe (frozen ImageNet backbone + head): the head
   applied to the cached backbone features, which equals the encoder's output (checked by
   ``tests/test_train_triplet.py``); colour invariance on the recipe's recoloured sample;
+- a checkpoint whose training stored its validation figures for this split's whole gallery
+  (SkiLL, DINO, the ``bank`` recipe: ``evaluate_encoder`` when training ended): those;
 - any other encoder: read from ``--results`` (JSON lines of ``benchmarks/train_evaluate.py``,
   same split and protocol, 500-photo invariance sample) when it is there, else evaluated in
   full with :func:`skill.evaluate.evaluate_encoder` (minutes per encoder on a CPU).
@@ -46,6 +48,22 @@ def head_only_config(encoder_config: dict) -> dict | None:
     return None
 
 
+def stored_figures(encoder_config: dict, val_items, split_seed: int) -> dict | None:
+    """The validation figures a training run stored in its checkpoint, when they are of this
+    split's whole validation gallery (``evaluate_encoder``, at the end of training)."""
+    metrics = encoder_config.get("metrics") or {}
+    training = encoder_config.get("training") or {}
+    split = training.get("split") or {}
+    recipe = training.get("config") or {}
+    seed = split.get("seed", recipe.get("split_seed"))
+    fraction = split.get("val_fraction", recipe.get("val_fraction"))
+    if metrics.get("hit@1") is None or metrics.get("gallery") != len(val_items):
+        return None
+    if seed != split_seed or fraction != 0.2:
+        return None
+    return metrics
+
+
 def measure(name: str, variant_config, val_items, results: dict) -> tuple[dict, str, str]:
     """Figures, display name and provenance of one encoder."""
     from skill.checkpoint import is_checkpoint_dir, load_checkpoint
@@ -74,6 +92,9 @@ def measure(name: str, variant_config, val_items, results: dict) -> tuple[dict, 
             )
             source = f"cached features + head, {config.invariance_sample}-photo invariance"
             return evaluate_head(head.eval(), config, val_items), display, source
+        stored = stored_figures(encoder_config, val_items, variant_config.split_seed)
+        if stored is not None:
+            return stored, display, "checkpoint metrics: evaluate_encoder when training ended"
     else:
         display = name
     for key in (name, name.rstrip("/")):

@@ -53,6 +53,7 @@ def _photo() -> tuple[Image.Image, tuple[int, int, int, int]]:
 
 def test_part_boxes_split_the_foreground_box():
     box = (20, 10, 44, 50)
+    assert part_box(box, "whole") == box
     assert part_box(box, "upper") == (20, 10, 44, 30)
     assert part_box(box, "lower") == (20, 30, 44, 50)
     assert part_box(box, "left") == (20, 10, 32, 50)
@@ -66,8 +67,8 @@ def test_part_views_show_their_part_and_are_reproducible():
     plain = PartViews(view_size=32, recolor_prob=0.0)(
         image, box, (240, 240, 240), np.random.default_rng(0)
     )
-    assert [v.size for v in plain] == [(32, 32)] * 4
-    upper, lower = np.asarray(plain[0])[16, 16], np.asarray(plain[1])[16, 16]
+    assert [v.size for v in plain] == [(32, 32)] * 5
+    upper, lower = np.asarray(plain[1])[16, 16], np.asarray(plain[2])[16, 16]
     assert upper[0] > 150 > upper[2] and lower[2] > 150 > lower[0]
     views = PartViews(view_size=32)
     first = views(image, box, (240, 240, 240), np.random.default_rng(3))

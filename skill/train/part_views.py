@@ -3,8 +3,10 @@
 Part-based views (:class:`PartViews`) follow Dutta et al., "Color Variants Identification via
 Contrastive Self-Supervised Representation Learning" (Myntra, 2021) and its extension "A Tale
 of Color Variants" (AAAI 2022): the positives of a photo are *fixed parts of the same product*
-(upper and lower half, left and right half of its foreground box), each under an independent
-random recolouring. Matching the upper half of a shirt to its lower half in another colour
+(the whole foreground box, its upper and lower half, its left and right half), each under an
+independent random recolouring. The whole box comes first, so ``views=4`` takes whole, upper,
+lower and left: the encoder is applied to whole photos, and a head trained on half-garments
+alone never sees one (that cost 7 points of hit@1 against random crops on frozen features). Matching the upper half of a shirt to its lower half in another colour
 rewards what the whole garment shares (fabric, print, cut) and not its colour.
 
 The baseline (:class:`RandomCropViews`) is SimCLR's augmentation (Chen et al., "A Simple
@@ -33,7 +35,7 @@ from skill.recolor import CHANNEL_ORDERS, permute_channels, rotate_hue, to_grays
 from skill.train.views import color_jitter, random_resized_crop_box
 
 Box = tuple[int, int, int, int]
-PARTS = ("upper", "lower", "left", "right")
+PARTS = ("whole", "upper", "lower", "left", "right")
 
 
 def part_box(box: Box, part: str) -> Box:
@@ -41,6 +43,7 @@ def part_box(box: Box, part: str) -> Box:
     left, top, right, bottom = box
     mid_x, mid_y = (left + right) // 2, (top + bottom) // 2
     boxes = {
+        "whole": box,
         "upper": (left, top, right, max(mid_y, top + 1)),
         "lower": (left, min(mid_y, bottom - 1), right, bottom),
         "left": (left, top, max(mid_x, left + 1), bottom),

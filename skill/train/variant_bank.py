@@ -26,14 +26,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 from skill.heads import ProjectionHead
 from skill.preprocess import Preprocess
-from skill.train.adaptive_triplet import AdaptiveTripletLoss, text_vectors, weak_class_ids
 from skill.train.head_training import load_head_state, save_head_state
 from skill.train.pk_sampler import PKSampler
-from skill.train.triplet_loss import TripletLoss
 from skill.train.variant_config import SUPERVISED, VariantConfig
 
 Progress = Callable[[str, int, int], None]
@@ -51,7 +48,7 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     from skill.train.data import build_image_cache
     from skill.train.multicrop import MultiCropModel
     from skill.train.trainer import backbone_kwargs, build_run_bank
-    from skill.train.variant_data import read_variant_split
+    from skill.train.variant_data import read_variant_split, supervision
     from skill.train.variants import export_variant_encoder
 
     if config.method not in SUPERVISED:
@@ -84,24 +81,7 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     model = MultiCropModel(backbone, head, views.frozen_stages, freeze_batchnorm=True)
     bank = build_run_bank(views, model, cache, torch.device("cpu"))
 
-    if config.method == "triplet":
-        labels = train_items["design_id"].astype(str).to_numpy()
-        colours = train_items["color"].tolist()
-        loss_fn: nn.Module = TripletLoss(config.margin, config.mining)
-        texts = None
-    else:
-        labels = weak_class_ids(train_items["prod_name"], train_items["product_type_name"])
-        colours = None
-        loss_fn = AdaptiveTripletLoss(config.margin)
-        texts = torch.from_numpy(
-            text_vectors(
-                train_items["prod_name"]
-                + " "
-                + train_items["product_type_name"]
-                + " "
-                + train_items["detail_desc"]
-            )
-        )
+    labels, colours, loss_fn, texts = supervision(config, train_items)
     sampler = PKSampler(labels, colours, config.batch_classes, config.per_class, config.seed)
     codes = torch.from_numpy(np.unique(labels.astype(str), return_inverse=True)[1])
     optimizer = torch.optim.AdamW(

@@ -265,3 +265,34 @@ def ensure_dir(path: str | os.PathLike) -> Path:
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def supervision(config: VariantConfig, train_items: pd.DataFrame):
+    """Classes, colours, loss and text vectors of a supervised method (``triplet`` or ``atl``).
+
+    ``triplet``: design ids are the classes, colours steer the P x K sampler. ``atl``: weak
+    classes from the title and product type, no colours, and TF-IDF vectors of title, type and
+    description for the adaptive margin (:mod:`skill.train.adaptive_triplet`).
+
+    Returns:
+        ``(labels, colours, loss_fn, texts)``; ``colours`` and ``texts`` are None for ``atl``
+        and ``triplet`` respectively.
+    """
+    import torch
+
+    from skill.train.adaptive_triplet import AdaptiveTripletLoss, text_vectors, weak_class_ids
+    from skill.train.triplet_loss import TripletLoss
+
+    if config.method == "triplet":
+        labels = train_items["design_id"].astype(str).to_numpy()
+        colours = train_items["color"].tolist()
+        return labels, colours, TripletLoss(config.margin, config.mining), None
+    labels = weak_class_ids(train_items["prod_name"], train_items["product_type_name"])
+    texts = text_vectors(
+        train_items["prod_name"]
+        + " "
+        + train_items["product_type_name"]
+        + " "
+        + train_items["detail_desc"]
+    )
+    return labels, None, AdaptiveTripletLoss(config.margin), torch.from_numpy(texts)

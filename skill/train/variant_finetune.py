@@ -27,12 +27,10 @@ from torch import nn
 
 from skill.heads import ProjectionHead
 from skill.preprocess import Preprocess
-from skill.train.adaptive_triplet import AdaptiveTripletLoss, text_vectors, weak_class_ids
 from skill.train.head_training import load_head_state, save_head_state
 from skill.train.nt_xent import NTXentLoss
 from skill.train.part_views import PARTS, PartViews, RandomCropViews, random_recolor
 from skill.train.pk_sampler import PKSampler
-from skill.train.triplet_loss import TripletLoss
 from skill.train.variant_config import SUPERVISED, VariantConfig
 from skill.train.views import normalize_image, random_resized_crop_box
 
@@ -85,7 +83,7 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
     """
     from skill.encoders import create_backbone
     from skill.train.data import build_image_cache
-    from skill.train.variant_data import read_variant_split
+    from skill.train.variant_data import read_variant_split, supervision
     from skill.train.variants import export_variant_encoder
 
     device = torch.device(
@@ -118,30 +116,10 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
         return cache.image(index), box, background
 
     if config.method in SUPERVISED:
-        if config.method == "triplet":
-            labels = train_items["design_id"].astype(str).to_numpy()
-            sampler = PKSampler(
-                labels,
-                train_items["color"].tolist(),
-                config.batch_classes,
-                config.per_class,
-                config.seed,
-            )
-            loss_fn: nn.Module = TripletLoss(config.margin, config.mining)
-            texts = None
-        else:
-            labels = weak_class_ids(train_items["prod_name"], train_items["product_type_name"])
-            sampler = PKSampler(labels, None, config.batch_classes, config.per_class, config.seed)
-            loss_fn = AdaptiveTripletLoss(config.margin)
-            texts = torch.from_numpy(
-                text_vectors(
-                    train_items["prod_name"]
-                    + " "
-                    + train_items["product_type_name"]
-                    + " "
-                    + train_items["detail_desc"]
-                )
-            ).to(device)
+        labels, colours, loss_fn, texts = supervision(config, train_items)
+        sampler = PKSampler(labels, colours, config.batch_classes, config.per_class, config.seed)
+        if texts is not None:
+            texts = texts.to(device)
         codes = torch.from_numpy(np.unique(labels.astype(str), return_inverse=True)[1]).to(device)
 
         def batches(epoch: int):
