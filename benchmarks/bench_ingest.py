@@ -5,6 +5,8 @@ Prints images/s of each variant beside the naive loop's, as a ratio measured in 
 - naive: ``PIL.Image.open`` -> timm eval transform -> ``model(x[None])``, one image at a time;
 - ``embed_images`` with ``runtime="torch"``, ``"channels_last"`` and ``"onnx"`` (batched,
   decoding in threads overlapped with the model);
+- ``build_catalog`` as a user runs it (runtime ``auto``: ONNX Runtime), which adds dominant
+  colours, the versioned write, the index and a PCA map to the embedding;
 - the stages alone (decode + resize; model on ready tensors), and the model's FLOP bound:
   GFLOPs per image (``torch.utils.flop_counter``) against this machine's sustained fp32
   matmul GFLOP/s.
@@ -94,6 +96,29 @@ def run_pipeline(encoder, paths, runtime: str, batch_size: int) -> tuple[float, 
     return len(paths) / (time.perf_counter() - start), result.embeddings
 
 
+def run_build(encoder, paths, tmp: Path, batch_size: int) -> float:
+    """Images/s of ``build_catalog`` itself: decode, embed (runtime ``auto``), dominant colour,
+    versioned write, exact index and PCA map, from a folder of the same photos."""
+    from skill.catalog import CatalogConfig, build_catalog
+    from skill.projection import MapConfig
+
+    folder = tmp / "build-photos"
+    folder.mkdir()
+    for i, path in enumerate(paths):
+        (folder / f"{i:05d}{path.suffix}").symlink_to(path.resolve())
+    from skill.onnx_export import create_onnx_encoder
+
+    create_onnx_encoder(encoder)  # the export is once per encoder, like the line above
+    start = time.perf_counter()
+    build_catalog(
+        folder,
+        tmp / "build-catalog",
+        encoders=[encoder],
+        config=CatalogConfig(batch_size=batch_size, map=MapConfig(method="pca")),
+    )
+    return len(paths) / (time.perf_counter() - start)
+
+
 def measure_model_flops(encoder) -> float:
     """GFLOPs (2 x multiply-adds) of one forward pass on one image."""
     from torch.utils.flop_counter import FlopCounterMode
@@ -143,6 +168,7 @@ def main() -> None:
                 encoder, paths, runtime, args.batch_size
             )
             encoder.to(memory_format=torch.contiguous_format)
+        build_rate = run_build(encoder, paths, Path(tmp), args.batch_size)
         naive_again, _ = run_naive(encoder, paths[: max(20, len(paths) // 4)])
 
         # Stages alone: decode + resize in 2 threads; the model on ready tensors.
@@ -171,6 +197,8 @@ def main() -> None:
     for runtime, rate in rates.items():
         label = f"embed_images(runtime={runtime!r}, batch {args.batch_size})"
         print(f"{label:<44}{rate:>10.1f}{rate / naive_rate:>10.2f}")
+    print(f"{'build_catalog, runtime auto (whole product)':<44}{build_rate:>10.1f}"
+          f"{build_rate / naive_rate:>10.2f}")  # fmt: skip
     print(f"{'stage: decode + resize only, 2 threads':<44}{decode_rate:>10.1f}")
     for name, rate in model_rates.items():
         print(f"{'stage: model only, ' + name + ', ready batch':<44}{rate:>10.1f}")

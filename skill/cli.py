@@ -234,7 +234,8 @@ def _add_train_parser(sub) -> None:
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="colour-variant methods: set a VariantConfig field (repeatable)",
+        help="set a field of the recipe (TrainConfig, or VariantConfig for colour-variant "
+        "methods), e.g. --set input_grayscale=true (repeatable)",
     )
     p.add_argument("--images", help="photo folder with the label CSV (default: shared H&M data)")
     p.add_argument("--csv-name", help="label CSV inside --images")
@@ -276,9 +277,12 @@ def _train(args: argparse.Namespace) -> int:
         "name": args.name,
         "seed": args.seed,
     }
+    from skill.train.config import parse_settings
+
     config = dataclasses.replace(
         PRESETS[args.preset], **{k: v for k, v in overrides.items() if v is not None}
     )
+    config = dataclasses.replace(config, **parse_settings(config, args.set))
     if args.no_eval:
         config = dataclasses.replace(config, eval_at_end=False, eval_every=0)
     bar = tqdm(desc=f"training ({config.method})", unit="step", file=sys.stderr)

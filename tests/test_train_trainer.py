@@ -173,3 +173,37 @@ def test_view_bank_run_trains_on_stored_maps_and_reloads_with_max_pool(tmp_path)
 def test_view_bank_needs_a_frozen_trunk(tmp_path):
     with pytest.raises(ValueError, match="frozen_stages"):
         _config(tmp_path, view_bank_rounds=2, frozen_stages=0)
+
+
+def test_set_strings_become_typed_changes():
+    from skill.train.config import parse_settings
+    from skill.train.variant_config import make_variant_config
+
+    changes = parse_settings(
+        PRESETS["cpu"],
+        [
+            "input_grayscale=true",
+            "invert_prob=0.3",
+            "global_scale=0.2,0.8",
+            "epochs=2",
+            "max-steps-per-epoch=7",
+            "name=x",
+        ],
+    )
+    assert changes == {
+        "input_grayscale": True,
+        "invert_prob": 0.3,
+        "global_scale": (0.2, 0.8),
+        "epochs": 2,
+        "max_steps_per_epoch": 7,
+        "name": "x",
+    }
+    assert parse_settings(PRESETS["cpu"], ["max_steps_per_epoch=none"]) == {
+        "max_steps_per_epoch": None
+    }
+    with pytest.raises(ValueError, match="field=value"):
+        parse_settings(PRESETS["cpu"], ["nonsense=1"])
+    with pytest.raises(ValueError, match="cannot read"):
+        parse_settings(PRESETS["cpu"], ["epochs=many"])
+    config = make_variant_config("cpu", "triplet", ["train_photos=50", "val_photos=none"])
+    assert config.train_photos == 50 and config.val_photos is None

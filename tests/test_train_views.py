@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageDraw
 
 from skill.train.foreground import estimate_foreground_box
@@ -85,3 +86,24 @@ def test_dino_views_shapes_and_determinism():
 def test_rejects_bad_probability():
     with pytest.raises(ValueError, match="hue_prob"):
         SkillViews(hue_prob=2.0)
+
+
+def test_grayscale_views_equal_pillow_grey_of_the_same_views():
+    from PIL import Image
+
+    from skill.train.views import GrayscaleViews, SkillViews, normalize_image
+
+    rng = np.random.default_rng(0)
+    image = Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8))
+    space = SkillViews(16, 8, num_local=2, blur_prob=0.0)
+    grey = GrayscaleViews(space)(image, (5, 5, 35, 35), (255, 255, 255), np.random.default_rng(1))
+    colour = space(image, (5, 5, 35, 35), (255, 255, 255), np.random.default_rng(1))
+    assert len(grey) == 4 and GrayscaleViews(space).num_local == 2
+    for g, c in zip(grey, colour, strict=True):
+        assert torch.equal(g[0], g[1]) and torch.equal(g[1], g[2])
+        # The same view converted by Pillow: equal to its 8-bit rounding (2/255 normalised).
+        pil = Image.fromarray(
+            ((c.permute(1, 2, 0).numpy() * 0.5 + 0.5) * 255).round().astype(np.uint8)
+        )
+        expected = normalize_image(pil.convert("L").convert("RGB"))
+        assert (g - expected).abs().max() < 2.5 / 127.5

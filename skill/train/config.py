@@ -64,6 +64,10 @@ class TrainConfig:
         num_local: Local views per photo. Typical 2-8.
         frozen_stages: Backbone stages frozen after the stem. Typical 0 (GPU) to 5 (CPU).
         freeze_batchnorm: Keep BatchNorm statistics fixed (small batches).
+        input_grayscale: The encoder sees luminance only: every training view is converted to
+            grey as its last step and the exported preprocessing converts photos to grey. The
+            colour space then acts through the luminance it changes (a red dress turned green
+            is a different grey; inverted, a black top becomes a white one).
         view_bank_rounds: 0 draws fresh views every step. N > 0 runs the frozen trunk once
             over N draws of every photo's views and trains the tail on those stored maps for
             all epochs (:mod:`skill.train.view_bank`): many epochs for the trunk cost of N.
@@ -132,6 +136,7 @@ class TrainConfig:
     frozen_stages: int = 4
     freeze_batchnorm: bool = True
     view_bank_rounds: int = 0
+    input_grayscale: bool = False
     out_dim: int = 4096
     hidden_dim: int = 1024
     bottleneck_dim: int = 256
@@ -197,6 +202,45 @@ class TrainConfig:
             raise ValueError(f"unknown train config keys {sorted(unknown)}")
         fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         return cls(**fixed)
+
+
+def parse_settings(config, settings: list[str]) -> dict[str, Any]:
+    """``field=value`` strings (``--set``) as typed changes of the dataclass ``config``.
+
+    Values are parsed as the field's current type (bool, int, float, tuple of numbers as
+    ``a,b``, ``none``); a field that is None now takes an integer or a string.
+
+    Raises:
+        ValueError: An unknown field or an unparsable value.
+    """
+    fields = {f.name for f in dataclasses.fields(config)}
+    changes: dict[str, Any] = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        key = key.strip().replace("-", "_")
+        if key not in fields or not sep:
+            raise ValueError(f"--set needs field=value with a field of {sorted(fields)}")
+        current = getattr(config, key)
+        try:
+            if value.lower() == "none":
+                changes[key] = None
+            elif isinstance(current, bool):
+                changes[key] = value.lower() in ("1", "true", "yes")
+            elif isinstance(current, tuple):
+                changes[key] = tuple(float(v) for v in value.split(","))
+            elif isinstance(current, int):
+                changes[key] = int(value)
+            elif isinstance(current, float):
+                changes[key] = float(value)
+            elif current is None and value.lstrip("-").isdigit():  # e.g. an optional cap
+                changes[key] = int(value)
+            else:
+                changes[key] = value
+        except ValueError:
+            raise ValueError(
+                f"--set {key}: cannot read {value!r} as {type(current).__name__}"
+            ) from None
+    return changes
 
 
 PRESETS: dict[str, TrainConfig] = {

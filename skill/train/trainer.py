@@ -44,14 +44,19 @@ from skill.train.multicrop import MultiCropModel
 from skill.train.schedules import cosine_schedule, teacher_temp_schedule
 from skill.train.state import has_state, load_state, save_state
 from skill.train.view_bank import ViewBank, build_view_bank, onnx_trunk
-from skill.train.views import DINOViews, SkillViews, normalize_image
+from skill.train.views import DINOViews, GrayscaleViews, SkillViews, normalize_image
 
 StepProgress = Callable[[int, int, float], None]
 """``progress(step, total_steps, loss)`` after each optimizer step."""
 
 
-def create_views(config: TrainConfig) -> SkillViews | DINOViews:
-    """The augmentation space of ``config.method``."""
+def create_views(config: TrainConfig):
+    """The augmentation space of ``config.method`` (grey last when ``input_grayscale``)."""
+    views = _method_views(config)
+    return GrayscaleViews(views) if config.input_grayscale else views
+
+
+def _method_views(config: TrainConfig) -> SkillViews | DINOViews:
     if config.method == "dino":
         return DINOViews(config.global_size, config.local_size, num_local=config.num_local)
     return SkillViews(
@@ -98,6 +103,7 @@ def eval_preprocess(config: TrainConfig) -> Preprocess:
         input_size=config.eval_input_size,
         crop_pct=1.0 if config.eval_resize_mode == "pad" else 0.875,
         resize_mode=config.eval_resize_mode,
+        grayscale=config.input_grayscale,
     )
 
 
@@ -313,12 +319,13 @@ def build_run_bank(
     views = create_views(config)
     settings = {
         "method": config.method,
-        "view_space": {k: v for k, v in vars(views).items() if not k.startswith("_")},
+        "view_space": _describe(views),
         "architecture": config.architecture,
         "pretrained": config.pretrained,
         "frozen_stages": config.frozen_stages,
     }
-    folder = Path(config.cache_dir) / f"bank-{config.method}-r{config.view_bank_rounds}"
+    grey = "-gray" if config.input_grayscale else ""
+    folder = Path(config.cache_dir) / f"bank-{config.method}{grey}-r{config.view_bank_rounds}"
     if device.type == "cpu":
         trunk = onnx_trunk(model.trunk_modules(), Path(config.cache_dir) / "onnx")
     else:
@@ -346,6 +353,19 @@ def build_run_bank(
         bar.close()
 
 
+def _photo(cache: ImageCache, index: int, config: TrainConfig):
+    """A cached photo at the global view size, grey when the encoder is luminance-only."""
+    image = cache.image(index).resize((config.global_size, config.global_size))
+    return image.convert("L").convert("RGB") if config.input_grayscale else image
+
+
+def _describe(views) -> dict[str, Any]:
+    """The settings of a view space, as JSON-able values (for the bank's ``bank.json``)."""
+    if isinstance(views, GrayscaleViews):
+        return {"grayscale": True, **_describe(views.views)}
+    return {k: v for k, v in vars(views).items() if not k.startswith("_")}
+
+
 @torch.no_grad()
 def init_prototypes(
     model: MultiCropModel, cache: ImageCache, config: TrainConfig, device: torch.device
@@ -367,9 +387,7 @@ def init_prototypes(
     for start in range(0, len(chosen), config.batch_size):
         batch = torch.stack(
             [
-                normalize_image(
-                    cache.image(int(i)).resize((config.global_size, config.global_size))
-                )
+                normalize_image(_photo(cache, int(i), config))
                 for i in chosen[start : start + config.batch_size]
             ]
         ).to(device)

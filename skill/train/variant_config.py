@@ -160,8 +160,9 @@ VARIANT_PRESETS: dict[str, VariantConfig] = {
         train_photos=None,
         val_photos=None,
         invariance_sample=500,
-        epochs=6,
-        lr=1e-4,
+        epochs=15,
+        lr=2e-5,
+        mining="semi-hard",
         batch_classes=32,
         per_class=3,
     ),
@@ -197,24 +198,10 @@ def make_variant_config(
     """
     if recipe not in VARIANT_PRESETS:
         raise ValueError(f"recipe must be one of {sorted(VARIANT_PRESETS)}, got {recipe!r}")
+    from skill.train.config import parse_settings
+
     changes = {k: v for k, v in overrides.items() if v is not None}
-    fields = {f.name: f for f in dataclasses.fields(VariantConfig)}
     defaults = VARIANT_PRESETS[recipe]
-    for setting in settings or []:
-        key, _, value = setting.partition("=")
-        key = key.strip().replace("-", "_")
-        if key not in fields or not _:
-            raise ValueError(f"--set needs field=value with a field of {sorted(fields)}")
-        current = getattr(defaults, key)
-        if value.lower() == "none":
-            changes[key] = None
-        elif isinstance(current, bool):
-            changes[key] = value.lower() in ("1", "true", "yes")
-        elif isinstance(current, int) or key in ("train_photos", "max_steps_per_epoch"):
-            changes[key] = int(value)
-        elif isinstance(current, float):
-            changes[key] = float(value)
-        else:
-            changes[key] = value
+    changes.update(parse_settings(defaults, settings or []))
     changes.setdefault("output_dir", f"runs/variants/{method}")
     return dataclasses.replace(defaults, method=method, **changes)

@@ -266,6 +266,30 @@ def invert_foreground(
     return Image.fromarray(out, "RGB")
 
 
+class GrayscaleViews:
+    """Wraps a view space so every view ends as grey (3 equal channels), for luminance-only
+    encoders (``TrainConfig.input_grayscale``).
+
+    Works on the normalised tensors: the ITU-R 601 luma weights that Pillow's ``"L"`` mode
+    uses are linear, and the normalisation is the same on every channel, so this equals
+    converting the PIL view to grey before normalising (to Pillow's 8-bit rounding).
+    """
+
+    WEIGHTS = (0.299, 0.587, 0.114)
+
+    def __init__(self, views) -> None:
+        self.views = views
+        self.num_global = getattr(views, "num_global", 2)
+        self.num_local = views.num_local
+
+    def __call__(self, image, box, background, rng) -> list[torch.Tensor]:
+        weights = torch.tensor(self.WEIGHTS).view(3, 1, 1)
+        return [
+            (view * weights).sum(0, keepdim=True).expand(3, -1, -1).contiguous()
+            for view in self.views(image, box, background, rng)
+        ]
+
+
 class DINOViews:
     """DINO's standard multi-crop augmentations, for the ablation (see module docstring).
 
