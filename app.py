@@ -493,7 +493,9 @@ def map_figure(ctx: Context, by: str):
     if query and query[0] == str(catalog.path) and query[1] == ctx.encoder:
         from skill.projection import place_on_map
 
-        xy = place_on_map(query[2], catalog.embeddings(ctx.encoder), coords)
+        xy = place_on_map(
+            query[2], catalog.embeddings(ctx.encoder), coords, index=catalog.index(ctx.encoder)
+        )
         figure.add_trace(
             go.Scatter(
                 x=xy[:, 0], y=xy[:, 1], mode="markers", name="your query",

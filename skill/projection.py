@@ -70,11 +70,13 @@ def fit_map(embeddings: np.ndarray, config: MapConfig = MapConfig()) -> np.ndarr
         import umap
 
         reduce = 0 < config.pca_dims < x.shape[1]
+        seeded = len(x) <= config.deterministic_max_rows
         reducer = umap.UMAP(
             n_neighbors=config.n_neighbors,
             min_dist=config.min_dist,
             metric="euclidean" if reduce else "cosine",
-            random_state=config.seed if len(x) <= config.deterministic_max_rows else None,
+            random_state=config.seed if seeded else None,
+            n_jobs=1 if seeded else -1,  # a seed makes UMAP single-threaded anyway
         )
         coords = reducer.fit_transform(principal_components(x, config.pca_dims) if reduce else x)
     else:
@@ -85,7 +87,7 @@ def fit_map(embeddings: np.ndarray, config: MapConfig = MapConfig()) -> np.ndarr
 
 
 def place_on_map(
-    queries: np.ndarray, embeddings: np.ndarray, coords: np.ndarray, k: int = 8
+    queries: np.ndarray, embeddings: np.ndarray, coords: np.ndarray, k: int = 8, index=None
 ) -> np.ndarray:
     """Positions new points on an existing map from their ``k`` nearest catalog items.
 
@@ -94,15 +96,25 @@ def place_on_map(
         embeddings: Shape (n, dim), unit norm: the catalog.
         coords: Shape (n, 2): the catalog's map.
         k: Neighbours averaged. Typical 5-15.
+        index: The catalog's faiss index (inner product): neighbours come from it instead of
+            scoring every row, which a large catalog should not do per query.
 
     Returns:
         Shape (m, 2).
     """
     queries = np.atleast_2d(np.asarray(queries, np.float32))
-    scores = queries @ np.asarray(embeddings, np.float32).T
-    k = min(k, scores.shape[1])
-    nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    weights = np.take_along_axis(scores, nearest, axis=1)
+    k = min(k, len(embeddings))
+    if index is not None:
+        from skill.index import search
+
+        _, nearest = search(index, queries, k)
+        nearest = np.where(nearest >= 0, nearest, nearest[:, :1])  # -1: fewer than k found
+        neighbours = np.asarray(embeddings[nearest.ravel()], np.float32).reshape(*nearest.shape, -1)
+        weights = np.einsum("md,mkd->mk", queries, neighbours)
+    else:
+        scores = queries @ np.asarray(embeddings, np.float32).T
+        nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        weights = np.take_along_axis(scores, nearest, axis=1)
     weights = np.exp((weights - weights.max(axis=1, keepdims=True)) / 0.05)
     weights /= weights.sum(axis=1, keepdims=True)
     return (weights[..., None] * coords[nearest]).sum(axis=1).astype(np.float32)

@@ -45,3 +45,18 @@ def test_pca_map_and_placement():
     assert placed.shape == (3, 2)
     # A catalog photo lands next to itself.
     assert np.linalg.norm(placed - coords[:3], axis=1).max() < 0.2
+
+
+def test_placement_through_the_index_equals_scoring_every_row():
+    from skill.index import IndexConfig, build_index
+
+    x, _ = _clusters()
+    coords = fit_map(x, MapConfig(method="pca"))
+    queries = x[[0, 70, 150]] + 0.01
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    index = build_index(x, IndexConfig(kind="flat"))
+    np.testing.assert_allclose(
+        place_on_map(queries, x, coords, k=6, index=index),
+        place_on_map(queries, x, coords, k=6),
+        atol=1e-5,
+    )
