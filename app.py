@@ -19,7 +19,7 @@ import streamlit as st
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp"]
 MAP_SELECTION_CARDS = 60
 ROLE_HELP = {
-    "design": "Matches shape and print whatever the colour (self-supervised SkiLL).",
+    "design": "Matches shape and print whatever the colour: it never sees hue.",
     "colour-variant": "Trained on labelled colour variants to find one design across colours.",
     "baseline": "ImageNet features: they see colour as much as design. The baseline to beat.",
 }

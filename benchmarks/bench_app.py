@@ -13,7 +13,8 @@ Start-up is measured two ways, each in a fresh process:
   server launch (``--browser``).
 
 Search latency is what one uploaded photo costs the app: decode + embed (``embed_images``) +
-grouped search (``search_catalog``), with the encoder already loaded (it is cached in the app),
+grouped search (``search_catalog``), with the encoder already loaded (it is cached in the app)
+and the runtime the app uses (``auto``: ONNX Runtime where installed),
 over catalog photos used as uploads (their bytes).
 
 Usage:
@@ -188,7 +189,7 @@ def time_searches(catalog_dir: Path, encoder_name: str | None, queries: int, see
     timings = []
     for i, photo in enumerate(photos):
         start = time.perf_counter()
-        result = embed_images(encoder, [photo], batch_size=8)
+        result = embed_images(encoder, [photo], batch_size=8, runtime="auto")  # as the app
         search_catalog(catalog, name, result.embeddings, SearchConfig(k=12))
         if i >= 2:  # the first two warm up torch and faiss
             timings.append(time.perf_counter() - start)

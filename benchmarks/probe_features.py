@@ -51,6 +51,13 @@ def main() -> None:
     parser.add_argument("--images", default="/work/shared/data/hm_colour_variants")
     parser.add_argument("--variants", default="crop-rgb,crop-gray,pad-rgb,pad-gray")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--split",
+        default="val",
+        choices=["val", "train"],
+        help="train: check a choice on designs the validation figures never saw",
+    )
+    parser.add_argument("--limit", type=int, help="first N designs' photos only (train subset)")
     args = parser.parse_args()
 
     import torch
@@ -63,10 +70,15 @@ def main() -> None:
     from skill.preprocess import Preprocess, to_tensor
     from skill.train.data import read_split
 
-    _, val = read_split(args.images)
+    train, val = read_split(args.images)
+    if args.split == "train":
+        val = train
+    if args.limit:
+        designs = val["design_id"].drop_duplicates().iloc[: args.limit]
+        val = val[val["design_id"].isin(designs)].reset_index(drop=True)
     backbone = create_encoder("imagenet-lite0").eval().backbone
     photos = [load_image(Path(args.images) / p) for p in val["image_path"]]
-    print(f"{len(photos)} validation photos, {val['design_id'].nunique()} designs")
+    print(f"{len(photos)} {args.split} photos, {val['design_id'].nunique()} designs")
     print(f"{'variant':<10}{'features':<8}{'pool':<6}{'hit@1':>8}{'mAP':>8}")
     for variant in args.variants.split(","):
         mode, colour = variant.split("-")

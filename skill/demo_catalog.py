@@ -50,7 +50,8 @@ def demo_catalog_ready(root: str | os.PathLike | None = None) -> bool:
 
 
 def default_encoders() -> list:
-    """Every shipped checkpoint in ``assets/encoders`` that loads, then ``imagenet-lite0``."""
+    """Every shipped checkpoint in ``assets/encoders`` that loads, then the built-in
+    ``luminance-lite0`` (hue-blind design baseline) and ``imagenet-lite0``."""
     from skill.checkpoint import CheckpointError
     from skill.encoders import create_encoder, list_encoders
 
@@ -62,7 +63,7 @@ def default_encoders() -> list:
             loaded.append(create_encoder(info.source))
         except (CheckpointError, ValueError, RuntimeError, OSError):
             continue  # a broken checkpoint must not stop the demo
-    return [*loaded, "imagenet-lite0"]
+    return [*loaded, "luminance-lite0", "imagenet-lite0"]
 
 
 def build_demo(

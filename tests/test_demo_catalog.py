@@ -26,8 +26,8 @@ def test_demo_dir_follows_data_dir(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_default_encoders_end_with_the_baseline():
     encoders = demo_catalog.default_encoders()
-    assert encoders[-1] == "imagenet-lite0"
-    assert all(not isinstance(e, str) for e in encoders[:-1])  # loaded checkpoints
+    assert encoders[-2:] == ["luminance-lite0", "imagenet-lite0"]
+    assert all(not isinstance(e, str) for e in encoders[:-2])  # loaded checkpoints
 
 
 @pytest.mark.slow

