@@ -18,6 +18,7 @@ import streamlit as st
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp"]
 MAP_SELECTION_CARDS = 60
+COUNT_KEYS = {"skipped", "queries", "gallery", "seconds", "train_seconds"}  # not rates: no bars
 ROLE_HELP = {
     "design": "Matches shape and print whatever the colour: it never sees hue.",
     "colour-variant": "Trained on labelled colour variants to find one design across colours.",
@@ -510,15 +511,15 @@ def map_figure(ctx: Context, by: str):
         margin=dict(l=0, r=0, t=36, b=0),
         dragmode="lasso",
         plot_bgcolor="#fbfbfd",
-        # Above the plot, left-aligned: clear of plotly's toolbar at the top right.
+        # Below the plot: a long legend above it ran under plotly's toolbar at the top right.
         legend=dict(
             itemsizing="constant",
             font=dict(size=11),
             orientation="h",
             x=0,
             xanchor="left",
-            y=1.0,
-            yanchor="bottom",
+            y=0,
+            yanchor="top",
         ),
         xaxis=dict(visible=False),
         yaxis=dict(visible=False, scaleanchor="x"),
@@ -792,10 +793,12 @@ def figures_ui(ctx: Context, infos: dict) -> None:
 
 
 def flat_numbers(metrics, prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a nested metrics dict, keyed ``a/b``."""
+    """Rates among the numeric leaves of a nested metrics dict (counts left out), ``a/b``."""
     out = {}
     for key, value in (metrics or {}).items():
         name = f"{prefix}{key}"
+        if key in COUNT_KEYS:
+            continue
         if isinstance(value, dict):
             out.update(flat_numbers(value, name + "/"))
         elif isinstance(value, int | float) and not isinstance(value, bool) and value <= 1.0:
