@@ -47,14 +47,13 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     Returns:
         The exported encoder folder, ``<output_dir>/encoder``.
     """
-    from skill.encoders import create_backbone, load_encoder
-    from skill.evaluate import EvalConfig, evaluate_encoder
+    from skill.encoders import create_backbone
     from skill.train.config import PRESETS
     from skill.train.data import build_image_cache
     from skill.train.multicrop import MultiCropModel
     from skill.train.trainer import backbone_kwargs, build_run_bank
     from skill.train.variant_data import read_variant_split, supervision
-    from skill.train.variants import export_variant_encoder
+    from skill.train.variants import export_evaluated
 
     if config.method not in SUPERVISED:
         raise ValueError(f"the bank recipe trains {SUPERVISED}; {config.method!r} uses 'cpu'")
@@ -129,25 +128,13 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     model.eval()
     preprocess = Preprocess(input_size=224, crop_pct=0.875)
     metrics = {"train_seconds": round(time.perf_counter() - started, 1)}
-
-    def export(figures):
-        return export_variant_encoder(
-            head,
-            config,
-            figures,
-            out / "encoder",
-            backbone=backbone,
-            preprocess=preprocess,
-            backbone_kwargs=kwargs,
-        )
-
-    folder = export(metrics)
-    if len(val_items):
-        figures = evaluate_encoder(
-            load_encoder(folder),
-            val_items,
-            config.images_dir,
-            EvalConfig(invariance_sample=config.invariance_sample),
-        )
-        folder = export({**metrics, **figures})
-    return folder
+    return export_evaluated(
+        head,
+        config,
+        metrics,
+        out / "encoder",
+        val_items,
+        backbone=backbone,
+        preprocess=preprocess,
+        backbone_kwargs=kwargs,
+    )

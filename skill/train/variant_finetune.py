@@ -84,7 +84,7 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
     from skill.encoders import create_backbone
     from skill.train.data import build_image_cache
     from skill.train.variant_data import read_variant_split, supervision
-    from skill.train.variants import export_variant_encoder
+    from skill.train.variants import export_evaluated
 
     device = torch.device(
         "cuda"
@@ -171,20 +171,6 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
     model.eval().cpu()
     preprocess = Preprocess(input_size=config.view_size, crop_pct=0.875)
     metrics = {"train_seconds": round(time.perf_counter() - start, 1)}
-    folder = export_variant_encoder(
-        head, config, metrics, out / "encoder", backbone=backbone, preprocess=preprocess
+    return export_evaluated(
+        head, config, metrics, out / "encoder", val_items, backbone=backbone, preprocess=preprocess
     )
-    if len(val_items):
-        from skill.encoders import load_encoder
-        from skill.evaluate import EvalConfig, evaluate_encoder
-
-        figures = evaluate_encoder(
-            load_encoder(folder),
-            val_items,
-            config.images_dir,
-            EvalConfig(invariance_sample=config.invariance_sample),
-        )
-        folder = export_variant_encoder(
-            head, config, {**metrics, **figures}, folder, backbone=backbone, preprocess=preprocess
-        )
-    return folder

@@ -225,3 +225,30 @@ def export_variant_encoder(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     return save_checkpoint(folder, encoder.state_dict(), checkpoint)
+
+
+def export_evaluated(
+    head: ProjectionHead,
+    config: VariantConfig,
+    metrics: dict[str, Any],
+    folder,
+    val_items,
+    **export_kwargs: Any,
+) -> Path:
+    """Exports the encoder, evaluates the exported checkpoint on ``val_items``
+    (:func:`skill.evaluate.evaluate_encoder`) and exports it again with those figures."""
+    from skill.encoders import load_encoder
+    from skill.evaluate import EvalConfig, evaluate_encoder
+
+    folder = export_variant_encoder(head, config, metrics, folder, **export_kwargs)
+    if len(val_items):
+        figures = evaluate_encoder(
+            load_encoder(folder),
+            val_items,
+            config.images_dir,
+            EvalConfig(invariance_sample=config.invariance_sample),
+        )
+        folder = export_variant_encoder(
+            head, config, {**metrics, **figures}, folder, **export_kwargs
+        )
+    return folder
