@@ -24,6 +24,14 @@ from skill.evaluate import EvalConfig, evaluate_encoder
 from skill.train.data import read_split
 
 
+def emit(row: dict, out: Path | None) -> None:
+    """Prints one result as a JSON line and appends it to ``out`` (JSON lines) when given."""
+    print(json.dumps(row), flush=True)
+    if out:
+        with open(out, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("encoders", nargs="+", help="encoder names or checkpoint folders")
@@ -59,10 +67,7 @@ def main() -> None:
             **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in figures.items()},
             "wall_s": round(time.perf_counter() - start, 1),
         }
-        print(json.dumps(row), flush=True)
-        if args.out:
-            with open(args.out, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
+        emit(row, args.out)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
-import json
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from train_evaluate import emit  # noqa: E402
 
 from skill.embedding import embed_images
 from skill.encoders import create_encoder
@@ -61,10 +63,7 @@ def main() -> None:
             row = {"encoder": name, "size": size, "mode": mode, "grayscale": grey}
             row.update({k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()})
             row["seconds"] = round(time.perf_counter() - start, 1)
-            print(json.dumps(row), flush=True)
-            if args.out:
-                with open(args.out, "a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(row) + "\n")
+            emit(row, args.out)
 
 
 if __name__ == "__main__":

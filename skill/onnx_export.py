@@ -74,6 +74,17 @@ def export_onnx(encoder: Encoder, path: str | os.PathLike) -> Path:
     return path
 
 
+def onnx_session(path: str | os.PathLike, num_threads: int = 0):
+    """An ONNX Runtime CPU session with every graph optimisation; ``num_threads`` 0 uses
+    ``torch.get_num_threads()``."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = num_threads or torch.get_num_threads()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxEncoder:
     """An ONNX Runtime session that behaves like an :class:`Encoder` when called on a batch.
 
@@ -85,14 +96,7 @@ class OnnxEncoder:
     """
 
     def __init__(self, path: str | os.PathLike, encoder: Encoder, num_threads: int = 0) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads or torch.get_num_threads()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = onnx_session(path, num_threads)
         self.path = Path(path)
         self.preprocess = encoder.preprocess
         self.info = encoder.info

@@ -80,7 +80,7 @@ def fit_map(embeddings: np.ndarray, config: MapConfig = MapConfig()) -> np.ndarr
         )
         coords = reducer.fit_transform(principal_components(x, config.pca_dims) if reduce else x)
     else:
-        coords = _pca_2d(x)
+        coords = principal_components(x, 2) if len(x) > 1 else np.zeros((len(x), 2))
     coords = coords - coords.mean(axis=0)
     scale = float(np.abs(coords).max()) or 1.0
     return (coords / scale).astype(np.float32)
@@ -107,10 +107,9 @@ def place_on_map(
     if index is not None:
         from skill.index import search
 
-        _, nearest = search(index, queries, k)
-        nearest = np.where(nearest >= 0, nearest, nearest[:, :1])  # -1: fewer than k found
-        neighbours = np.asarray(embeddings[nearest.ravel()], np.float32).reshape(*nearest.shape, -1)
-        weights = np.einsum("md,mkd->mk", queries, neighbours)
+        weights, nearest = search(index, queries, k)  # inner products of unit vectors
+        weights = np.where(nearest >= 0, weights, -np.inf)  # -1: fewer than k found
+        nearest = np.where(nearest >= 0, nearest, 0)
     else:
         scores = queries @ np.asarray(embeddings, np.float32).T
         nearest = np.argpartition(-scores, k - 1, axis=1)[:, :k]
@@ -128,15 +127,7 @@ def principal_components(x: np.ndarray, dims: int) -> np.ndarray:
     """
     centred = x - x.mean(axis=0)
     _, vectors = np.linalg.eigh(centred.T @ centred)
-    return (centred @ vectors[:, ::-1][:, :dims]).astype(np.float32)
-
-
-def _pca_2d(x: np.ndarray) -> np.ndarray:
-    centred = x - x.mean(axis=0)
-    if len(x) < 2:
-        return np.zeros((len(x), 2), np.float32)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    coords = centred @ vt[:2].T
-    if coords.shape[1] < 2:
-        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
-    return coords
+    coords = centred @ vectors[:, ::-1][:, :dims]
+    if coords.shape[1] < dims:  # fewer input dimensions than asked: zero columns
+        coords = np.pad(coords, ((0, 0), (0, dims - coords.shape[1])))
+    return coords.astype(np.float32)

@@ -163,13 +163,13 @@ def _candidates(catalog, encoder, queries, config, excluded) -> tuple[np.ndarray
             scores[~_filter_mask(catalog.items, config)] = -np.inf
             scores[excluded] = -np.inf
         rows = np.argpartition(-scores, shortlist - 1)[:shortlist] if shortlist < n else np.arange(n)
+        scores = scores[rows]
     else:
         _, ids = search(index, queries, shortlist)
         rows = np.unique(ids[ids >= 0])
-        scores = np.full(n, -np.inf, np.float32)
-        scores[rows] = (queries @ embeddings[rows].T).max(axis=0)
-    order = np.lexsort((rows, -scores[rows]))  # best first; ties by row, deterministic
-    return rows[order], scores[rows[order]]
+        scores = (queries @ np.asarray(embeddings[rows], np.float32).T).max(axis=0)
+    order = np.lexsort((rows, -scores))  # best first; ties by row, deterministic
+    return rows[order], scores[order]
 
 
 def _filter_mask(items: pd.DataFrame, config: SearchConfig, rows=None) -> np.ndarray:

@@ -60,3 +60,9 @@ def test_placement_through_the_index_equals_scoring_every_row():
         place_on_map(queries, x, coords, k=6),
         atol=1e-5,
     )
+
+
+def test_pca_map_of_tiny_inputs():
+    assert fit_map(np.ones((1, 4), np.float32), MapConfig(method="pca")).shape == (1, 2)
+    one_dim = fit_map(np.arange(5, dtype=np.float32)[:, None], MapConfig(method="pca"))
+    assert one_dim.shape == (5, 2) and (one_dim[:, 1] == 0).all()

@@ -201,7 +201,7 @@ def onnx_trunk(modules: Sequence[torch.nn.Module], folder: str | os.PathLike) ->
 
     if not all(importlib.util.find_spec(m) for m in ("onnx", "onnxruntime")):
         return eager
-    import onnxruntime as ort
+    from skill.onnx_export import ONNX_OPSET, onnx_session
 
     path = Path(folder) / "trunk.onnx"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,12 +215,10 @@ def onnx_trunk(modules: Sequence[torch.nn.Module], folder: str | os.PathLike) ->
             input_names=["images"],
             output_names=["maps"],
             dynamic_axes={"images": {0: "b", 2: "h", 3: "w"}, "maps": {0: "b", 2: "h", 3: "w"}},
-            opset_version=17,
+            opset_version=ONNX_OPSET,
         )
     staging.replace(path)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(path)
 
     def run(images: torch.Tensor) -> torch.Tensor:
         array = np.ascontiguousarray(images.numpy(), dtype=np.float32)
