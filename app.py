@@ -595,11 +595,14 @@ def build_ui(ctx: Context) -> None:
             help="Columns such as image_path, id, design_id, colour, category, title, date.",
         )
         one, two = st.columns([3, 2])
-        choices = {info.name: info.display_name for info in encoder_infos()}
+        infos = encoder_infos()
+        choices = {info.name: info.display_name for info in infos}
+        # As the demo: the design and colour-variant encoders; the baseline when there is none.
+        preferred = [i.name for i in infos if i.role in ("design", "colour-variant")]
         encoders = one.multiselect(
             "Encoders",
             list(choices),
-            default=[n for n in choices if n in ("imagenet-lite0",)][:1] or list(choices)[:1],
+            default=preferred or [n for n in choices if n == "imagenet-lite0"] or list(choices)[:1],
             format_func=lambda n: choices[n],
             key="build_encoders",
         )
