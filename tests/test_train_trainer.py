@@ -142,9 +142,12 @@ def test_ship_encoder_adds_notes_and_reloads(tmp_path):
 
     cache = ImageCache.from_images(_photos(4), size=40)
     source = train(_config(tmp_path, max_steps_per_epoch=1), cache=cache)["encoder"]
-    shipped = ship_encoder(source, tmp_path / "assets" / "skill-design", {"ablation": {"x": 1}})
+    shipped = ship_encoder(
+        source, tmp_path / "assets" / "skill-design", {"ablation": {"x": 1}}, name="renamed"
+    )
     encoder = load_encoder(shipped)
     assert encoder.info.config["training"]["ablation"] == {"x": 1}
+    assert encoder.info.name == "renamed"
     assert encoder.info.config["training"]["method"] == "skill"
 
 

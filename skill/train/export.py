@@ -86,6 +86,7 @@ def ship_encoder(
     source: str | os.PathLike,
     destination: str | os.PathLike,
     training_notes: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> Path:
     """Copies a run's exported encoder to where the app finds it, adding notes to its recipe.
 
@@ -94,6 +95,7 @@ def ship_encoder(
         destination: E.g. ``assets/encoders/skill-design``.
         training_notes: Merged into the config's ``training`` entry (e.g. the ablation's and
             the baseline's validation figures).
+        name: New encoder name (default: the run's), e.g. the destination folder's.
 
     Returns:
         The destination; it loads strictly with :func:`load_encoder`.
@@ -104,6 +106,8 @@ def ship_encoder(
     config = dict(config)
     config.pop("format_version", None)
     config["training"] = {**config.get("training", {}), **(training_notes or {})}
+    if name:
+        config["name"] = name
     folder = save_checkpoint(destination, state, config)
     load_encoder(folder)
     return folder
