@@ -281,8 +281,37 @@ def test_no_head_is_for_the_bank_recipe_only():
         make_variant_config("cpu", "triplet", embedding_dim=0)
 
 
-def test_bank_recipe_is_for_supervised_methods():
-    from skill.train.variant_config import make_variant_config
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["parts", "simclr"])
+def test_bank_recipe_trains_contrastive_methods_on_stored_views(tmp_path, method):
+    import json
 
-    with pytest.raises(ValueError, match="bank recipe"):
-        make_variant_config("bank", "parts")
+    from skill.encoders import load_encoder
+    from skill.train.variant_config import make_variant_config
+    from skill.train.variants import train_variant
+
+    _tiny_catalog(tmp_path)
+    config = make_variant_config(
+        "bank",
+        method,
+        images_dir=str(tmp_path),
+        output_dir=str(tmp_path / "run"),
+        image_cache_dir=str(tmp_path / "cache"),
+        image_cache_size=40,
+        view_size=32,
+        pretrained=None,
+        epochs=2,
+        batch_size=8,
+        invariance_sample=2,
+    )
+    encoder = load_encoder(train_variant(config))
+    assert encoder.info.config["training"]["config"]["method"] == method
+    assert encoder.info.config["head"] is None and encoder.preprocess.grayscale
+    log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2] and all(np.isfinite(r["loss"]) for r in log)
+    bank = np.load(tmp_path / "cache" / f"bank-{method}-gray-r1" / "globals.npy")
+    assert bank.shape[:2] == (16, 4)  # 8 training designs x 2 colours, 4 views each
+    # Two stored views of one photo differ (other parts or other crops).
+    assert not np.array_equal(bank[0, 0], bank[0, 1])
+
+

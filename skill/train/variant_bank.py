@@ -36,8 +36,10 @@ import torch
 from skill.heads import ProjectionHead
 from skill.preprocess import Preprocess
 from skill.train.head_training import load_head_state, save_head_state
+from skill.train.nt_xent import NTXentLoss
 from skill.train.pk_sampler import PKSampler
 from skill.train.variant_config import SUPERVISED, VariantConfig
+from skill.train.view_bank import ViewBank, build_photo_bank, build_view_bank, onnx_trunk
 
 Progress = Callable[[str, int, int], None]
 
@@ -50,12 +52,9 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     """
     from skill.encoders import create_backbone
     from skill.train.multicrop import MultiCropModel
-    from skill.train.variant_data import read_variant_split, supervision
+    from skill.train.variant_data import read_variant_split
     from skill.train.variants import export_evaluated
-    from skill.train.view_bank import build_photo_bank, onnx_trunk
 
-    if config.method not in SUPERVISED:
-        raise ValueError(f"the bank recipe trains {SUPERVISED}; {config.method!r} uses 'cpu'")
     torch.manual_seed(config.seed)
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,25 +70,14 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     )
     model = MultiCropModel(backbone, torch.nn.Identity(), config.frozen_stages, True)
     preprocess = Preprocess(input_size=224, crop_pct=0.875, grayscale=config.input_grayscale)
-    cache = Path(config.image_cache_dir)
-    grey = "-gray" if config.input_grayscale else ""
-    bank = build_photo_bank(
-        train_items,
-        config.images_dir,
-        preprocess,
-        onnx_trunk(model.trunk_modules(), cache / "onnx"),
-        cache / f"photo-bank{grey}-f{config.frozen_stages}",
-        settings={
-            "architecture": config.architecture,
-            "pretrained": config.pretrained,
-            "frozen_stages": config.frozen_stages,
-        },
-        progress=progress and (lambda done, total: progress("photo bank", done, total)),
-    )
+    trunk = onnx_trunk(model.trunk_modules(), Path(config.image_cache_dir) / "onnx")
+    if config.method in SUPERVISED:
+        bank = _photo_bank(config, train_items, preprocess, trunk, progress)
+        batches, loss_of = _supervised_steps(config, train_items, bank)
+    else:
+        bank = _contrastive_bank(config, train_items, trunk, progress)
+        batches, loss_of = _contrastive_steps(config, bank)
 
-    labels, colours, loss_fn, texts = supervision(config, train_items)
-    sampler = PKSampler(labels, colours, config.batch_classes, config.per_class, config.seed)
-    codes = torch.from_numpy(np.unique(labels.astype(str), return_inverse=True)[1])
     groups = [{"params": [p for p in backbone.parameters() if p.requires_grad], "lr": config.lr}]
     if head is not None:
         groups.append({"params": list(head.parameters()), "lr": config.lr * 10})
@@ -98,29 +86,24 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     trained = torch.nn.ModuleDict({"model": model, **({"head": head} if head else {})})
     start_epoch = load_head_state(state_dir, trained, optimizer)
     started = time.perf_counter()
-    n_views = bank.globals.shape[1]
+
+    def embed(maps: torch.Tensor) -> torch.Tensor:
+        features = model.run_tail(maps)
+        return head(features) if head is not None else features
+
     for epoch in range(start_epoch, config.epochs):
         model.train()
         rng = np.random.default_rng(config.seed + 1000 + epoch)
         losses = []
-        batches = list(sampler.batches(epoch))
-        for step, batch in enumerate(batches):
-            batch = np.asarray(batch)
-            chosen = rng.integers(0, n_views, len(batch))
-            maps = torch.from_numpy(np.asarray(bank.globals[batch, chosen], dtype=np.float32))
-            embeddings = model.run_tail(maps)
-            if head is not None:
-                embeddings = head(embeddings)
-            if texts is None:
-                loss = loss_fn(embeddings, codes[batch])
-            else:
-                loss = loss_fn(embeddings, codes[batch], texts[batch])
+        steps = list(batches(epoch))
+        for step, batch in enumerate(steps):
+            loss = loss_of(np.asarray(batch), embed, rng)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             losses.append(float(loss.item()))
             if progress:
-                progress(f"epoch {epoch + 1}/{config.epochs}", step + 1, len(batches))
+                progress(f"epoch {epoch + 1}/{config.epochs}", step + 1, len(steps))
         save_head_state(state_dir, trained, optimizer, epoch + 1)
         with open(out / "log.jsonl", "a", encoding="utf-8") as handle:
             record = {"method": config.method, "recipe": "bank", "epoch": epoch + 1}
@@ -139,3 +122,92 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
         preprocess=preprocess,
         backbone_kwargs=kwargs,
     )
+
+
+def _bank_progress(progress: Progress | None, stage: str):
+    return progress and (lambda done, total: progress(stage, done, total))
+
+
+def _photo_bank(config, train_items, preprocess, trunk, progress) -> ViewBank:
+    """Trunk maps of every training photo as the encoder sees it, and of its mirror."""
+    grey = "-gray" if config.input_grayscale else ""
+    return build_photo_bank(
+        train_items,
+        config.images_dir,
+        preprocess,
+        trunk,
+        Path(config.image_cache_dir) / f"photo-bank{grey}-f{config.frozen_stages}",
+        settings={
+            "architecture": config.architecture,
+            "pretrained": config.pretrained,
+            "frozen_stages": config.frozen_stages,
+        },
+        progress=_bank_progress(progress, "photo bank"),
+    )
+
+
+def _supervised_steps(config, train_items, bank: ViewBank):
+    """P x K batches; each photo enters as its stored photo or mirror view, at random."""
+    from skill.train.variant_data import supervision
+
+    labels, colours, loss_fn, texts = supervision(config, train_items)
+    sampler = PKSampler(labels, colours, config.batch_classes, config.per_class, config.seed)
+    codes = torch.from_numpy(np.unique(labels.astype(str), return_inverse=True)[1])
+    n_views = bank.globals.shape[1]
+
+    def loss_of(batch: np.ndarray, embed, rng: np.random.Generator) -> torch.Tensor:
+        chosen = rng.integers(0, n_views, len(batch))
+        embeddings = embed(torch.from_numpy(np.asarray(bank.globals[batch, chosen], np.float32)))
+        if texts is None:
+            return loss_fn(embeddings, codes[batch])
+        return loss_fn(embeddings, codes[batch], texts[batch])
+
+    return sampler.batches, loss_of
+
+
+def _contrastive_bank(config, train_items, trunk, progress) -> ViewBank:
+    """Trunk maps of ``bank_rounds`` draws of every photo's part (or random-crop) views."""
+    from skill.train.data import build_image_cache
+    from skill.train.variant_data import contrastive_views
+    from skill.train.views import GrayscaleViews, TensorViews
+
+    cache = build_image_cache(
+        train_items, config.images_dir, config.image_cache_dir, config.image_cache_size
+    )
+    views = TensorViews(contrastive_views(config))
+    if config.input_grayscale:
+        views = GrayscaleViews(views)
+    grey = "-gray" if config.input_grayscale else ""
+    return build_view_bank(
+        cache,
+        views,
+        trunk,
+        config.bank_rounds,
+        Path(config.image_cache_dir) / f"bank-{config.method}{grey}-r{config.bank_rounds}",
+        settings={
+            "views": repr(contrastive_views(config)),
+            "architecture": config.architecture,
+            "pretrained": config.pretrained,
+            "frozen_stages": config.frozen_stages,
+        },
+        seed=config.seed,
+        progress=_bank_progress(progress, "view bank"),
+    )
+
+
+def _contrastive_steps(config, bank: ViewBank):
+    """Shuffled batches of photos; two distinct stored views of each are the positive pair."""
+    loss_fn = NTXentLoss(config.temperature)
+    n = len(bank)
+
+    def batches(epoch: int):
+        order = np.random.default_rng(config.seed + epoch).permutation(n)
+        stop = n - n % config.batch_size if n >= config.batch_size else n
+        return [order[i : i + config.batch_size] for i in range(0, stop, config.batch_size)]
+
+    def loss_of(batch: np.ndarray, embed, rng: np.random.Generator) -> torch.Tensor:
+        first, second = bank.draw(batch, num_local=0, rng=rng)
+        embeddings = embed(torch.cat([first, second]))
+        return loss_fn(embeddings.reshape(2, len(batch), -1).transpose(0, 1))
+
+    return batches, loss_of

@@ -98,6 +98,8 @@ class VariantConfig:
             converts photos to grey): colour cannot separate a design from itself.
         frozen_stages: Backbone stages the ``bank`` recipe keeps frozen after the stem (of
             EfficientNet-Lite0's 7); the photo bank stores their output. Typical 5-6.
+        bank_rounds: Draws of every photo's views stored by the ``bank`` recipe of ``parts`` and
+            ``simclr`` (each draw is ``views`` views). Typical 1-2.
         seed: Seed of the head, sampler and views.
     """
 
@@ -139,6 +141,7 @@ class VariantConfig:
     device: str = "auto"
     input_grayscale: bool = False
     frozen_stages: int = 6
+    bank_rounds: int = 1
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -146,8 +149,6 @@ class VariantConfig:
             raise ValueError(f"method must be one of {VARIANT_METHODS}, got {self.method!r}")
         if self.recipe not in ("cpu", "bank", "gpu"):
             raise ValueError(f"recipe must be 'cpu', 'bank' or 'gpu', got {self.recipe!r}")
-        if self.recipe == "bank" and self.method not in SUPERVISED:
-            raise ValueError(f"the bank recipe trains {SUPERVISED}, not {self.method!r}")
         if self.mining not in ("batch-hard", "semi-hard"):
             raise ValueError(f"mining must be 'batch-hard' or 'semi-hard', got {self.mining!r}")
         if self.embedding_dim == 0 and self.recipe != "bank":
@@ -174,6 +175,10 @@ VARIANT_PRESETS: dict[str, VariantConfig] = {
         per_class=3,
         embedding_dim=0,
         input_grayscale=True,
+        view_size=224,
+        image_cache_dir="data/train-cache-256",
+        image_cache_size=256,
+        batch_size=128,
     ),
     "gpu": VariantConfig(
         recipe="gpu",

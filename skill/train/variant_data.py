@@ -30,6 +30,7 @@ from skill.train.feature_cache import (
     read_catalog_features,
     view_cache_path,
 )
+from skill.train.part_views import PARTS, PartViews, RandomCropViews
 from skill.train.variant_config import VariantConfig
 
 Progress = Callable[[int, int], None]
@@ -232,7 +233,6 @@ def view_features(
     """
     from skill.encoders import create_backbone
     from skill.train.data import build_image_cache
-    from skill.train.part_views import PARTS, PartViews, RandomCropViews
 
     image_cache = build_image_cache(
         train_items, config.images_dir, config.image_cache_dir, config.image_cache_size
@@ -247,12 +247,7 @@ def view_features(
         cache = FeatureCache.load(path)
         if all(k in cache for k in keys):
             return cache.get(keys).reshape(len(rows), config.views, -1)
-    if config.method == "parts":
-        if config.views > len(PARTS):
-            raise ValueError(f"parts has {len(PARTS)} views at most, got views={config.views}")
-        views = PartViews(config.view_size, parts=PARTS[: config.views])
-    else:
-        views = RandomCropViews(config.view_size, num_views=config.views)
+    views = contrastive_views(config)
     backbone = create_backbone(config.architecture, pretrained="pypi")
     features = cache_view_features(
         backbone, image_cache, rows.tolist(), views, seed=config.seed, progress=progress
@@ -296,3 +291,13 @@ def supervision(config: VariantConfig, train_items: pd.DataFrame):
         + train_items["detail_desc"]
     )
     return labels, None, AdaptiveTripletLoss(config.margin), torch.from_numpy(texts)
+
+
+def contrastive_views(config: VariantConfig) -> PartViews | RandomCropViews:
+    """The view space of ``parts`` (fixed parts, whole box first) or ``simclr`` (random crops),
+    ``config.views`` views of side ``config.view_size``."""
+    if config.method == "parts":
+        if config.views > len(PARTS):
+            raise ValueError(f"parts has {len(PARTS)} views at most, got views={config.views}")
+        return PartViews(config.view_size, parts=PARTS[: config.views])
+    return RandomCropViews(config.view_size, num_views=config.views)

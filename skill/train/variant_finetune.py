@@ -29,9 +29,10 @@ from skill.heads import ProjectionHead
 from skill.preprocess import Preprocess
 from skill.train.head_training import load_head_state, save_head_state
 from skill.train.nt_xent import NTXentLoss
-from skill.train.part_views import PARTS, PartViews, RandomCropViews, random_recolor
+from skill.train.part_views import random_recolor
 from skill.train.pk_sampler import PKSampler
 from skill.train.variant_config import SUPERVISED, VariantConfig
+from skill.train.variant_data import contrastive_views
 from skill.train.views import normalize_image, random_resized_crop_box
 
 Progress = Callable[[str, int, int], None]
@@ -134,11 +135,7 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
                 return loss_fn(embeddings, codes[batch])
             return loss_fn(embeddings, codes[batch], texts[batch])
     else:
-        views = (
-            PartViews(config.view_size, parts=PARTS[: config.views])
-            if config.method == "parts"
-            else RandomCropViews(config.view_size, num_views=config.views)
-        )
+        views = contrastive_views(config)
         nt_xent = NTXentLoss(config.temperature)
 
         def batches(epoch: int):

@@ -266,6 +266,21 @@ def invert_foreground(
     return Image.fromarray(out, "RGB")
 
 
+class TensorViews:
+    """Wraps a view space that returns PIL images (:mod:`skill.train.part_views`) so it returns
+    normalised tensors, all counted as global views, as :func:`skill.train.view_bank.build_view_bank`
+    takes them."""
+
+    num_local = 0
+
+    def __init__(self, views) -> None:
+        self.views = views
+        self.num_global = len(getattr(views, "parts", ())) or views.num_views
+
+    def __call__(self, image, box, background, rng) -> list[torch.Tensor]:
+        return [normalize_image(view) for view in self.views(image, box, background, rng)]
+
+
 class GrayscaleViews:
     """Wraps a view space so every view ends as grey (3 equal channels), for luminance-only
     encoders (``TrainConfig.input_grayscale``).
