@@ -315,3 +315,38 @@ def test_bank_recipe_trains_contrastive_methods_on_stored_views(tmp_path, method
     assert not np.array_equal(bank[0, 0], bank[0, 1])
 
 
+
+
+def test_same_part_pairs_are_one_part_in_two_recolourings():
+    import dataclasses
+
+    import torch
+
+    from skill.train.variant_bank import _contrastive_steps
+    from skill.train.variant_config import make_variant_config
+    from skill.train.view_bank import ViewBank
+
+    rounds, parts, n = 3, 4, 16
+    # value = 10 * round + part, so every stored view says where it came from
+    slots = np.array([10 * r + p for r in range(rounds) for p in range(parts)], np.float16)
+    globals_ = np.broadcast_to(slots[None, :, None, None, None], (n, rounds * parts, 1, 1, 1))
+    bank = ViewBank(np.ascontiguousarray(globals_), np.zeros((n, 0, 1, 1, 1), np.float16))
+    config = make_variant_config(
+        "bank", "parts", part_pairs="same", bank_rounds=rounds, batch_size=8
+    )
+    batches, loss_of = _contrastive_steps(config, bank)
+    seen = []
+
+    def embed(maps):
+        seen.append(maps.flatten(1))
+        return torch.cat([maps.flatten(1), torch.ones(len(maps), 1)], 1)
+
+    rng = np.random.default_rng(0)
+    for batch in batches(0):
+        assert torch.isfinite(loss_of(np.asarray(batch), embed, rng))
+    pairs = torch.cat(seen).reshape(len(seen), 2, -1)
+    first, second = pairs[:, 0].flatten(), pairs[:, 1].flatten()
+    assert torch.equal(first % 10, second % 10)  # the same part
+    assert bool((first // 10 != second // 10).all())  # from two different recolourings
+    with pytest.raises(ValueError, match="bank_rounds >= 2"):
+        _contrastive_steps(dataclasses.replace(config, bank_rounds=1), bank)

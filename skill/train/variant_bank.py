@@ -196,17 +196,32 @@ def _contrastive_bank(config, train_items, trunk, progress) -> ViewBank:
 
 
 def _contrastive_steps(config, bank: ViewBank):
-    """Shuffled batches of photos; two distinct stored views of each are the positive pair."""
+    """Shuffled batches of photos and the positive pair of each (see ``part_pairs``)."""
     loss_fn = NTXentLoss(config.temperature)
     n = len(bank)
+    per_round = bank.globals.shape[1] // config.bank_rounds
+    same_part = config.method == "parts" and config.part_pairs == "same"
+    if same_part and config.bank_rounds < 2:
+        raise ValueError("part_pairs='same' needs bank_rounds >= 2 (two recolourings per part)")
 
     def batches(epoch: int):
         order = np.random.default_rng(config.seed + epoch).permutation(n)
         stop = n - n % config.batch_size if n >= config.batch_size else n
         return [order[i : i + config.batch_size] for i in range(0, stop, config.batch_size)]
 
+    def pair(batch: np.ndarray, rng: np.random.Generator) -> list[torch.Tensor]:
+        if not same_part:
+            return bank.draw(batch, num_local=0, rng=rng)
+        part = rng.integers(0, per_round, len(batch))
+        first = rng.integers(0, config.bank_rounds, len(batch))
+        second = (first + rng.integers(1, config.bank_rounds, len(batch))) % config.bank_rounds
+        return [
+            torch.from_numpy(np.asarray(bank.globals[batch, r * per_round + part], np.float32))
+            for r in (first, second)
+        ]
+
     def loss_of(batch: np.ndarray, embed, rng: np.random.Generator) -> torch.Tensor:
-        first, second = bank.draw(batch, num_local=0, rng=rng)
+        first, second = pair(batch, rng)
         embeddings = embed(torch.cat([first, second]))
         return loss_fn(embeddings.reshape(2, len(batch), -1).transpose(0, 1))
 

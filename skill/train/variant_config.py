@@ -99,7 +99,11 @@ class VariantConfig:
         frozen_stages: Backbone stages the ``bank`` recipe keeps frozen after the stem (of
             EfficientNet-Lite0's 7); the photo bank stores their output. Typical 5-6.
         bank_rounds: Draws of every photo's views stored by the ``bank`` recipe of ``parts`` and
-            ``simclr`` (each draw is ``views`` views). Typical 1-2.
+            ``simclr`` (each draw is ``views`` views, recoloured independently). Typical 1-2.
+        part_pairs: Positive pairs of ``parts`` in the ``bank`` recipe: ``"any"``, two
+            different parts of a photo (whole and upper half, say); ``"same"``, one part in two
+            independent recolourings (needs ``bank_rounds`` >= 2), so the encoder learns to
+            ignore colour without having to map a hem and a collar to one point.
         seed: Seed of the head, sampler and views.
     """
 
@@ -142,6 +146,7 @@ class VariantConfig:
     input_grayscale: bool = False
     frozen_stages: int = 6
     bank_rounds: int = 1
+    part_pairs: str = "any"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -153,6 +158,8 @@ class VariantConfig:
             raise ValueError(f"mining must be 'batch-hard' or 'semi-hard', got {self.mining!r}")
         if self.embedding_dim == 0 and self.recipe != "bank":
             raise ValueError("embedding_dim 0 (no head) is for the bank recipe only")
+        if self.part_pairs not in ("any", "same"):
+            raise ValueError(f"part_pairs must be 'any' or 'same', got {self.part_pairs!r}")
         if self.views < 2:
             raise ValueError(f"views must be at least 2, got {self.views}")
 
