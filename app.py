@@ -21,7 +21,7 @@ MAP_SELECTION_CARDS = 60
 COUNT_KEYS = {"skipped", "queries", "gallery", "seconds", "train_seconds"}  # not rates: no bars
 ROLE_HELP = {
     "design": "Matches shape and print whatever the colour: it never sees hue.",
-    "colour-variant": "Trained on catalog photos and their titles to find one design across colours.",
+    "colour-variant": "Trained on catalog photos to find one design across its colours.",
     "baseline": "ImageNet features: they see colour as much as design. The baseline to beat.",
 }
 PAGE_CSS = """

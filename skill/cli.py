@@ -221,7 +221,7 @@ def _add_train_parser(sub) -> None:
         "--preset",
         default="cpu",
         choices=["cpu", "bank", "gpu"],
-        help="recipe to start from (bank: triplet|atl training the last stages on stored photo maps)",
+        help="recipe to start from (bank: the last stages trained on stored trunk maps)",
     )
     p.add_argument(
         "--method",

@@ -180,7 +180,8 @@ def _contrastive_bank(config, train_items, trunk, progress) -> ViewBank:
     cache = build_image_cache(
         train_items, config.images_dir, config.image_cache_dir, config.image_cache_size
     )
-    views = TensorViews(contrastive_views(config))
+    space = contrastive_views(config)
+    views = TensorViews(space)
     if config.input_grayscale:
         views = GrayscaleViews(views)
     grey = "-gray" if config.input_grayscale else ""
@@ -191,7 +192,7 @@ def _contrastive_bank(config, train_items, trunk, progress) -> ViewBank:
         config.bank_rounds,
         Path(config.image_cache_dir) / f"bank-{config.method}{grey}-r{config.bank_rounds}",
         settings={
-            "views": repr(contrastive_views(config)),
+            "views": repr(space),
             "architecture": config.architecture,
             "pretrained": config.pretrained,
             "frozen_stages": config.frozen_stages,

