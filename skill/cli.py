@@ -220,8 +220,10 @@ def _add_train_parser(sub) -> None:
     p.add_argument(
         "--preset",
         default="cpu",
-        choices=["cpu", "bank", "gpu"],
-        help="recipe to start from (bank: the last stages trained on stored trunk maps)",
+        choices=["cpu", "cpu-views", "bank", "gpu"],
+        help="recipe to start from (cpu: SkiLL/DINO on a photo bank with whitening; cpu-views: "
+        "the multi-crop view bank of session 2; bank: the last stages trained on stored trunk "
+        "maps, colour-variant methods)",
     )
     p.add_argument(
         "--method",
@@ -247,6 +249,12 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--name", help="name of the exported encoder")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-eval", action="store_true", help="skip the evaluation at the end")
+    p.add_argument(
+        "--untrained",
+        action="store_true",
+        help="skill|dino: export and evaluate the recipe's starting point (input, pooling, "
+        "whitening) without training, the row that shows what training adds",
+    )
     p.set_defaults(run=_train)
 
 
@@ -293,6 +301,12 @@ def _train(args: argparse.Namespace) -> int:
         bar.set_postfix(loss=f"{loss:.4f}")
         bar.refresh()
 
+    if args.untrained:
+        from skill.train.trainer import export_untrained
+
+        bar.close()
+        print(json.dumps(export_untrained(config)))
+        return 0
     summary = train(config, progress=progress)
     bar.close()
     print(json.dumps(summary))

@@ -210,3 +210,43 @@ def test_set_strings_become_typed_changes():
         parse_settings(PRESETS["cpu"], ["epochs=many"])
     config = make_variant_config("cpu", "triplet", ["train_photos=50", "val_photos=none"])
     assert config.train_photos == 50 and config.val_photos is None
+
+
+def test_photo_bank_run_pairs_plain_with_recoloured_and_ships_whitening(tmp_path):
+    images = _photos()
+    items = _val_items(tmp_path, images)
+    config = _config(
+        tmp_path,
+        bank_source="photos",
+        photo_recolorings=2,
+        num_local=0,
+        whiten_dim=24,
+        global_pool="max",
+        input_grayscale=True,
+        epochs=2,
+        eval_resize_mode="crop",
+        cache_dir=str(tmp_path / "c"),
+    )
+    summary = train(config, train_items=items)
+    bank = tmp_path / "c" / "photo-bank-skill-c2-gray-f4"
+    stored = np.load(bank / "globals.npy", mmap_mode="r")
+    assert stored.shape[:2] == (6, 4)  # photo, mirror, 2 recoloured copies
+    assert not np.array_equal(stored[:, 0], stored[:, 2])
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, 6] and all(np.isfinite(r["loss"]) for r in log)
+
+    encoder = load_encoder(summary["encoder"])
+    assert encoder.embedding_dim == 24
+    assert encoder.info.config["head"]["type"] == "linear"
+    # The shipped head whitens the teacher's features of the plain training photos.
+    with torch.no_grad():
+        maps = torch.from_numpy(np.asarray(stored[:, 0], np.float32))
+        tail = encoder.backbone
+        x = tail.bn2(tail.conv_head(torch.nn.Sequential(*list(tail.blocks)[4:])(maps)))
+        white = encoder.head(tail.forward_head(x)).double().numpy()
+    assert np.allclose(white.mean(0), 0.0, atol=1e-3)
+
+
+def test_photo_bank_recipe_rejects_local_views(tmp_path):
+    with pytest.raises(ValueError, match="num_local"):
+        _config(tmp_path, bank_source="photos", num_local=2)

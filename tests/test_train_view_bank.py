@@ -113,3 +113,53 @@ def test_photo_bank_holds_each_photo_and_its_mirror_as_the_encoder_sees_them(tmp
     colour = Preprocess(input_size=16, crop_pct=1.0)
     other = build_photo_bank(items, tmp_path, colour, trunk, tmp_path / "b")
     assert not np.array_equal(np.asarray(other.globals), np.asarray(bank.globals))
+
+
+def test_photo_bank_recolourings_are_the_colour_space_applied_to_the_photo(tmp_path):
+    import pandas as pd
+    from PIL import ImageOps
+
+    from skill.preprocess import Preprocess, border_color, to_tensor
+    from skill.train.view_bank import build_photo_bank
+    from skill.train.views import invert_foreground
+
+    image = Image.new("RGB", (20, 30), "white")
+    image.paste((20, 20, 20), (4, 6, 12, 26))  # a dark product on a white background
+    image.save(tmp_path / "0.png")
+    items = pd.DataFrame({"image_path": ["0.png"]})
+    grey = Preprocess(input_size=16, crop_pct=1.0, grayscale=True)
+    trunk = _trunk()
+
+    def invert(photo, background, rng):
+        return invert_foreground(photo, background)
+
+    bank = build_photo_bank(
+        items, tmp_path, grey, trunk, tmp_path / "b", recolor=invert, recolorings=2, seed=3
+    )
+    assert bank.globals.shape[:2] == (1, 4)
+    photo = Image.open(tmp_path / "0.png").convert("RGB")
+    candidates = [
+        trunk(to_tensor(invert_foreground(p, border_color(photo)), grey)[None]).numpy()[0]
+        for p in (photo, ImageOps.mirror(photo))
+    ]
+    for view in (2, 3):  # each recoloured copy is the inverted photo, mirrored or not
+        assert any(np.allclose(bank.globals[0, view], c, atol=2e-3) for c in candidates)
+    assert not np.allclose(bank.globals[0, 0], bank.globals[0, 2], atol=1e-2)
+    # A recolouring count with no colour space is refused.
+    with pytest.raises(ValueError, match="recolor"):
+        build_photo_bank(items, tmp_path, grey, trunk, tmp_path / "c", recolorings=1)
+
+
+def test_plain_draw_pairs_a_plain_view_with_a_recoloured_one():
+    n, views = 50, 5
+    globals_ = np.broadcast_to(
+        np.arange(views, dtype=np.float16)[None, :, None, None, None], (n, views, 1, 1, 1)
+    )
+    bank = ViewBank(globals_, np.zeros((n, 0, 1, 1, 1), np.float16))
+    first, second = bank.draw(np.arange(n), 0, np.random.default_rng(0), plain=2)
+    pairs = np.stack([first.flatten().numpy(), second.flatten().numpy()], 1)
+    assert np.all((pairs < 2).sum(1) == 1)  # exactly one plain view in every pair
+    assert (pairs[:, 0] < 2).any() and (pairs[:, 1] < 2).any()  # in either position
+    assert set(np.unique(pairs[pairs >= 2])) == {2.0, 3.0, 4.0}
+    with pytest.raises(ValueError):
+        bank.draw(np.arange(n), 0, np.random.default_rng(0), plain=5)

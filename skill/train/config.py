@@ -2,20 +2,26 @@
 
 Presets (:data:`PRESETS`):
 
-- ``cpu``: sized for 2 shared CPU cores: the photos are cached pre-resized (padded 160 px
-  squares); the stem and first 6 of EfficientNet-Lite0's 7 stages are frozen and their maps of
-  two rounds of every photo's views (2 globals at 128 px, 4 locals at 64 px) are stored once in
-  a view bank (:mod:`skill.train.view_bank`, ONNX Runtime); the last stage, the head
-  convolution and the DINO head (1024 prototypes seeded with training photos,
-  :func:`skill.train.trainer.init_prototypes`) train 4 epochs of 234 steps of 32 photos on the
-  stored maps; max pooling; BatchNorm statistics frozen; one torch thread so the SkiLL run and
-  its DINO ablation fit side by side. The exported encoder uses the baseline's crop at 224 px.
-  Measured, both runs side by side: 15 min of bank, 17 min of training, 3 min of evaluation
-  each. Validation designs (1,870 photos), hit@1 / mAP / colour invariance: imagenet-lite0
-  0.373 / 0.412 / 0.985, SkiLL 0.426 / 0.456 / 0.997, plain DINO 0.418 / 0.447 / 0.997; with
-  ``input_grayscale`` 0.442 / 0.461 / 1.000 against 0.436 / 0.452 / 1.000. SkiLL beats the
-  ablation, but the untrained max-pooled grey features already score 0.450
-  (``benchmarks/probe_features.py``): this budget does not add the +0.10 hit@1 asked for.
+- ``cpu``: SkiLL on 2 shared CPU cores, in about half an hour. The stem and first 6 of
+  EfficientNet-Lite0's 7 stages are frozen. A photo bank
+  (:func:`skill.train.view_bank.build_photo_bank`, ONNX Runtime) stores their maps of every
+  training photo exactly as the exported encoder sees it (grey, 224 px centre crop), of its
+  mirror, and of two recoloured copies drawn from SkiLL's colour-variant space with the
+  product inverted half the time (a black and a white colourway of one design are far apart in
+  grey, and are the pairs the untrained features miss most). Each step pairs a plain view of
+  a photo with a recoloured one; the last stage, the head convolution and the DINO head (1024
+  prototypes seeded with training photos) train 3 epochs of 117 steps of 64 photos; max
+  pooling; BatchNorm statistics frozen. After training, PCA whitening of the teacher's
+  features of the training photos ships as the encoder's linear head (``whiten_dim``). With
+  ``--method dino`` the same recipe recolours with DINO's colour jitter instead: the ablation
+  differs only in the colour space. ``--untrained`` exports the starting point with the same
+  whitening, so the table shows what training adds.
+- ``cpu-views``: session 2's CPU recipe, kept to reproduce its rows: two rounds of SkiLL's
+  multi-crop views (2 globals at 128 px, 4 anchored locals at 64 px) in a view bank
+  (:mod:`skill.train.view_bank`), 4 epochs of 234 steps of 32 photos, no whitening.
+  Validation designs, hit@1 / mAP / colour invariance: SkiLL 0.426 / 0.456 / 0.997, plain
+  DINO 0.418 / 0.447 / 0.997; with ``input_grayscale`` 0.442 / 0.461 / 1.000 against
+  0.436 / 0.452 / 1.000, all below the untrained grey max-pooled features (0.450).
 - ``gpu``: full recipe for a machine with a GPU (not run here): globals at 224, 6 locals at 96,
   nothing frozen but BatchNorm, 40 epochs, 16384 randomly initialised prototypes as in DINO,
   evaluation every 5 epochs.
@@ -69,6 +75,21 @@ class TrainConfig:
             grey as its last step and the exported preprocessing converts photos to grey. The
             colour space then acts through the luminance it changes (a red dress turned green
             is a different grey; inverted, a black top becomes a white one).
+        bank_source: ``"views"``: the view bank of the method's multi-crop space
+            (``view_bank_rounds``). ``"photos"``: a photo bank
+            (:func:`skill.train.view_bank.build_photo_bank`): every training photo under the
+            exported encoder's own preprocessing, its mirror, and ``photo_recolorings``
+            recoloured copies drawn from the method's colour space (SkiLL's colour-variant
+            space; DINO's colour jitter for the ablation); each step pairs a plain view with
+            a recoloured one. No crops and no local views: colour variants of a catalog are
+            shot in one framing, and on two cores the framing the encoder sees is the only
+            one worth the trunk's time. Needs ``frozen_stages`` > 0 and ``num_local`` = 0.
+        photo_recolorings: Recoloured copies per photo in a photo bank. Typical 2-4.
+        whiten_dim: After training, fit PCA whitening (:mod:`skill.whitening`) on the
+            teacher's features of the training photos and ship it as the encoder's linear
+            head with this many dimensions (0: no whitening, pooled backbone features).
+            Needs a frozen trunk (the photos' maps come from a photo bank). Typical 3/4 to
+            all of the backbone's width.
         view_bank_rounds: 0 draws fresh views every step. N > 0 runs the frozen trunk once
             over N draws of every photo's views and trains the tail on those stored maps for
             all epochs (:mod:`skill.train.view_bank`): many epochs for the trunk cost of N.
@@ -137,6 +158,9 @@ class TrainConfig:
     frozen_stages: int = 4
     freeze_batchnorm: bool = True
     view_bank_rounds: int = 0
+    bank_source: str = "views"
+    photo_recolorings: int = 2
+    whiten_dim: int = 0
     input_grayscale: bool = False
     out_dim: int = 4096
     hidden_dim: int = 1024
@@ -188,8 +212,23 @@ class TrainConfig:
             )
         if self.view_bank_rounds and not self.frozen_stages:
             raise ValueError("view_bank_rounds needs frozen_stages > 0 (a trunk to store)")
+        if self.bank_source not in ("views", "photos"):
+            raise ValueError(f"bank_source must be 'views' or 'photos', got {self.bank_source!r}")
+        photo_ready = self.frozen_stages and not self.num_local and self.photo_recolorings >= 1
+        if self.bank_source == "photos" and not photo_ready:
+            raise ValueError(
+                "bank_source='photos' needs frozen_stages > 0, num_local = 0 and "
+                "photo_recolorings >= 1"
+            )
+        if self.whiten_dim < 0 or (self.whiten_dim and not self.frozen_stages):
+            raise ValueError("whiten_dim needs frozen_stages > 0 (photo maps to fit it on)")
         if self.epochs < 1 or self.batch_size < 2:
             raise ValueError("need epochs >= 1 and batch_size >= 2")
+
+    @property
+    def stored_maps(self) -> bool:
+        """The tail trains on stored trunk maps (a view or photo bank), not on fresh views."""
+        return bool(self.view_bank_rounds) or self.bank_source == "photos"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -244,28 +283,45 @@ def parse_settings(config, settings: list[str]) -> dict[str, Any]:
     return changes
 
 
+_CPU_VIEWS = TrainConfig(
+    epochs=4,
+    batch_size=32,
+    global_size=128,
+    local_size=64,
+    num_local=4,
+    frozen_stages=6,
+    view_bank_rounds=2,
+    global_pool="max",
+    num_threads=1,
+    out_dim=1024,
+    backbone_lr_scale=0.5,
+    warmup_steps=30,
+    warmup_teacher_temp=0.04,
+    teacher_temp=0.04,
+    warmup_teacher_temp_steps=0,
+    freeze_last_layer_steps=30,
+    global_scale=(0.3, 0.9),
+    eval_input_size=224,
+    eval_resize_mode="crop",
+    checkpoint_every_steps=50,
+)
+
+
 PRESETS: dict[str, TrainConfig] = {
-    "cpu": TrainConfig(
-        epochs=4,
-        batch_size=32,
-        global_size=128,
-        local_size=64,
-        num_local=4,
-        frozen_stages=6,
-        view_bank_rounds=2,
-        global_pool="max",
-        num_threads=1,
-        out_dim=1024,
-        backbone_lr_scale=0.5,
-        warmup_steps=30,
-        warmup_teacher_temp=0.04,
-        teacher_temp=0.04,
-        warmup_teacher_temp_steps=0,
-        freeze_last_layer_steps=30,
-        global_scale=(0.3, 0.9),
-        eval_input_size=224,
-        eval_resize_mode="crop",
-        checkpoint_every_steps=50,
+    "cpu-views": _CPU_VIEWS,
+    "cpu": dataclasses.replace(
+        _CPU_VIEWS,
+        cache_dir="data/train-cache-256",
+        epochs=3,
+        batch_size=64,
+        view_bank_rounds=0,
+        bank_source="photos",
+        photo_recolorings=2,
+        num_local=0,
+        invert_prob=0.5,
+        whiten_dim=1024,
+        input_grayscale=True,
+        global_scale=TrainConfig.global_scale,  # unused (no crops); as the shipped run stored it
     ),
     "gpu": TrainConfig(
         output_dir="runs/skill-gpu",

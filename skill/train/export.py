@@ -2,7 +2,8 @@
 
 The teacher (the EMA of the student) is what DINO evaluates and what ships. Its backbone goes
 to ``backbone.*``; with ``with_head`` the DINO head's MLP (same layout as
-:class:`skill.heads.ProjectionHead`) goes to ``head.*`` and the embedding is its bottleneck,
+:class:`skill.heads.ProjectionHead`) goes to ``head.*`` and the embedding is its bottleneck;
+with ``head`` a projection fitted after training (the whitening) goes there instead;
 otherwise the embedding is the pooled backbone features.
 
 Example:
@@ -36,6 +37,7 @@ def export_encoder(
     training: dict[str, Any] | None = None,
     metrics: dict[str, Any] | None = None,
     backbone_kwargs: dict[str, Any] | None = None,
+    head: ProjectionHead | None = None,
 ) -> Path:
     """Writes ``model.safetensors`` + ``config.json`` for the model's backbone (and head MLP).
 
@@ -52,6 +54,9 @@ def export_encoder(
         metrics: Validation figures.
         backbone_kwargs: ``timm.create_model`` arguments the backbone was built with (e.g.
             ``{"global_pool": "max"}``); stored so that :func:`load_encoder` rebuilds it.
+        head: A projection fitted after training (the whitening of
+            :func:`skill.train.trainer.fit_teacher_whitening`) to ship instead of the DINO
+            head's MLP; not with ``with_head``.
 
     Returns:
         The folder.
@@ -60,6 +65,12 @@ def export_encoder(
     feature_dim = int(model.backbone.num_features)
     head_spec = None
     embedding_dim = feature_dim
+    if with_head and head is not None:
+        raise ValueError("with_head and head are exclusive")
+    if head is not None:
+        head_spec = dict(head.spec)
+        state.update({f"head.{k}": v for k, v in head.state_dict().items()})
+        embedding_dim = int(head_spec["out_dim"])
     if with_head:
         head_spec = dict(model.head.spec)
         state.update({f"head.layers.{k}": v for k, v in model.head.layers.state_dict().items()})
@@ -114,11 +125,17 @@ def ship_encoder(
 
 
 def encoder_from_model(
-    model: MultiCropModel, preprocess: Preprocess, architecture: str, with_head: bool = False
+    model: MultiCropModel,
+    preprocess: Preprocess,
+    architecture: str,
+    with_head: bool = False,
+    head: ProjectionHead | None = None,
 ) -> Encoder:
-    """Wraps a model as an in-memory :class:`Encoder` (for evaluation during training)."""
-    head = None
-    embedding_dim = int(model.backbone.num_features)
+    """Wraps a model as an in-memory :class:`Encoder` (for evaluation during training),
+    through ``head`` (a fitted projection) when given."""
+    embedding_dim = (
+        int(head.spec["out_dim"]) if head is not None else int(model.backbone.num_features)
+    )
     if with_head:
         head = ProjectionHead.from_spec(model.head.spec)
         head.layers.load_state_dict(model.head.layers.state_dict())

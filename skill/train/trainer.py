@@ -33,6 +33,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from skill.encoders import create_backbone
+from skill.heads import ProjectionHead
 from skill.preprocess import Preprocess
 from skill.train.config import TrainConfig
 from skill.train.data import ImageCache, ViewDataset, build_image_cache, read_split
@@ -43,8 +44,9 @@ from skill.train.export import encoder_from_model, export_encoder
 from skill.train.multicrop import MultiCropModel
 from skill.train.schedules import cosine_schedule, teacher_temp_schedule
 from skill.train.state import has_state, load_state, save_state
-from skill.train.view_bank import ViewBank, build_view_bank, onnx_trunk
+from skill.train.view_bank import ViewBank, build_photo_bank, build_view_bank, onnx_trunk
 from skill.train.views import DINOViews, GrayscaleViews, SkillViews, normalize_image
+from skill.whitening import fit_whitening, whitening_head
 
 StepProgress = Callable[[int, int, float], None]
 """``progress(step, total_steps, loss)`` after each optimizer step."""
@@ -130,6 +132,7 @@ def train(
     progress: StepProgress | None = None,
     cache: ImageCache | None = None,
     val_items: pd.DataFrame | None = None,
+    train_items: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Trains (or resumes) a run and exports the teacher as an encoder checkpoint.
 
@@ -139,6 +142,8 @@ def train(
         cache: Training photos; default: the training designs of ``config.images_dir``,
             cached under ``config.cache_dir``.
         val_items: Validation items for evaluation; default: the held-out designs.
+        train_items: Item table of the training photos under ``config.images_dir`` (for a
+            photo bank and whitening); default: the training designs.
 
     Returns:
         Summary: ``encoder`` (folder), ``metrics`` (validation figures, or empty), ``epochs``,
@@ -150,27 +155,38 @@ def train(
     device = resolve_device(config.device)
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    train_items = None
-    if cache is None or (val_items is None and (config.eval_every or config.eval_at_end)):
-        train_items, default_val = read_split(
+    photos = config.bank_source == "photos"
+    needs_items = (photos or config.whiten_dim) and train_items is None
+    needs_val = val_items is None and (config.eval_every or config.eval_at_end)
+    if (cache is None and not photos) or needs_items or needs_val:
+        default_train, default_val = read_split(
             config.images_dir, config.csv_name, config.val_fraction, config.split_seed
         )
+        train_items = default_train if train_items is None else train_items
         val_items = default_val if val_items is None else val_items
-    if cache is None:
+    if cache is None and not photos:
         cache = build_image_cache(
             train_items, config.images_dir, config.cache_dir, config.cache_size
         )
 
     student = create_model(config).to(device)
     state_dir = out / "state"
+    bank = None
+    if photos:
+        bank = build_run_photo_bank(config, student, train_items, device)
+    elif config.view_bank_rounds:
+        bank = build_run_bank(config, student, cache, device)
     if config.init_prototypes and not has_state(state_dir):
-        init_prototypes(student, cache, config, device)
+        if photos:
+            init_prototypes_from_maps(student, bank.globals, config, device)
+        else:
+            init_prototypes(student, cache, config, device)
     teacher = copy.deepcopy(student).requires_grad_(False)
     loss_fn = DINOLoss(config.out_dim, 2, config.student_temp, config.center_momentum).to(device)
     optimizer = torch.optim.AdamW(_param_groups(student, config), lr=config.lr)
 
-    if config.view_bank_rounds:
-        dataset = BankDataset(build_run_bank(config, student, cache, device), config.num_local)
+    if bank is not None:
+        dataset = BankDataset(bank, config.num_local, plain=2 if photos else 0)
     else:
         dataset = ViewDataset(cache, create_views(config), seed=config.seed)
     steps_per_epoch = len(dataset) // config.batch_size
@@ -197,6 +213,7 @@ def train(
     (out / "config.json").write_text(json.dumps(config.to_dict(), indent=1), encoding="utf-8")
 
     metrics: dict[str, Any] = {}
+    whitening = None
     student.train()
     teacher.train()
     while position["epoch"] < config.epochs:
@@ -206,7 +223,7 @@ def train(
         order = order[: steps_per_epoch * config.batch_size][
             position["step_in_epoch"] * config.batch_size :
         ]
-        if config.view_bank_rounds:
+        if config.stored_maps:
             loader = dataset.batches(order, config.batch_size, config.seed + epoch)
         else:
             loader = DataLoader(
@@ -259,15 +276,20 @@ def train(
         }
         position.update(epoch=epoch + 1, step_in_epoch=0, losses=[])
         is_last = position["epoch"] == config.epochs
+        if config.whiten_dim and is_last:
+            whitening = fit_teacher_whitening(teacher, config, train_items, bank, device)
         if (config.eval_every and position["epoch"] % config.eval_every == 0) or (
             is_last and config.eval_at_end
         ):
-            metrics = evaluate_teacher(teacher, config, val_items)
+            head = whitening if is_last else None
+            metrics = evaluate_teacher(teacher, config, val_items, head)
             record["val"] = metrics
         with open(out / "log.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         save_state(state_dir, student, teacher, loss_fn, optimizer, position)
 
+    if config.whiten_dim and whitening is None:  # resumed after the last epoch
+        whitening = fit_teacher_whitening(teacher, config, train_items, bank, device)
     folder = export_encoder(
         teacher.cpu(),
         out / "encoder",
@@ -277,6 +299,7 @@ def train(
         display_name=config.display_name if config.method == "skill" else "Design (plain DINO)",
         description=_description(config),
         with_head=config.export_head,
+        head=whitening,
         training=training_record(config, position, len(dataset), steps_per_epoch, device),
         metrics=metrics,
         backbone_kwargs=backbone_kwargs(config),
@@ -289,12 +312,62 @@ def train(
     }
 
 
-class BankDataset:
-    """Batches of stored trunk maps (:class:`skill.train.view_bank.ViewBank`)."""
+def export_untrained(
+    config: TrainConfig,
+    val_items: pd.DataFrame | None = None,
+    train_items: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """Exports the recipe's starting point without training: the ImageNet backbone with the
+    recipe's pooling, input and whitening (fitted on the same training photos), evaluated like
+    a trained run. The row that shows what training itself adds.
 
-    def __init__(self, bank: ViewBank, num_local: int) -> None:
+    Returns:
+        Summary as :func:`train`'s (``epochs`` 0).
+    """
+    device = resolve_device(config.device)
+    if train_items is None or val_items is None:
+        default_train, default_val = read_split(
+            config.images_dir, config.csv_name, config.val_fraction, config.split_seed
+        )
+        train_items = default_train if train_items is None else train_items
+        val_items = default_val if val_items is None else val_items
+    model = create_model(config).to(device)
+    bank = None
+    if config.bank_source == "photos":
+        bank = build_run_photo_bank(config, model, train_items, device)
+    whitening = (
+        fit_teacher_whitening(model, config, train_items, bank, device)
+        if config.whiten_dim
+        else None
+    )
+    metrics = evaluate_teacher(model, config, val_items, whitening) if config.eval_at_end else {}
+    position = {"epoch": 0, "global_step": 0, "seconds": 0.0}
+    folder = export_encoder(
+        model.cpu(),
+        Path(config.output_dir) / "encoder",
+        eval_preprocess(config),
+        config.architecture,
+        name=f"{config.name}-untrained",
+        display_name="Design start point (no training)",
+        description="The ImageNet backbone a SkiLL run starts from, with the recipe's input, "
+        "pooling and whitening; no training. What the recipe's training adds is measured "
+        "against it.",
+        head=whitening,
+        training=training_record(config, position, len(train_items), 0, device),
+        metrics=metrics,
+        backbone_kwargs=backbone_kwargs(config),
+    )
+    return {"encoder": str(folder), "metrics": metrics, "epochs": 0, "seconds": 0.0}
+
+
+class BankDataset:
+    """Batches of stored trunk maps (:class:`skill.train.view_bank.ViewBank`); ``plain`` as in
+    :meth:`~skill.train.view_bank.ViewBank.draw`."""
+
+    def __init__(self, bank: ViewBank, num_local: int, plain: int = 0) -> None:
         self.bank = bank
         self.num_local = num_local
+        self.plain = plain
 
     def __len__(self) -> int:
         return len(self.bank)
@@ -303,7 +376,8 @@ class BankDataset:
         """Yields view lists like the image loader's, drawn reproducibly from ``seed``."""
         rng = np.random.default_rng(seed)
         for start in range(0, len(order) - batch_size + 1, batch_size):
-            yield self.bank.draw(np.sort(order[start : start + batch_size]), self.num_local, rng)
+            photos = np.sort(order[start : start + batch_size])
+            yield self.bank.draw(photos, self.num_local, rng, plain=self.plain)
 
 
 def build_run_bank(
@@ -326,13 +400,7 @@ def build_run_bank(
     }
     grey = "-gray" if config.input_grayscale else ""
     folder = Path(config.cache_dir) / f"bank-{config.method}{grey}-r{config.view_bank_rounds}"
-    if device.type == "cpu":
-        trunk = onnx_trunk(model.trunk_modules(), Path(config.cache_dir) / "onnx")
-    else:
-
-        def trunk(images: torch.Tensor) -> torch.Tensor:
-            return model.run_trunk(images.to(device)).cpu()
-
+    trunk = _bank_trunk(config, model, device)
     bar = tqdm(total=len(cache) * config.view_bank_rounds, desc="view bank", unit="photo")
 
     def progress(done: int, _total: int) -> None:
@@ -351,6 +419,105 @@ def build_run_bank(
         )
     finally:
         bar.close()
+
+
+def _bank_trunk(config: TrainConfig, model: MultiCropModel, device):
+    """The frozen trunk as banks run it: ONNX Runtime on a CPU, the model on a GPU."""
+    if device.type == "cpu":
+        return onnx_trunk(model.trunk_modules(), Path(config.cache_dir) / "onnx")
+
+    def trunk(images: torch.Tensor) -> torch.Tensor:
+        return model.run_trunk(images.to(device)).cpu()
+
+    return trunk
+
+
+def build_run_photo_bank(
+    config: TrainConfig,
+    model: MultiCropModel,
+    train_items: pd.DataFrame,
+    device,
+    recolorings: int | None = None,
+) -> ViewBank:
+    """Builds (or reopens) the photo bank of ``config`` under ``config.cache_dir``.
+
+    ``recolorings`` (default ``config.photo_recolorings``) copies of each photo are recoloured
+    by the method's colour space; 0 stores only the photo and its mirror.
+    """
+    from tqdm import tqdm
+
+    recolorings = config.photo_recolorings if recolorings is None else recolorings
+    space = _method_views(config)
+    grey = "-gray" if config.input_grayscale else ""
+    kind = f"{config.method}-c{recolorings}" if recolorings else "plain"
+    settings = {
+        "architecture": config.architecture,
+        "pretrained": config.pretrained,
+        "frozen_stages": config.frozen_stages,
+    }
+    if recolorings:
+        settings["colour_space"] = _describe(space)
+    bar = tqdm(total=len(train_items), desc="photo bank", unit="photo")
+    try:
+        return build_photo_bank(
+            train_items,
+            config.images_dir,
+            eval_preprocess(config),
+            _bank_trunk(config, model, device),
+            Path(config.cache_dir) / f"photo-bank-{kind}{grey}-f{config.frozen_stages}",
+            settings=settings,
+            progress=lambda done, _total: bar.update(done - bar.n),
+            recolor=space.recolor_view if recolorings else None,
+            recolorings=recolorings,
+            seed=config.seed,
+        )
+    finally:
+        bar.close()
+
+
+@torch.no_grad()
+def fit_teacher_whitening(
+    teacher: MultiCropModel,
+    config: TrainConfig,
+    train_items: pd.DataFrame,
+    bank: ViewBank | None,
+    device,
+) -> ProjectionHead:
+    """PCA whitening of the teacher's features of the training photos, as a linear head.
+
+    The photos are taken exactly as the exported encoder sees them: the plain photo views of
+    the run's photo bank, or of a plain photo bank built for the purpose.
+    """
+    if bank is None or config.bank_source != "photos":
+        bank = build_run_photo_bank(config, teacher, train_items, device, recolorings=0)
+    was_training = teacher.training
+    teacher.eval()
+    features = []
+    for start in range(0, len(bank), 256):
+        maps = torch.from_numpy(np.asarray(bank.globals[start : start + 256, 0], np.float32))
+        features.append(teacher.run_tail(maps.to(device)).cpu())
+    teacher.train(was_training)
+    features = torch.cat(features).double().numpy()
+    return whitening_head(fit_whitening(features, min(config.whiten_dim, features.shape[1])))
+
+
+@torch.no_grad()
+def init_prototypes_from_maps(
+    model: MultiCropModel, maps: np.ndarray, config: TrainConfig, device: torch.device
+) -> None:
+    """:func:`init_prototypes` from stored trunk maps: the head embeddings of ``out_dim``
+    random training photos' plain view (``maps[:, 0]``)."""
+    rng = np.random.default_rng(config.seed)
+    chosen = np.sort(rng.choice(len(maps), size=config.out_dim, replace=len(maps) < config.out_dim))
+    was_training = model.training
+    model.eval()
+    directions = []
+    for start in range(0, len(chosen), 256):
+        batch = torch.from_numpy(np.asarray(maps[chosen[start : start + 256], 0], np.float32))
+        features = model.run_tail(batch.to(device))
+        directions.append(torch.nn.functional.normalize(model.head.layers(features), dim=-1))
+    model.head.last_layer.parametrizations.weight.original1.copy_(torch.cat(directions))
+    model.train(was_training)
 
 
 def _photo(cache: ImageCache, index: int, config: TrainConfig):
@@ -403,7 +570,7 @@ def _step(
 ) -> float:
     views = [v.to(device, non_blocking=True) for v in views]
     global_views, local_views = views[:2], views[2:]
-    trunk = (lambda maps: maps) if config.view_bank_rounds else student.run_trunk
+    trunk = (lambda maps: maps) if config.stored_maps else student.run_trunk
     global_trunk = trunk(torch.cat(global_views))
     parts = [student.run_tail(global_trunk)]
     if local_views:
@@ -433,15 +600,19 @@ def _step(
 
 
 def evaluate_teacher(
-    teacher: MultiCropModel, config: TrainConfig, val_items: pd.DataFrame | None
+    teacher: MultiCropModel,
+    config: TrainConfig,
+    val_items: pd.DataFrame | None,
+    head: ProjectionHead | None = None,
 ) -> dict[str, Any]:
-    """Validation figures of the teacher as it would ship (:func:`skill.evaluate.evaluate_encoder`)."""
+    """Validation figures of the teacher as it would ship (:func:`skill.evaluate.evaluate_encoder`),
+    through ``head`` (the fitted whitening) when given."""
     from skill.evaluate import EvalConfig, evaluate_encoder
 
     if val_items is None or len(val_items) == 0:
         return {}
     encoder = encoder_from_model(
-        teacher, eval_preprocess(config), config.architecture, config.export_head
+        teacher, eval_preprocess(config), config.architecture, config.export_head, head
     )
     was_training = teacher.training
     figures = evaluate_encoder(

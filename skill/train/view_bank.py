@@ -34,12 +34,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
 
 from skill.preprocess import Preprocess
 from skill.train.data import ImageCache
 
 Trunk = Callable[[torch.Tensor], torch.Tensor]
 Progress = Callable[[int, int], None]
+Recolor = Callable[[Image.Image, tuple[int, int, int], np.random.Generator], Image.Image]
+"""``recolor(image, background, rng) -> image``: a colour space applied to a whole photo."""
 
 
 class ViewBank:
@@ -60,9 +63,17 @@ class ViewBank:
         return len(self.globals)
 
     def draw(
-        self, photos: Sequence[int], num_local: int, rng: np.random.Generator
+        self, photos: Sequence[int], num_local: int, rng: np.random.Generator, plain: int = 0
     ) -> list[torch.Tensor]:
         """Two distinct global maps and ``num_local`` local maps of each photo.
+
+        Args:
+            photos: Row indices.
+            num_local: Local maps per photo, at most the bank's.
+            rng: Random generator.
+            plain: 0 draws any two global views. N > 0 (a photo bank with recolourings, whose
+                first N views are the plain photo and mirror) draws the first from the plain
+                views and the second from the recoloured ones, in random order.
 
         Returns:
             ``2 + num_local`` tensors, view-major like the image views: tensor ``v`` has shape
@@ -72,8 +83,16 @@ class ViewBank:
         n_global, n_local = self.globals.shape[1], self.locals.shape[1]
         if num_local > n_local:
             raise ValueError(f"bank holds {n_local} local views per photo, asked for {num_local}")
-        first = rng.integers(0, n_global, len(photos))
-        second = (first + rng.integers(1, n_global, len(photos))) % n_global
+        if plain:
+            if not 0 < plain < n_global:
+                raise ValueError(f"plain must be in (0, {n_global}), got {plain}")
+            first = rng.integers(0, plain, len(photos))
+            second = rng.integers(plain, n_global, len(photos))
+            swap = rng.random(len(photos)) < 0.5
+            first, second = np.where(swap, second, first), np.where(swap, first, second)
+        else:
+            first = rng.integers(0, n_global, len(photos))
+            second = (first + rng.integers(1, n_global, len(photos))) % n_global
         views = [self.globals[photos, first], self.globals[photos, second]]
         if num_local:
             chosen = np.argsort(rng.random((len(photos), n_local)), axis=1)[:, :num_local]
@@ -185,6 +204,9 @@ def build_photo_bank(
     settings: dict | None = None,
     batch_size: int = 64,
     progress: Progress | None = None,
+    recolor: Recolor | None = None,
+    recolorings: int = 0,
+    seed: int = 0,
 ) -> ViewBank:
     """Trunk maps of every photo exactly as the exported encoder will see it, and of its mirror.
 
@@ -195,6 +217,11 @@ def build_photo_bank(
     untrained start). This bank holds two views per photo, the photo under ``preprocess`` and
     its left-right mirror, so training and the exported encoder share one input.
 
+    With ``recolorings`` > 0 it also holds that many recoloured copies of each photo (mirrored
+    at random, then ``recolor``): the self-supervised recipes pair a plain view with a
+    recoloured one (:meth:`ViewBank.draw` with ``plain=2``), so the colour change is the only
+    difference the tail must learn to ignore, in the encoder's own framing.
+
     Args:
         items: Item table with ``image_path`` relative to ``images_dir``.
         images_dir: Folder of the photos.
@@ -204,21 +231,30 @@ def build_photo_bank(
         settings: Anything else that changes the bank (trunk weights); stored and compared.
         batch_size: Photos per trunk pass.
         progress: ``progress(done, total)`` over photos.
+        recolor: ``recolor(image, background, rng) -> image``, a colour space such as
+            :meth:`skill.train.views.SkillViews.recolor_view`; needed when ``recolorings`` > 0.
+            Describe it in ``settings`` so a changed space rebuilds the bank.
+        recolorings: Recoloured copies per photo. Typical 2-4; each costs one trunk pass.
+        seed: Seed of the recolourings: photo ``i`` draws from ``default_rng([seed, i])``.
 
     Returns:
-        A :class:`ViewBank` with 2 global views per photo and no local views.
+        A :class:`ViewBank` with ``2 + recolorings`` global views per photo (photo, mirror,
+        then the recoloured copies) and no local views.
     """
     from PIL import ImageOps
 
     from skill.imageio import load_image
-    from skill.preprocess import to_tensor
+    from skill.preprocess import border_color, to_tensor
 
+    if recolorings and recolor is None:
+        raise ValueError("recolorings > 0 needs a recolor function")
     folder = Path(folder)
     paths = items["image_path"].astype(str).tolist()
     described = {
         "photos": paths,
         "preprocess": preprocess.to_dict(),
-        "views": ["photo", "mirror"],
+        "views": ["photo", "mirror"] + [f"recolored-{k}" for k in range(recolorings)],
+        **({"seed": seed} if recolorings else {}),
         **(settings or {}),
     }
     stored = _reopen(folder, described)
@@ -231,8 +267,14 @@ def build_photo_bank(
             photos = [load_image(Path(images_dir) / p) for p in paths[start : start + batch_size]]
             views = [to_tensor(p, preprocess) for p in photos]
             views += [to_tensor(ImageOps.mirror(p), preprocess) for p in photos]
+            rngs = [np.random.default_rng([seed, start + i]) for i in range(len(photos))]
+            for _ in range(recolorings):
+                for photo, rng in zip(photos, rngs, strict=True):
+                    flipped = ImageOps.mirror(photo) if rng.random() < 0.5 else photo
+                    recolored = recolor(flipped, border_color(photo), rng)
+                    views.append(to_tensor(recolored, preprocess))
             maps = trunk(torch.stack(views)).numpy().astype(np.float16)
-            maps = maps.reshape(2, len(photos), *maps.shape[1:]).swapaxes(0, 1)
+            maps = maps.reshape(-1, len(photos), *maps.shape[1:]).swapaxes(0, 1)
             if maps_out is None:
                 maps_out = np.lib.format.open_memmap(
                     staging / "globals.npy", "w+", np.float16, (len(paths), *maps.shape[1:])

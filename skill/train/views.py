@@ -364,6 +364,17 @@ class DINOViews:
             views.append(view)
         return [normalize_image(view) for view in views]
 
+    def recolor_view(
+        self, image: Image.Image, background: tuple[int, int, int], rng: np.random.Generator
+    ) -> Image.Image:
+        """DINO's photometric changes alone: colour jitter (p=0.8), then grey (p=0.2)."""
+        del background
+        if rng.random() < self.color_jitter_prob:
+            image = color_jitter(image, rng)
+        if rng.random() < self.grayscale_prob:
+            image = to_grayscale(image)
+        return image
+
     def _view(
         self, image: Image.Image, size: int, scale: tuple[float, float], rng: np.random.Generator
     ) -> Image.Image:
@@ -371,11 +382,7 @@ class DINOViews:
         view = image.resize((size, size), Image.Resampling.BICUBIC, box=crop)
         if rng.random() < 0.5:
             view = ImageOps.mirror(view)
-        if rng.random() < self.color_jitter_prob:
-            view = color_jitter(view, rng)
-        if rng.random() < self.grayscale_prob:
-            view = to_grayscale(view)
-        return view
+        return self.recolor_view(view, (0, 0, 0), rng)
 
 
 def color_jitter(
