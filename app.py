@@ -169,8 +169,14 @@ def sidebar_ui() -> Context:
         )
         st.markdown("### Encoder")
         described = catalog.manifest["encoders"]
+        from skill.encoders import BUILTIN_ENCODERS
+
         order = {"design": 0, "colour-variant": 1, "baseline": 2}
-        names = sorted(described, key=lambda n: (order.get(described[n].get("role"), 3), n))
+        # Within a role, trained checkpoints come before the training-free built-ins.
+        names = sorted(
+            described,
+            key=lambda n: (order.get(described[n].get("role"), 3), n in BUILTIN_ENCODERS, n),
+        )
         if st.session_state.get("encoder") not in names:
             st.session_state["encoder"] = names[0]
         encoder = st.radio(

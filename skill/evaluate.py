@@ -91,7 +91,7 @@ def evaluate_encoder(
         if progress:
             progress(done, total)
 
-    result = _embed_gallery(encoder, items, root, config, gallery_progress)
+    result = embed_gallery(encoder, items, root, config, gallery_progress)
     kept = items.iloc[result.indices]
     figures = colour_variant_retrieval(
         result.embeddings, kept["design_id"].tolist(), kept["color"].tolist()
@@ -109,7 +109,7 @@ def evaluate_encoder(
     return figures
 
 
-def _embed_gallery(encoder, items, root, config, progress) -> EmbedResult:
+def embed_gallery(encoder, items, root, config, progress) -> EmbedResult:
     """Embeds the gallery, through the embedding cache when one is configured."""
     paths = [root / p for p in items["image_path"]]
     if not config.cache_dir:

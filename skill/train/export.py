@@ -98,6 +98,7 @@ def ship_encoder(
     destination: str | os.PathLike,
     training_notes: dict[str, Any] | None = None,
     name: str | None = None,
+    description: str | None = None,
 ) -> Path:
     """Copies a run's exported encoder to where the app finds it, adding notes to its recipe.
 
@@ -107,6 +108,7 @@ def ship_encoder(
         training_notes: Merged into the config's ``training`` entry (e.g. the ablation's and
             the baseline's validation figures).
         name: New encoder name (default: the run's), e.g. the destination folder's.
+        description: New model-card description (default: the run's).
 
     Returns:
         The destination; it loads strictly with :func:`load_encoder`.
@@ -119,6 +121,8 @@ def ship_encoder(
     config["training"] = {**config.get("training", {}), **(training_notes or {})}
     if name:
         config["name"] = name
+    if description:
+        config["description"] = description
     folder = save_checkpoint(destination, state, config)
     load_encoder(folder)
     return folder

@@ -655,6 +655,18 @@ def export_name(config: TrainConfig) -> str:
 
 
 def _description(config: TrainConfig) -> str:
+    if config.bank_source == "photos":
+        space = (
+            "DINO's colour jitter (the ablation of SkiLL)"
+            if config.method == "dino"
+            else "SkiLL's colour-variant space (product inverted half the time)"
+        )
+        whitened = "; PCA-whitened on the training photos" if config.whiten_dim else ""
+        return (
+            "EfficientNet-Lite0 on grey photos, max-pooled; its last stage and head "
+            "convolution trained with DINO self-distillation between each photo and "
+            f"recoloured copies from {space}{whitened}. No labels used."
+        )
     if config.method == "dino":
         return (
             "EfficientNet-Lite0 fine-tuned with plain DINO self-distillation (standard "
