@@ -749,6 +749,11 @@ def model_card_ui(name: str, info) -> None:
     config = info.config or {}
     recipe = config.get("training") or config.get("recipe")
     data = config.get("training_data") or (recipe.get("data") if isinstance(recipe, dict) else "")
+    if isinstance(data, dict):  # a training run's record: folder, label CSV, photo count
+        folder = Path(str(data.get("images_dir", ""))).name or "?"
+        count = data.get("train_images")
+        photos = f"{count:,} photos of " if isinstance(count, int) else ""
+        data = f"{photos}`{folder}` (labels: `{data.get('csv', '?')}`, design split only)"
     if data:
         st.markdown(f"Training data: {data}")
     if recipe:
