@@ -250,3 +250,31 @@ def test_photo_bank_run_pairs_plain_with_recoloured_and_ships_whitening(tmp_path
 def test_photo_bank_recipe_rejects_local_views(tmp_path):
     with pytest.raises(ValueError, match="num_local"):
         _config(tmp_path, bank_source="photos", num_local=2)
+
+
+def test_untrained_start_point_ships_the_same_whitening_with_untouched_weights(tmp_path):
+    from skill.encoders import create_backbone
+    from skill.train.trainer import export_untrained
+
+    images = _photos()
+    items = _val_items(tmp_path, images)
+    config = _config(
+        tmp_path,
+        bank_source="photos",
+        photo_recolorings=1,
+        num_local=0,
+        whiten_dim=8,
+        global_pool="max",
+        eval_at_end=True,
+        invariance_sample=2,
+        eval_resize_mode="crop",
+        pretrained="pypi",
+        cache_dir=str(tmp_path / "c"),
+    )
+    summary = export_untrained(config, val_items=items, train_items=items)
+    encoder = load_encoder(summary["encoder"])
+    assert encoder.info.name == "skill-design-untrained" and encoder.embedding_dim == 8
+    assert summary["metrics"]["gallery"] == 6 and summary["epochs"] == 0
+    start = create_backbone("tf_efficientnet_lite0", pretrained="pypi", global_pool="max")
+    for key, value in start.state_dict().items():
+        assert torch.equal(encoder.backbone.state_dict()[key], value), key
