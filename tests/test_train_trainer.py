@@ -228,7 +228,7 @@ def test_photo_bank_run_pairs_plain_with_recoloured_and_ships_whitening(tmp_path
         cache_dir=str(tmp_path / "c"),
     )
     summary = train(config, train_items=items)
-    bank = tmp_path / "c" / "photo-bank-skill-c2-gray-f4"
+    bank = tmp_path / "c" / "photo-bank-skill-c2-s0-gray-f4"
     stored = np.load(bank / "globals.npy", mmap_mode="r")
     assert stored.shape[:2] == (6, 4)  # photo, mirror, 2 recoloured copies
     assert not np.array_equal(stored[:, 0], stored[:, 2])

@@ -449,7 +449,8 @@ def build_run_photo_bank(
     recolorings = config.photo_recolorings if recolorings is None else recolorings
     space = _method_views(config)
     grey = "-gray" if config.input_grayscale else ""
-    kind = f"{config.method}-c{recolorings}" if recolorings else "plain"
+    # The recolourings depend on the seed: runs with other seeds keep their own bank.
+    kind = f"{config.method}-c{recolorings}-s{config.seed}" if recolorings else "plain"
     settings = {
         "architecture": config.architecture,
         "pretrained": config.pretrained,
