@@ -169,13 +169,16 @@ def sidebar_ui() -> Context:
         )
         st.markdown("### Encoder")
         described = catalog.manifest["encoders"]
-        from skill.encoders import BUILTIN_ENCODERS
-
         order = {"design": 0, "colour-variant": 1, "baseline": 2}
-        # Within a role, trained checkpoints come before the training-free built-ins.
+        # Within a role, trained checkpoints come before the training-free built-ins (the
+        # manifest says which is which, so the first page still imports no torch).
         names = sorted(
             described,
-            key=lambda n: (order.get(described[n].get("role"), 3), n in BUILTIN_ENCODERS, n),
+            key=lambda n: (
+                order.get(described[n].get("role"), 3),
+                described[n].get("source") == "builtin",
+                n,
+            ),
         )
         if st.session_state.get("encoder") not in names:
             st.session_state["encoder"] = names[0]
@@ -603,8 +606,12 @@ def build_ui(ctx: Context) -> None:
         one, two = st.columns([3, 2])
         infos = encoder_infos()
         choices = {info.name: info.display_name for info in infos}
-        # As the demo: the design and colour-variant encoders; the baseline when there is none.
-        preferred = [i.name for i in infos if i.role in ("design", "colour-variant")]
+        # The trained design and colour-variant encoders (each ingest pass costs a full embed);
+        # the training-free built-ins of those roles when none ships; else the baseline.
+        roles = ("design", "colour-variant")
+        preferred = [i.name for i in infos if i.role in roles and i.source != "builtin"] or [
+            i.name for i in infos if i.role in roles
+        ]
         encoders = one.multiselect(
             "Encoders",
             list(choices),

@@ -178,6 +178,13 @@ def test_catalogs_tab_lists_and_builds_from_zip(app, data_dir):
     assert app.button(key="build_demo_tab")  # the demo is missing: offered here
     table = app.dataframe[0].value
     assert table["catalog"].tolist() == ["tiny"] and table["photos"].tolist() == [12]
+    # The build form starts on the shipped trained encoders, not the training-free built-ins.
+    from skill.encoders import list_encoders
+
+    shipped = {
+        i.name for i in list_encoders() if i.source != "builtin" and i.role != "experiment"
+    }
+    assert set(app.multiselect(key="build_encoders").value) == shipped
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a.png", png_bytes("circle"))

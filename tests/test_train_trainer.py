@@ -212,21 +212,25 @@ def test_set_strings_become_typed_changes():
     assert config.train_photos == 50 and config.val_photos is None
 
 
-def test_photo_bank_run_pairs_plain_with_recoloured_and_ships_whitening(tmp_path):
-    images = _photos()
-    items = _val_items(tmp_path, images)
-    config = _config(
+def _photo_config(tmp_path, **changes):
+    """The CPU preset's recipe shape (photo bank, grey, max pool, crop) at test size."""
+    base = _config(
         tmp_path,
         bank_source="photos",
-        photo_recolorings=2,
+        photo_recolorings=1,
         num_local=0,
-        whiten_dim=24,
         global_pool="max",
         input_grayscale=True,
-        epochs=2,
         eval_resize_mode="crop",
         cache_dir=str(tmp_path / "c"),
     )
+    return dataclasses.replace(base, **changes)
+
+
+def test_photo_bank_run_pairs_plain_with_recoloured_and_ships_whitening(tmp_path):
+    images = _photos()
+    items = _val_items(tmp_path, images)
+    config = _photo_config(tmp_path, photo_recolorings=2, whiten_dim=24, epochs=2)
     summary = train(config, train_items=items)
     bank = tmp_path / "c" / "photo-bank-skill-c2-s0-gray-f4"
     stored = np.load(bank / "globals.npy", mmap_mode="r")
@@ -258,18 +262,8 @@ def test_untrained_start_point_ships_the_same_whitening_with_untouched_weights(t
 
     images = _photos()
     items = _val_items(tmp_path, images)
-    config = _config(
-        tmp_path,
-        bank_source="photos",
-        photo_recolorings=1,
-        num_local=0,
-        whiten_dim=8,
-        global_pool="max",
-        eval_at_end=True,
-        invariance_sample=2,
-        eval_resize_mode="crop",
-        pretrained="pypi",
-        cache_dir=str(tmp_path / "c"),
+    config = _photo_config(
+        tmp_path, whiten_dim=8, eval_at_end=True, invariance_sample=2, pretrained="pypi"
     )
     summary = export_untrained(config, val_items=items, train_items=items)
     encoder = load_encoder(summary["encoder"])

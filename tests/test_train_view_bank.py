@@ -163,3 +163,12 @@ def test_plain_draw_pairs_a_plain_view_with_a_recoloured_one():
     assert set(np.unique(pairs[pairs >= 2])) == {2.0, 3.0, 4.0}
     with pytest.raises(ValueError):
         bank.draw(np.arange(n), 0, np.random.default_rng(0), plain=5)
+
+
+def test_photo_bank_folders_share_plain_banks_and_separate_recolouring_seeds(tmp_path):
+    from skill.train.view_bank import photo_bank_folder
+
+    assert photo_bank_folder(tmp_path, 6, True) == tmp_path / "photo-bank-gray-f6"
+    seed0 = photo_bank_folder(tmp_path, 6, True, "skill", 2, 0)
+    assert seed0 != photo_bank_folder(tmp_path, 6, True, "skill", 2, 1)
+    assert seed0 != photo_bank_folder(tmp_path, 6, True, "dino", 2, 0)

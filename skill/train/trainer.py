@@ -44,7 +44,13 @@ from skill.train.export import encoder_from_model, export_encoder
 from skill.train.multicrop import MultiCropModel
 from skill.train.schedules import cosine_schedule, teacher_temp_schedule
 from skill.train.state import has_state, load_state, save_state
-from skill.train.view_bank import ViewBank, build_photo_bank, build_view_bank, onnx_trunk
+from skill.train.view_bank import (
+    ViewBank,
+    build_photo_bank,
+    build_view_bank,
+    onnx_trunk,
+    photo_bank_folder,
+)
 from skill.train.views import DINOViews, GrayscaleViews, SkillViews, normalize_image
 from skill.whitening import fit_whitening, whitening_head
 
@@ -159,11 +165,7 @@ def train(
     needs_items = (photos or config.whiten_dim) and train_items is None
     needs_val = val_items is None and (config.eval_every or config.eval_at_end)
     if (cache is None and not photos) or needs_items or needs_val:
-        default_train, default_val = read_split(
-            config.images_dir, config.csv_name, config.val_fraction, config.split_seed
-        )
-        train_items = default_train if train_items is None else train_items
-        val_items = default_val if val_items is None else val_items
+        train_items, val_items = _split_items(config, train_items, val_items)
     if cache is None and not photos:
         cache = build_image_cache(
             train_items, config.images_dir, config.cache_dir, config.cache_size
@@ -326,11 +328,7 @@ def export_untrained(
     """
     device = resolve_device(config.device)
     if train_items is None or val_items is None:
-        default_train, default_val = read_split(
-            config.images_dir, config.csv_name, config.val_fraction, config.split_seed
-        )
-        train_items = default_train if train_items is None else train_items
-        val_items = default_val if val_items is None else val_items
+        train_items, val_items = _split_items(config, train_items, val_items)
     model = create_model(config).to(device)
     bank = None
     if config.bank_source == "photos":
@@ -358,6 +356,19 @@ def export_untrained(
         backbone_kwargs=backbone_kwargs(config),
     )
     return {"encoder": str(folder), "metrics": metrics, "epochs": 0, "seconds": 0.0}
+
+
+def _split_items(
+    config: TrainConfig, train_items: pd.DataFrame | None, val_items: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The given item tables, the run's design split filling in whichever is None."""
+    default_train, default_val = read_split(
+        config.images_dir, config.csv_name, config.val_fraction, config.split_seed
+    )
+    return (
+        default_train if train_items is None else train_items,
+        default_val if val_items is None else val_items,
+    )
 
 
 class BankDataset:
@@ -448,9 +459,6 @@ def build_run_photo_bank(
 
     recolorings = config.photo_recolorings if recolorings is None else recolorings
     space = _method_views(config)
-    grey = "-gray" if config.input_grayscale else ""
-    # The recolourings depend on the seed: runs with other seeds keep their own bank.
-    kind = f"{config.method}-c{recolorings}-s{config.seed}" if recolorings else "plain"
     settings = {
         "architecture": config.architecture,
         "pretrained": config.pretrained,
@@ -465,7 +473,14 @@ def build_run_photo_bank(
             config.images_dir,
             eval_preprocess(config),
             _bank_trunk(config, model, device),
-            Path(config.cache_dir) / f"photo-bank-{kind}{grey}-f{config.frozen_stages}",
+            photo_bank_folder(
+                config.cache_dir,
+                config.frozen_stages,
+                config.input_grayscale,
+                config.method,
+                recolorings,
+                config.seed,
+            ),
             settings=settings,
             progress=lambda done, _total: bar.update(done - bar.n),
             recolor=space.recolor_view if recolorings else None,
@@ -510,13 +525,25 @@ def init_prototypes_from_maps(
     random training photos' plain view (``maps[:, 0]``)."""
     rng = np.random.default_rng(config.seed)
     chosen = np.sort(rng.choice(len(maps), size=config.out_dim, replace=len(maps) < config.out_dim))
+    _seed_prototypes(
+        model,
+        (
+            torch.from_numpy(np.asarray(maps[chosen[s : s + 256], 0], np.float32)).to(device)
+            for s in range(0, len(chosen), 256)
+        ),
+    )
+
+
+@torch.no_grad()
+def _seed_prototypes(model: MultiCropModel, trunk_batches) -> None:
+    """Sets the prototype layer to the unit head embeddings of the photos whose trunk maps
+    ``trunk_batches`` yields (drawn lazily, with the model in eval mode)."""
     was_training = model.training
     model.eval()
-    directions = []
-    for start in range(0, len(chosen), 256):
-        batch = torch.from_numpy(np.asarray(maps[chosen[start : start + 256], 0], np.float32))
-        features = model.run_tail(batch.to(device))
-        directions.append(torch.nn.functional.normalize(model.head.layers(features), dim=-1))
+    directions = [
+        torch.nn.functional.normalize(model.head.layers(model.run_tail(maps)), dim=-1)
+        for maps in trunk_batches
+    ]
     model.head.last_layer.parametrizations.weight.original1.copy_(torch.cat(directions))
     model.train(was_training)
 
@@ -549,21 +576,18 @@ def init_prototypes(
     """
     rng = np.random.default_rng(config.seed)
     chosen = rng.choice(len(cache), size=config.out_dim, replace=len(cache) < config.out_dim)
-    was_training = model.training
-    model.eval()
-    directions = []
-    for start in range(0, len(chosen), config.batch_size):
-        batch = torch.stack(
-            [
-                normalize_image(_photo(cache, int(i), config))
-                for i in chosen[start : start + config.batch_size]
-            ]
-        ).to(device)
-        features = model.run_tail(model.run_trunk(batch))
-        directions.append(torch.nn.functional.normalize(model.head.layers(features), dim=-1))
-    weight = model.head.last_layer.parametrizations.weight
-    weight.original1.copy_(torch.cat(directions))
-    model.train(was_training)
+    size = config.batch_size
+    _seed_prototypes(
+        model,
+        (
+            model.run_trunk(
+                torch.stack(
+                    [normalize_image(_photo(cache, int(i), config)) for i in chosen[s : s + size]]
+                ).to(device)
+            )
+            for s in range(0, len(chosen), size)
+        ),
+    )
 
 
 def _step(

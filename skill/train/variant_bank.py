@@ -45,7 +45,13 @@ from skill.train.head_training import load_head_state, save_head_state
 from skill.train.nt_xent import NTXentLoss
 from skill.train.pk_sampler import PKSampler
 from skill.train.variant_config import SUPERVISED, VariantConfig
-from skill.train.view_bank import ViewBank, build_photo_bank, build_view_bank, onnx_trunk
+from skill.train.view_bank import (
+    ViewBank,
+    build_photo_bank,
+    build_view_bank,
+    onnx_trunk,
+    photo_bank_folder,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -136,13 +142,12 @@ def _bank_progress(progress: Progress | None, stage: str):
 
 def _photo_bank(config, train_items, preprocess, trunk, progress) -> ViewBank:
     """Trunk maps of every training photo as the encoder sees it, and of its mirror."""
-    grey = "-gray" if config.input_grayscale else ""
     return build_photo_bank(
         train_items,
         config.images_dir,
         preprocess,
         trunk,
-        Path(config.image_cache_dir) / f"photo-bank{grey}-f{config.frozen_stages}",
+        photo_bank_folder(config.image_cache_dir, config.frozen_stages, config.input_grayscale),
         settings={
             "architecture": config.architecture,
             "pretrained": config.pretrained,

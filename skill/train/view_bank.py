@@ -289,6 +289,22 @@ def build_photo_bank(
     return _finish(staging, folder, described)
 
 
+def photo_bank_folder(
+    cache_dir: str | os.PathLike,
+    frozen_stages: int,
+    grayscale: bool,
+    method: str = "",
+    recolorings: int = 0,
+    seed: int = 0,
+) -> Path:
+    """Where a photo bank lives. Plain banks (photo and mirror) are named alike for every
+    recipe, so the supervised recipes and the SkiLL whitening share one; recoloured banks carry
+    the colour space's method and the seed their recolourings were drawn with."""
+    grey = "-gray" if grayscale else ""
+    kind = f"-{method}-c{recolorings}-s{seed}" if recolorings else ""
+    return Path(cache_dir) / f"photo-bank{kind}{grey}-f{frozen_stages}"
+
+
 def _reopen(folder: Path, described: dict) -> ViewBank | None:
     """The stored bank when its ``bank.json`` equals ``described``, else None (and no folder)."""
     meta = folder / "bank.json"
