@@ -19,11 +19,6 @@ import streamlit as st
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp"]
 MAP_SELECTION_CARDS = 60
 COUNT_KEYS = {"skipped", "queries", "gallery", "seconds", "train_seconds"}  # not rates: no bars
-ROLE_HELP = {
-    "design": "Matches shape and print whatever the colour: it never sees hue.",
-    "colour-variant": "Trained on catalog photos to find one design across its colours.",
-    "baseline": "ImageNet features: they see colour as much as design. The baseline to beat.",
-}
 PAGE_CSS = """
 <style>
 .block-container{padding-top:2.2rem;max-width:1400px}
@@ -51,28 +46,28 @@ class Context:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def load_catalog(path: str, version: str):
     """Opens a catalog once per version (a rebuild changes ``version`` and reloads)."""
-    from skill.catalog import open_catalog
+    from skill.catalog.store import open_catalog
 
     return open_catalog(path)
 
 
 @st.cache_resource(show_spinner="Loading the encoder (first search only)…", max_entries=4)
 def load_encoder(name: str, source: str):
-    from skill.encoders import create_encoder
+    from skill.encoders.registry import reopen_encoder
 
-    return create_encoder(source if source not in ("", "builtin", "timm") else name)
+    return reopen_encoder(name, source)
 
 
 @st.cache_data(show_spinner=False, max_entries=50_000)
 def catalog_thumbnail(path: str, size: int = 192) -> str:
-    from skill.cards import thumbnail_uri
+    from ui.cards import thumbnail_uri
 
     return thumbnail_uri(path, size)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def upload_thumbnail(data: bytes, size: int = 192) -> str:
-    from skill.cards import thumbnail_uri
+    from ui.cards import thumbnail_uri
 
     return thumbnail_uri(data, size)
 
@@ -80,17 +75,15 @@ def upload_thumbnail(data: bytes, size: int = 192) -> str:
 @st.cache_data(show_spinner=False, max_entries=64)
 def embed_photos(name: str, source: str, photos: tuple[bytes, ...]):
     """Embeds uploaded photos; returns (embeddings, positions, failures)."""
-    from skill.embedding import embed_images
+    from skill.encoders.embedding import embed_images
 
-    result = embed_images(
-        load_encoder(name, source), list(photos), batch_size=8, runtime="auto"
-    )
+    result = embed_images(load_encoder(name, source), list(photos), batch_size=8, runtime="auto")
     return result.embeddings, result.indices, result.failures
 
 
 @st.cache_data(show_spinner="Grouping designs…", max_entries=16)
 def map_labels(path: str, version: str, encoder: str, by: str) -> list[str]:
-    from skill.map_view import point_labels
+    from skill.analysis.map_view import point_labels
 
     catalog = load_catalog(path, version)
     embeddings = catalog.embeddings(encoder) if by == "design cluster" else None
@@ -99,7 +92,7 @@ def map_labels(path: str, version: str, encoder: str, by: str) -> list[str]:
 
 @st.cache_data(show_spinner="Scoring colour-variant retrieval…", max_entries=32)
 def catalog_retrieval(path: str, version: str, encoder: str) -> dict:
-    from skill.metrics import colour_variant_retrieval
+    from skill.evaluation.metrics import colour_variant_retrieval
 
     catalog = load_catalog(path, version)
     items = catalog.items
@@ -109,7 +102,7 @@ def catalog_retrieval(path: str, version: str, encoder: str) -> dict:
 
 @st.cache_resource(show_spinner="Reading the encoders…")
 def encoder_infos():
-    from skill.encoders import builtin_available, list_encoders
+    from skill.encoders.registry import builtin_available, list_encoders
 
     return [
         info for info in list_encoders() if info.source != "builtin" or builtin_available(info.name)
@@ -122,7 +115,7 @@ def encoder_infos():
 def main() -> None:
     st.set_page_config(page_title="SkiLL · design search", page_icon="🧵", layout="wide")
     st.markdown(PAGE_CSS, unsafe_allow_html=True)
-    from skill.cards import CARD_CSS
+    from ui.cards import CARD_CSS
 
     st.markdown(CARD_CSS, unsafe_allow_html=True)
     st.markdown(
@@ -141,7 +134,9 @@ def main() -> None:
 
 
 def sidebar_ui() -> Context:
-    from skill.catalog_registry import catalog_path, list_catalogs
+    from skill.catalog.pointer import current_version
+    from skill.catalog.registry import catalog_path, list_catalogs
+    from skill.encoders.roles import ROLE_HELP, order_encoders
 
     entries = {entry.name: entry for entry in list_catalogs()}
     with st.sidebar:
@@ -161,7 +156,7 @@ def sidebar_ui() -> Context:
             label_visibility="collapsed",
         )
         path = catalog_path(name)
-        version = (path / "CURRENT").read_text().strip()
+        version = current_version(path)
         catalog = load_catalog(str(path), version)
         st.caption(
             f"{len(catalog.items):,} photos · {catalog.manifest['counts'].get('designs', 0):,} "
@@ -169,17 +164,8 @@ def sidebar_ui() -> Context:
         )
         st.markdown("### Encoder")
         described = catalog.manifest["encoders"]
-        order = {"design": 0, "colour-variant": 1, "baseline": 2}
-        # Within a role, trained checkpoints come before the training-free built-ins (the
-        # manifest says which is which, so the first page still imports no torch).
-        names = sorted(
-            described,
-            key=lambda n: (
-                order.get(described[n].get("role"), 3),
-                described[n].get("source") == "builtin",
-                n,
-            ),
-        )
+        # The manifest says each encoder's role, so the first page still imports no torch.
+        names = order_encoders(described)
         if st.session_state.get("encoder") not in names:
             st.session_state["encoder"] = names[0]
         encoder = st.radio(
@@ -194,7 +180,7 @@ def sidebar_ui() -> Context:
 
 
 def first_run_ui(key: str = "build_demo", title: str = "Welcome: build the demo catalog first"):
-    from skill.demo_catalog import build_demo
+    from skill.demo.catalog import build_demo
 
     with st.container(border=True):
         st.markdown(f"#### {title}")
@@ -256,8 +242,8 @@ def search_tab(ctx: Context) -> None:
         return
     vectors, query_cards, query_design, exclude = query
     st.session_state["query_vectors"] = (str(catalog.path), ctx.encoder, vectors)
-    from skill.cards import render_cards
     from skill.search import search_catalog
+    from ui.cards import render_cards
 
     start = time.perf_counter()
     result = search_catalog(catalog, ctx.encoder, vectors, config, query_design, exclude)
@@ -282,7 +268,7 @@ def search_tab(ctx: Context) -> None:
 def upload_query(ctx: Context, uploads: list):
     if not uploads:
         return None
-    from skill.cards import Card
+    from ui.cards import Card
 
     entry = ctx.catalog.manifest["encoders"][ctx.encoder]
     photos = tuple(upload.getvalue() for upload in uploads)
@@ -300,7 +286,7 @@ def upload_query(ctx: Context, uploads: list):
 
 
 def item_query(ctx: Context):
-    from skill.cards import Card
+    from ui.cards import Card
 
     items = ctx.catalog.items
     row = st.selectbox(
@@ -348,7 +334,7 @@ def filters_ui(catalog):
 
 
 def item_card(catalog, row: int, score: float | None):
-    from skill.cards import Card
+    from ui.cards import Card
 
     items = catalog.items
     colour = items["color"].iat[row] or items["color_name"].iat[row]
@@ -364,7 +350,8 @@ def item_card(catalog, row: int, score: float | None):
 
 
 def results_ui(catalog, result) -> None:
-    from skill.cards import render_cards
+    from skill.catalog.designs import design_label
+    from ui.cards import render_cards
 
     def cards(group):
         return [item_card(catalog, int(h.row), float(h.score)) for h in group.hits.itertuples()]
@@ -382,7 +369,7 @@ def results_ui(catalog, result) -> None:
     if result.similar:
         st.markdown('<div class="sk-section">Similar designs</div>', unsafe_allow_html=True)
     for group in result.similar:
-        label = group.design_id.removeprefix("item:")
+        label = design_label(group.design_id)
         st.markdown(
             render_cards(cards(group), heading=f"**{label}** · best {group.score:.2f}"),
             unsafe_allow_html=True,
@@ -396,7 +383,7 @@ def map_tab(ctx: Context) -> None:
     if ctx.catalog is None:
         st.markdown('<div class="sk-empty">No catalog open yet.</div>', unsafe_allow_html=True)
         return
-    from skill.map_view import COLOR_BY
+    from skill.analysis.map_view import COLOR_BY
 
     catalog = ctx.catalog
     top = st.columns([2, 3])
@@ -422,7 +409,7 @@ def map_tab(ctx: Context) -> None:
             rows.append(int(trace[index]))
     if not rows:
         return
-    from skill.cards import render_cards
+    from ui.cards import render_cards
 
     shown = rows[:MAP_SELECTION_CARDS]
     heading = f"**{len(rows):,}** selected photos" + (
@@ -464,7 +451,7 @@ def map_figure(ctx: Context, by: str):
         )  # fmt: skip
         rows_of_trace.append(np.arange(len(items)))
     elif by == "date":
-        from skill.map_view import date_values
+        from skill.analysis.map_view import date_values
 
         years = date_values(items)
         known = np.flatnonzero(~np.isnan(years))
@@ -501,7 +488,7 @@ def map_figure(ctx: Context, by: str):
             rows_of_trace.append(rows)
     query = st.session_state.get("query_vectors")
     if query and query[0] == str(catalog.path) and query[1] == ctx.encoder:
-        from skill.projection import place_on_map
+        from skill.catalog.projection import place_on_map
 
         xy = place_on_map(
             query[2], catalog.embeddings(ctx.encoder), coords, index=catalog.index(ctx.encoder)
@@ -543,7 +530,7 @@ def map_figure(ctx: Context, by: str):
 def catalogs_tab(ctx: Context) -> None:
     import pandas as pd
 
-    from skill.catalog_registry import list_catalogs
+    from skill.catalog.registry import list_catalogs
 
     entries = list_catalogs()
     if entries:
@@ -565,7 +552,7 @@ def catalogs_tab(ctx: Context) -> None:
         )
         st.dataframe(table, hide_index=True, width="stretch", key="catalog_table")
         st.caption("Switch catalog in the sidebar.")
-    from skill.demo_catalog import demo_catalog_ready
+    from skill.demo.catalog import demo_catalog_ready
 
     if ctx.catalog is not None and not demo_catalog_ready():
         first_run_ui("build_demo_tab", "The demo catalog is not built yet")
@@ -627,11 +614,11 @@ def build_ui(ctx: Context) -> None:
 
 
 def run_build(name, folder, archive, csv, encoders, method) -> None:
-    from skill.archive import ArchiveError, extract_zip
-    from skill.catalog import CatalogConfig, CatalogError, build_catalog
-    from skill.catalog_registry import catalog_path, check_catalog_name, data_dir
-    from skill.catalog_source import CatalogInputError
-    from skill.projection import MapConfig
+    from skill.catalog.projection import MapConfig
+    from skill.catalog.registry import catalog_path, check_catalog_name, data_dir
+    from skill.catalog.source import CatalogInputError
+    from skill.catalog.store import CatalogConfig, CatalogError, build_catalog
+    from skill.images.archive import ArchiveError, extract_zip
 
     try:
         name = check_catalog_name(name)
@@ -832,7 +819,7 @@ def flat_numbers(metrics, prefix: str = "") -> dict[str, float]:
 
 @st.cache_data(show_spinner="Clustering designs…", max_entries=16)
 def design_clusters(path: str, version: str, encoder: str, n_clusters: int):
-    from skill.clusters import ClusterConfig, cluster_designs
+    from skill.analysis.clusters import ClusterConfig, cluster_designs
 
     catalog = load_catalog(path, version)
     return cluster_designs(
@@ -845,8 +832,9 @@ def trends_tab(ctx: Context) -> None:
     if ctx.catalog is None:
         st.markdown('<div class="sk-empty">No catalog open yet.</div>', unsafe_allow_html=True)
         return
-    from skill.cards import render_cards
-    from skill.clusters import auto_cluster_count, cluster_members, design_keys, name_clusters
+    from skill.analysis.clusters import auto_cluster_count, cluster_members, name_clusters
+    from skill.catalog.designs import design_keys
+    from ui.cards import render_cards
 
     catalog = ctx.catalog
     designs = len(set(design_keys(catalog.items)))
@@ -895,7 +883,7 @@ def trends_tab(ctx: Context) -> None:
 
 
 def trend_ui(catalog, cluster_labels, names: dict, freq: str) -> None:
-    from skill.trends import (
+    from skill.analysis.trends import (
         category_share_over_time,
         cluster_share_over_time,
         find_trends,
@@ -935,7 +923,7 @@ def trend_ui(catalog, cluster_labels, names: dict, freq: str) -> None:
 
 
 def fewshot_ui(ctx: Context) -> None:
-    from skill.fewshot import label_by_knn, label_by_prototypes
+    from skill.analysis.fewshot import label_by_knn, label_by_prototypes
 
     catalog = ctx.catalog
     items = catalog.items

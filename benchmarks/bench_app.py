@@ -67,8 +67,8 @@ stage("import faiss")
 import plotly.graph_objects
 stage("import plotly")
 sys.path.insert(0, {root!r})
-from skill.catalog_registry import demo_catalog_dir
-from skill.catalog import open_catalog
+from skill.catalog.registry import demo_catalog_dir
+from skill.catalog.store import open_catalog
 stage("import skill (catalog, registry)")
 catalog = open_catalog(demo_catalog_dir())
 stage("open the demo catalog (items, manifest)")
@@ -151,7 +151,9 @@ def time_interactive(timeout: float = 180.0) -> tuple[float, float]:
     command = server_command(port)
     driver = chromium()  # started before the clock: a user's browser is already open
     start = time.monotonic()
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_ok(f"http://127.0.0.1:{port}/_stcore/health", start + timeout)
         served = time.monotonic()
@@ -174,15 +176,15 @@ def time_first_run() -> float:
 
 
 def time_searches(catalog_dir: Path, encoder_name: str | None, queries: int, seed: int):
-    from skill.catalog import open_catalog
-    from skill.embedding import embed_images
-    from skill.encoders import create_encoder
+    from skill.catalog.store import open_catalog
+    from skill.encoders.embedding import embed_images
+    from skill.encoders.registry import reopen_encoder
     from skill.search import SearchConfig, search_catalog
 
     catalog = open_catalog(catalog_dir)
     name = encoder_name or catalog.encoders[0]
     source = catalog.manifest["encoders"][name].get("source", "")
-    encoder = create_encoder(source if source not in ("", "builtin", "timm") else name)
+    encoder = reopen_encoder(name, source)
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(catalog.items), size=min(queries + 2, len(catalog.items)), replace=False)
     photos = [catalog.image_path(int(r)).read_bytes() for r in rows]
@@ -197,7 +199,7 @@ def time_searches(catalog_dir: Path, encoder_name: str | None, queries: int, see
 
 
 def main() -> None:
-    from skill.catalog_registry import demo_catalog_dir
+    from skill.catalog.registry import demo_catalog_dir
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--catalog", type=Path, default=None, help="default: the demo catalog")
@@ -226,7 +228,7 @@ def main() -> None:
             total, browser = time_interactive()
             print(f"start-up: interactive page (tab bar in headless Chromium) {total:.2f} s "
                   f"after launch, of which {browser:.2f} s in the browser")  # fmt: skip
-    from skill.catalog import open_catalog
+    from skill.catalog.store import open_catalog
 
     encoders = [args.encoder] if args.encoder else open_catalog(catalog_dir).encoders
     for name in encoders:

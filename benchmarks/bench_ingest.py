@@ -31,8 +31,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from skill.embedding import embed_images, prepare  # noqa: E402
-from skill.encoders import create_encoder  # noqa: E402
+from skill.encoders.embedding import embed_images, prepare  # noqa: E402
+from skill.encoders.registry import create_encoder  # noqa: E402
 
 HM_IMAGES = Path("/work/shared/data/hm_colour_variants/images")
 
@@ -99,14 +99,14 @@ def run_pipeline(encoder, paths, runtime: str, batch_size: int) -> tuple[float, 
 def run_build(encoder, paths, tmp: Path, batch_size: int) -> float:
     """Images/s of ``build_catalog`` itself: decode, embed (runtime ``auto``), dominant colour,
     versioned write, exact index and PCA map, from a folder of the same photos."""
-    from skill.catalog import CatalogConfig, build_catalog
-    from skill.projection import MapConfig
+    from skill.catalog.projection import MapConfig
+    from skill.catalog.store import CatalogConfig, build_catalog
 
     folder = tmp / "build-photos"
     folder.mkdir()
     for i, path in enumerate(paths):
         (folder / f"{i:05d}{path.suffix}").symlink_to(path.resolve())
-    from skill.onnx_export import create_onnx_encoder
+    from skill.encoders.onnx import create_onnx_encoder
 
     create_onnx_encoder(encoder)  # the export is once per encoder, like the line above
     start = time.perf_counter()
@@ -156,7 +156,7 @@ def main() -> None:
         print(f"images: {what}; encoder {args.encoder} @ {encoder.preprocess.input_size} px")
 
         start = time.perf_counter()
-        from skill.onnx_export import create_onnx_encoder
+        from skill.encoders.onnx import create_onnx_encoder
 
         create_onnx_encoder(encoder, cache_dir=tmp)
         print(f"ONNX export + session: {time.perf_counter() - start:.1f} s (once per encoder)")
@@ -164,9 +164,7 @@ def main() -> None:
         naive_rate, naive_out = run_naive(encoder, paths)
         rates, outs = {}, {}
         for runtime in ("torch", "channels_last", "onnx"):
-            rates[runtime], outs[runtime] = run_pipeline(
-                encoder, paths, runtime, args.batch_size
-            )
+            rates[runtime], outs[runtime] = run_pipeline(encoder, paths, runtime, args.batch_size)
             encoder.to(memory_format=torch.contiguous_format)
         build_rate = run_build(encoder, paths, Path(tmp), args.batch_size)
         naive_again, _ = run_naive(encoder, paths[: max(20, len(paths) // 4)])
@@ -192,8 +190,10 @@ def main() -> None:
     print()
     print(f"{'variant':<44}{'images/s':>10}{'x naive':>10}")
     print(f"{'naive per-image timm loop (baseline)':<44}{naive_rate:>10.1f}{1.0:>10.2f}")
-    print(f"{'naive loop again, at the end (drift check)':<44}{naive_again:>10.1f}"
-          f"{naive_again / naive_rate:>10.2f}")
+    print(
+        f"{'naive loop again, at the end (drift check)':<44}{naive_again:>10.1f}"
+        f"{naive_again / naive_rate:>10.2f}"
+    )
     for runtime, rate in rates.items():
         label = f"embed_images(runtime={runtime!r}, batch {args.batch_size})"
         print(f"{label:<44}{rate:>10.1f}{rate / naive_rate:>10.2f}")
@@ -217,10 +217,12 @@ def main() -> None:
     print()
     print(f"model: {gflops_per_image:.3f} GFLOPs per image (forward, 2 x MACs)")
     print(f"machine: {peak:.1f} GFLOP/s sustained fp32 matmul (2048^2 torch.mm, best of 5)")
-    print(f"FLOP bound: {peak / gflops_per_image:.1f} images/s; best pipeline {best:.1f} images/s "
-          f"= {best * gflops_per_image / peak:.0%} of it; model-only onnx "
-          f"{model_rates['onnx'] * gflops_per_image / peak:.0%}, torch "
-          f"{model_rates['torch'] * gflops_per_image / peak:.0%}")
+    print(
+        f"FLOP bound: {peak / gflops_per_image:.1f} images/s; best pipeline {best:.1f} images/s "
+        f"= {best * gflops_per_image / peak:.0%} of it; model-only onnx "
+        f"{model_rates['onnx'] * gflops_per_image / peak:.0%}, torch "
+        f"{model_rates['torch'] * gflops_per_image / peak:.0%}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Prints, each beside its baseline:
 
-- UMAP fit (``skill.projection.fit_map``) at 10k and 100k rows of synthetic clustered vectors,
+- UMAP fit (``skill.catalog.projection.fit_map``) at 10k and 100k rows of synthetic clustered vectors,
   in this fresh process, with numba's one-off compile measured separately (a 300-point fit
   first); baseline: the PCA map.
 - placing one query photo on the map (``place_on_map``, k-NN weighted mean) against UMAP's
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_ingest import describe_machine  # noqa: E402
 from bench_search import make_vectors  # noqa: E402
 
-from skill.projection import MapConfig, fit_map, place_on_map  # noqa: E402
+from skill.catalog.projection import MapConfig, fit_map, place_on_map  # noqa: E402
 
 CHROME = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -40,7 +40,7 @@ NO_NUMBA_CHECK = """
 import sys, time, numpy as np
 sys.path.insert(0, {root!r})
 start = time.perf_counter()
-from skill.projection import place_on_map
+from skill.catalog.projection import place_on_map
 rng = np.random.default_rng(0)
 xb = rng.standard_normal((10000, 64)).astype(np.float32)
 xb /= np.linalg.norm(xb, axis=1, keepdims=True)
@@ -54,8 +54,10 @@ def time_fits(sizes: list[int], dim: int, clusters: int) -> dict[int, tuple[np.n
 
     start = time.perf_counter()
     fit_map(make_vectors(300, dim, clusters, seed=3).astype(np.float32))
-    print(f"first UMAP fit in this process (300 rows, numba compile): "
-          f"{time.perf_counter() - start:.1f} s")
+    print(
+        f"first UMAP fit in this process (300 rows, numba compile): "
+        f"{time.perf_counter() - start:.1f} s"
+    )
     fitted = {}
     print(f"{'rows':>9}{'UMAP fit s':>12}{'PCA fit s (baseline)':>22}")
     for n in sizes:
@@ -95,14 +97,20 @@ def time_placement(fitted, dim: int, clusters: int, repeats: int = 20) -> None:
         start = time.perf_counter()
         reducer.transform(q[None])
         times.append((time.perf_counter() - start) * 1000)
-    print(f"baseline UMAP.transform, one query, {len(reducer.embedding_):,} rows: "
-          f"p50 {np.median(times):.1f} ms (after its own compile)")
+    print(
+        f"baseline UMAP.transform, one query, {len(reducer.embedding_):,} rows: "
+        f"p50 {np.median(times):.1f} ms (after its own compile)"
+    )
     out = subprocess.run(
         [sys.executable, "-c", NO_NUMBA_CHECK.format(root=str(ROOT))],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
-    print(f"fresh process: import + place_on_map in {out[0]} s; umap imported: {out[1]}, "
-          f"numba imported: {out[2]}")
+    print(
+        f"fresh process: import + place_on_map in {out[0]} s; umap imported: {out[1]}, "
+        f"numba imported: {out[2]}"
+    )
 
 
 def render_html(n: int, kind: str, path: Path) -> None:
@@ -134,14 +142,25 @@ def time_render(n: int, kind: str, folder: Path, timeout: float = 300) -> str:
     path = folder / f"{kind}_{n}.html"
     render_html(n, kind, path)
     command = [
-        CHROME, "--headless=new", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--enable-unsafe-swiftshader",
-        "--disable-dev-shm-usage", "--window-size=1000,800", "--enable-logging=stderr", "--v=0",
-        f"--user-data-dir={folder / ('profile-' + kind)}", path.as_uri(),
+        CHROME,
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--enable-unsafe-swiftshader",
+        "--disable-dev-shm-usage",
+        "--window-size=1000,800",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--user-data-dir={folder / ('profile-' + kind)}",
+        path.as_uri(),
     ]
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     drawn = None
@@ -159,8 +178,10 @@ def time_render(n: int, kind: str, folder: Path, timeout: float = 300) -> str:
     size_mb = path.stat().st_size / 1e6
     if drawn is None:
         return f"not drawn within {timeout:.0f} s ({size_mb:.1f} MB page)"
-    return (f"{drawn / 1000:6.2f} s from navigation to plotly_afterplot "
-            f"({wall:.1f} s including browser start; {size_mb:.1f} MB page)")
+    return (
+        f"{drawn / 1000:6.2f} s from navigation to plotly_afterplot "
+        f"({wall:.1f} s including browser start; {size_mb:.1f} MB page)"
+    )
 
 
 def main() -> None:

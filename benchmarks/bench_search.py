@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import HM_IMAGES, describe_machine  # noqa: E402
 
-from skill.catalog import Catalog  # noqa: E402
-from skill.index import IndexConfig, build_index, choose_kind, rerank, search  # noqa: E402
+from skill.catalog.index import IndexConfig, build_index, choose_kind, rerank, search  # noqa: E402
+from skill.catalog.store import Catalog  # noqa: E402
 from skill.search import SearchConfig, search_catalog  # noqa: E402
 
 K = 10
@@ -139,7 +139,9 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
         kinds.insert(0, "flat")
     auto = choose_kind(n, IndexConfig(large_kind=args.large_kind))
     print(f"auto chooses: {auto} (exact below {IndexConfig().exact_threshold:,} rows)")
-    header = f"{'index':<24}{'build s':>9}{'B/product':>11}{'recall@10':>11}{'p50 ms':>9}{'p95 ms':>9}"
+    header = (
+        f"{'index':<24}{'build s':>9}{'B/product':>11}{'recall@10':>11}{'p50 ms':>9}{'p95 ms':>9}"
+    )
     print(header)
     chosen, flat_query = None, None
     for kind in kinds:
@@ -148,20 +150,26 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
         index = build(xb, config)
         built = time.perf_counter() - start
         if kind == "ivf-pq":
+
             def query(q, index=index):
                 return rerank(q, search(index, q, args.rerank)[1], disk, K)[1]
+
             label = f"ivf-pq + rerank {args.rerank}"
             extra = 2 * d  # the float16 row on disk read for re-ranking
         else:
+
             def query(q, index=index):
                 return search(index, q, K)[1]
+
             label = kind
             extra = 0
         ids, p50, p95 = time_queries(query, xq)
         per = index_bytes(index, d) / n
         mem = f"{per:,.0f}" + (f"+{extra}d" if extra else "")
-        print(f"{label:<24}{built:>9.1f}{mem:>11}{recall_at_k(ids, truth):>11.3f}"
-              f"{p50:>9.2f}{p95:>9.2f}")
+        print(
+            f"{label:<24}{built:>9.1f}{mem:>11}{recall_at_k(ids, truth):>11.3f}"
+            f"{p50:>9.2f}{p95:>9.2f}"
+        )
         if kind == "flat":
             flat_query = query
         if kind == auto or (auto == "flat" and kind == "flat"):
@@ -170,13 +178,15 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
             for nprobe in (8, 16, 32, 64, 128):
                 index.nprobe = min(nprobe, index.nlist)
                 ids, p50, p95 = time_queries(query, xq)
-                print(f"  {kind} nprobe {nprobe:<4}{'':>20}{recall_at_k(ids, truth):>11.3f}"
-                      f"{p50:>9.2f}{p95:>9.2f}")
+                print(
+                    f"  {kind} nprobe {nprobe:<4}{'':>20}{recall_at_k(ids, truth):>11.3f}"
+                    f"{p50:>9.2f}{p95:>9.2f}"
+                )
             index.nprobe = min(args.nprobe, index.nlist)
     if chosen is None:
         chosen = (kinds[0], query, index)
     if photo_queries and encoders:
-        from skill.embedding import prepare
+        from skill.encoders.embedding import prepare
 
         baseline = flat_query
         rows = [(f"onnx embed + {chosen[0]}", encoders["onnx"], chosen[1])]
@@ -198,8 +208,10 @@ def bench_size(n, args, xq, photo_queries, encoders, tmp):
                 q = encoder(x).numpy()
                 query(q)
                 times.append((time.perf_counter() - begin) * 1000)
-            print(f"  {label:<36} p50 {np.percentile(times, 50):7.1f} ms"
-                  f"  p95 {np.percentile(times, 95):7.1f} ms")
+            print(
+                f"  {label:<36} p50 {np.percentile(times, 50):7.1f} ms"
+                f"  p95 {np.percentile(times, 95):7.1f} ms"
+            )
 
 
 def synthetic_items(n: int) -> pd.DataFrame:
@@ -240,8 +252,8 @@ def main() -> None:
     xq = make_vectors(args.queries, args.dim, args.clusters, seed=2).astype(np.float32)
     photos, encoders = [], {}
     if args.photos and HM_IMAGES.is_dir():
-        from skill.encoders import create_encoder
-        from skill.onnx_export import create_onnx_encoder
+        from skill.encoders.onnx import create_onnx_encoder
+        from skill.encoders.registry import create_encoder
 
         photos = sorted(HM_IMAGES.rglob("*.jpg"))[-args.photos :]
         torch_encoder = create_encoder(args.encoder).eval()

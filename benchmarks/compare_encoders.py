@@ -15,7 +15,7 @@ How each row is measured:
   (SkiLL, DINO, the ``bank`` recipe: ``evaluate_encoder`` when training ended): those;
 - any other encoder: read from ``--results`` (JSON lines of ``benchmarks/train_evaluate.py``,
   same split and protocol, 500-photo invariance sample) when it is there, else evaluated in
-  full with :func:`skill.evaluate.evaluate_encoder` (minutes per encoder on a CPU).
+  full with :func:`skill.evaluation.protocol.evaluate_encoder` (minutes per encoder on a CPU).
 
 Usage:
     python benchmarks/compare_encoders.py --split-seed 0 \
@@ -66,8 +66,8 @@ def stored_figures(encoder_config: dict, val_items, split_seed: int) -> dict | N
 
 def measure(name: str, variant_config, val_items, results: dict) -> tuple[dict, str, str]:
     """Figures, display name and provenance of one encoder."""
-    from skill.checkpoint import is_checkpoint_dir, load_checkpoint
-    from skill.train.variants import evaluate_head
+    from skill.encoders.checkpoint import is_checkpoint_dir, load_checkpoint
+    from skill.train.variants.recipe import evaluate_head
 
     if name.startswith("lite0-frozen"):
         size = int(name.split("@")[1]) if "@" in name else variant_config.input_size
@@ -79,7 +79,7 @@ def measure(name: str, variant_config, val_items, results: dict) -> tuple[dict, 
         training = head_only_config(encoder_config)
         display = encoder_config.get("display_name", encoder_config["name"])
         if training is not None:
-            from skill.heads import ProjectionHead
+            from skill.encoders.heads import ProjectionHead
 
             head = ProjectionHead.from_spec(encoder_config["head"])
             head.load_state_dict(
@@ -100,8 +100,8 @@ def measure(name: str, variant_config, val_items, results: dict) -> tuple[dict, 
     for key in (name, name.rstrip("/")):
         if key in results:
             return results[key], display, "--results: full validation split, 500-photo invariance"
-    from skill.encoders import create_encoder
-    from skill.evaluate import EvalConfig, evaluate_encoder
+    from skill.encoders.registry import create_encoder
+    from skill.evaluation.protocol import EvalConfig, evaluate_encoder
 
     encoder = create_encoder(name)
     figures = evaluate_encoder(
@@ -147,8 +147,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args()
 
-    from skill.train.variant_config import VariantConfig
-    from skill.train.variant_data import read_variant_split
+    from skill.train.variants.config import VariantConfig
+    from skill.train.variants.data import read_variant_split
 
     config = VariantConfig(
         images_dir=args.images,

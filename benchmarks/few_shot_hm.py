@@ -28,15 +28,15 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from skill.clusters import ClusterConfig, cluster_designs  # noqa: E402
-from skill.fewshot import evaluate_few_shot  # noqa: E402
+from skill.analysis.clusters import ClusterConfig, cluster_designs  # noqa: E402
+from skill.analysis.fewshot import evaluate_few_shot  # noqa: E402
 
 DATA = Path("/work/shared/data/hm_colour_variants")
 
 
 def catalog_embeddings(path: Path) -> dict[str, tuple[np.ndarray, pd.DataFrame]]:
     """Encoder -> (embeddings, items) of a built catalog."""
-    from skill.catalog import open_catalog
+    from skill.catalog.store import open_catalog
 
     catalog = open_catalog(path)
     return {name: (catalog.embeddings(name), catalog.items) for name in catalog.encoders}

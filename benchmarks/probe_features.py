@@ -64,10 +64,10 @@ def main() -> None:
     import torch.nn.functional as F
     from PIL import ImageOps
 
-    from skill.encoders import create_encoder
-    from skill.imageio import load_image
-    from skill.metrics import colour_variant_retrieval
-    from skill.preprocess import Preprocess, to_tensor
+    from skill.encoders.registry import create_encoder
+    from skill.evaluation.metrics import colour_variant_retrieval
+    from skill.images.decode import load_image
+    from skill.images.preprocess import Preprocess, to_tensor
     from skill.train.data import read_split
 
     train, val = read_split(args.images)
@@ -106,9 +106,7 @@ def main() -> None:
             figures = colour_variant_retrieval(
                 np.concatenate(chunks), val["design_id"].tolist(), val["color"].tolist()
             )
-            print(
-                f"{variant:<10}{stage:<8}{kind:<6}{figures['hit@1']:>8.3f}{figures['mAP']:>8.3f}"
-            )
+            print(f"{variant:<10}{stage:<8}{kind:<6}{figures['hit@1']:>8.3f}{figures['mAP']:>8.3f}")
         print(f"{variant}: {time.perf_counter() - start:.0f} s", flush=True)
 
 

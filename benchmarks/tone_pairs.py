@@ -1,7 +1,7 @@
 """hit@1 on the validation designs split by how far apart in lightness the colourways are.
 
 Rows: encoders; columns: queries whose other colourways are all of the opposite extreme tone
-(black/dark against white/light), of the same tone, or neither (:mod:`skill.tone_pairs`).
+(black/dark against white/light), of the same tone, or neither (:mod:`skill.evaluation.tone_pairs`).
 Embeddings are cached under ``--cache`` so a second run is quick.
 
 Usage:
@@ -26,9 +26,9 @@ def main() -> None:
     parser.add_argument("--cache", default="data/eval-cache", help="embedding cache folder")
     args = parser.parse_args()
 
-    from skill.encoders import create_encoder
-    from skill.evaluate import EvalConfig, embed_gallery
-    from skill.tone_pairs import PAIR_KINDS, hit1_by_tone_pair
+    from skill.encoders.registry import create_encoder
+    from skill.evaluation.protocol import EvalConfig, embed_gallery
+    from skill.evaluation.tone_pairs import PAIR_KINDS, hit1_by_tone_pair
     from skill.train.data import read_split
 
     _, val_items = read_split(args.images, seed=args.split_seed)

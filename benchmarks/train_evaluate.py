@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
-from skill.evaluate import EvalConfig, evaluate_encoder
+from skill.evaluation.protocol import EvalConfig, evaluate_encoder
 from skill.train.data import read_split
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="append results to this JSONL file")
     args = parser.parse_args()
 
-    from skill.encoders import create_encoder
+    from skill.encoders.registry import create_encoder
 
     _, val_items = read_split(args.images)
     for name in args.encoders:

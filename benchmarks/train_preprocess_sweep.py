@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from train_evaluate import emit  # noqa: E402
 
-from skill.embedding import embed_images
-from skill.encoders import create_encoder
-from skill.imageio import load_image
-from skill.metrics import colour_variant_retrieval
+from skill.encoders.embedding import embed_images
+from skill.encoders.registry import create_encoder
+from skill.evaluation.metrics import colour_variant_retrieval
+from skill.images.decode import load_image
 from skill.train.data import read_split
 
 

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from skill.catalog_source import CatalogInputError, ColumnMap
+from skill.catalog.source import CatalogInputError, ColumnMap
 
 
 def _progress_bar():
@@ -78,7 +78,7 @@ def _columns(args: argparse.Namespace) -> ColumnMap:
 
 
 def _encoders(args: argparse.Namespace) -> int:
-    from skill.encoders import list_encoders
+    from skill.encoders.registry import list_encoders
 
     for info in list_encoders():
         print(f"{info.name:24s} {info.role:15s} {info.embedding_dim:5d}-d  {info.display_name}")
@@ -86,9 +86,9 @@ def _encoders(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
-    from skill.catalog import CatalogConfig, build_catalog
-    from skill.index import IndexConfig
-    from skill.projection import MapConfig
+    from skill.catalog.index import IndexConfig
+    from skill.catalog.projection import MapConfig
+    from skill.catalog.store import CatalogConfig, build_catalog
 
     config = CatalogConfig(
         batch_size=args.batch_size,
@@ -113,16 +113,14 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from skill.catalog import open_catalog
-    from skill.embedding import embed_images
-    from skill.encoders import create_encoder
+    from skill.catalog.store import open_catalog
+    from skill.encoders.embedding import embed_images
+    from skill.encoders.registry import reopen_encoder
     from skill.search import SearchConfig, search_catalog
 
     catalog = open_catalog(args.catalog)
     name = args.encoder or catalog.encoders[0]
-    # A catalog built from a checkpoint folder outside assets/ names the folder in its manifest.
-    source = catalog.manifest["encoders"].get(name, {}).get("source", "")
-    encoder = create_encoder(source if source and Path(source).is_dir() else name)
+    encoder = reopen_encoder(name, catalog.manifest["encoders"].get(name, {}).get("source", ""))
     result = embed_images(encoder, args.images)
     for i, reason in result.failures:
         print(f"skipped {args.images[i]}: {reason}", file=sys.stderr)
@@ -152,9 +150,9 @@ def _print_hits(hits, indent: str = "  ") -> None:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from skill.catalog_source import read_items
-    from skill.encoders import create_encoder
-    from skill.evaluate import EvalConfig, evaluate_encoder
+    from skill.catalog.source import read_items
+    from skill.encoders.registry import create_encoder
+    from skill.evaluation.protocol import EvalConfig, evaluate_encoder
 
     table = read_items(args.images, args.csv, _columns(args))
     encoder = create_encoder(args.encoder)
@@ -185,8 +183,8 @@ def _nan(value) -> bool:
 
 
 def _split(args: argparse.Namespace) -> int:
-    from skill.catalog_source import read_csv, resolve_columns
-    from skill.splits import split_designs
+    from skill.catalog.source import read_csv, resolve_columns
+    from skill.evaluation.splits import split_designs
 
     frame = read_csv(args.csv)
     column = resolve_columns(frame, ColumnMap(design=args.design_col)).get("design")
@@ -203,7 +201,7 @@ def _split(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from skill.demo_catalog import build_demo
+    from skill.demo.catalog import build_demo
 
     catalog = build_demo(
         progress=_progress_bar(), root=args.out, force=args.force, map_method=args.map
@@ -214,7 +212,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _add_train_parser(sub) -> None:
     """The ``train`` command: a preset recipe with a few settings overridden."""
-    from skill.train.variant_config import VARIANT_METHODS
+    from skill.train.variants.config import VARIANT_METHODS
 
     p = sub.add_parser("train", help="train a design encoder (SkiLL or plain DINO), resumable")
     p.add_argument(
@@ -229,7 +227,7 @@ def _add_train_parser(sub) -> None:
         "--method",
         choices=["skill", "dino", *VARIANT_METHODS],
         help="default: the preset's (skill); triplet|atl|parts|simclr train a colour-variant "
-        "encoder (skill.train.variants)",
+        "encoder (skill.train.variants.recipe)",
     )
     p.add_argument(
         "--set",
@@ -266,8 +264,8 @@ def _train(args: argparse.Namespace) -> int:
     if args.method in ("triplet", "atl", "parts", "simclr"):
         return _train_variant(args)
 
-    from skill.train.config import PRESETS
-    from skill.train.trainer import train
+    from skill.train.dino.config import PRESETS
+    from skill.train.dino.trainer import train
 
     if args.preset not in PRESETS:
         raise SystemExit(
@@ -285,7 +283,7 @@ def _train(args: argparse.Namespace) -> int:
         "name": args.name,
         "seed": args.seed,
     }
-    from skill.train.config import parse_settings
+    from skill.train.dino.config import parse_settings
 
     config = dataclasses.replace(
         PRESETS[args.preset], **{k: v for k, v in overrides.items() if v is not None}
@@ -302,7 +300,7 @@ def _train(args: argparse.Namespace) -> int:
         bar.refresh()
 
     if args.untrained:
-        from skill.train.trainer import export_untrained
+        from skill.train.dino.trainer import export_untrained
 
         bar.close()
         print(json.dumps(export_untrained(config)))
@@ -314,8 +312,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_variant(args: argparse.Namespace) -> int:
-    from skill.train.variant_config import make_variant_config
-    from skill.train.variants import train_variant
+    from skill.train.variants.config import make_variant_config
+    from skill.train.variants.recipe import train_variant
 
     config = make_variant_config(
         args.preset,
@@ -345,8 +343,8 @@ def _add_cluster_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _cluster_catalog(args: argparse.Namespace):
-    from skill.catalog import open_catalog
-    from skill.clusters import ClusterConfig, cluster_designs
+    from skill.analysis.clusters import ClusterConfig, cluster_designs
+    from skill.catalog.store import open_catalog
 
     catalog = open_catalog(args.catalog)
     config = ClusterConfig(
@@ -365,7 +363,7 @@ def _add_clusters_parser(sub) -> None:
 
 
 def _clusters(args: argparse.Namespace) -> int:
-    from skill.clusters import cluster_members
+    from skill.analysis.clusters import cluster_members
 
     catalog, result = _cluster_catalog(args)
     print(
@@ -394,13 +392,13 @@ def _add_trends_parser(sub) -> None:
 
 
 def _trends(args: argparse.Namespace) -> int:
-    from skill.catalog import open_catalog
-    from skill.trends import (
+    from skill.analysis.trends import (
         category_share_over_time,
         cluster_share_over_time,
         find_trends,
         trend_figure,
     )
+    from skill.catalog.store import open_catalog
 
     names = None
     if args.by == "cluster":
@@ -451,9 +449,9 @@ def _add_label_parser(sub) -> None:
 
 
 def _label(args: argparse.Namespace) -> int:
-    from skill.catalog import open_catalog
-    from skill.catalog_source import read_csv
-    from skill.fewshot import evaluate_few_shot, label_by_knn, label_by_prototypes
+    from skill.analysis.fewshot import evaluate_few_shot, label_by_knn, label_by_prototypes
+    from skill.catalog.source import read_csv
+    from skill.catalog.store import open_catalog
 
     catalog = open_catalog(args.catalog)
     embeddings = catalog.embeddings(args.encoder or catalog.encoders[0])
@@ -574,8 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI; returns the exit code (2 with a one-line message on bad input)."""
     args = build_parser().parse_args(argv)
-    from skill.catalog import CatalogError
-    from skill.checkpoint import CheckpointError
+    from skill.catalog.store import CatalogError
+    from skill.encoders.checkpoint import CheckpointError
 
     try:
         return args.run(args)

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from skill.catalog import Catalog
-from skill.index import search
+from skill.catalog.index import search
+from skill.catalog.store import Catalog
 
 COMBINE_MODES = ("mean", "max")
 
@@ -162,7 +162,9 @@ def _candidates(catalog, encoder, queries, config, excluded) -> tuple[np.ndarray
         if config.categories or config.colors or len(excluded):
             scores[~_filter_mask(catalog.items, config)] = -np.inf
             scores[excluded] = -np.inf
-        rows = np.argpartition(-scores, shortlist - 1)[:shortlist] if shortlist < n else np.arange(n)
+        rows = (
+            np.argpartition(-scores, shortlist - 1)[:shortlist] if shortlist < n else np.arange(n)
+        )
         scores = scores[rows]
     else:
         _, ids = search(index, queries, shortlist)
@@ -185,8 +187,7 @@ def _filter_mask(items: pd.DataFrame, config: SearchConfig, rows=None) -> np.nda
     if config.colors:
         wanted = {c.lower() for c in config.colors}
         keep &= (
-            subset["color"].str.lower().isin(wanted)
-            | subset["color_name"].str.lower().isin(wanted)
+            subset["color"].str.lower().isin(wanted) | subset["color_name"].str.lower().isin(wanted)
         ).to_numpy()
     return keep
 

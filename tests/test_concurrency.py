@@ -10,14 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from _shapes import FILLS, draw_shape, save_tiny_encoder, write_shapes
 
-from skill.catalog import CatalogConfig, build_catalog, open_catalog
-from skill.embedding import embed_images
-from skill.encoders import load_encoder
-from skill.index import IndexConfig
-from skill.projection import MapConfig
+from skill.catalog.index import IndexConfig
+from skill.catalog.projection import MapConfig
+from skill.catalog.store import CatalogConfig, build_catalog, open_catalog
+from skill.encoders.embedding import embed_images
+from skill.encoders.registry import load_encoder
 from skill.search import SearchConfig, search_catalog
+from tests.shapes import FILLS, draw_shape, save_tiny_encoder, write_shapes
 
 THREADS = 20
 ROUNDS = 3

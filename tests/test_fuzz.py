@@ -1,10 +1,10 @@
 """Property-based fuzzing (hypothesis) of the paths that take untrusted input (issue 8).
 
 - any bytes, and valid JPEG/PNG files with bytes flipped, cut or inserted, go into
-  :func:`skill.imageio.load_image`: it returns an RGB image or raises ImageLoadError, nothing else;
-- any CSV text or bytes go into :func:`skill.catalog_source.read_items`: it returns items that
+  :func:`skill.images.decode.load_image`: it returns an RGB image or raises ImageLoadError, nothing else;
+- any CSV text or bytes go into :func:`skill.catalog.source.read_items`: it returns items that
   all lie inside the images folder, or raises CatalogInputError, nothing else;
-- zip archives with arbitrary entry names go into :func:`skill.archive.extract_zip`: nothing is
+- zip archives with arbitrary entry names go into :func:`skill.images.archive.extract_zip`: nothing is
   ever written outside the destination, and only ArchiveError escapes.
 """
 
@@ -14,16 +14,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _shapes import FILLS, draw_shape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from skill.catalog_source import ITEM_COLUMNS, CatalogInputError, read_items
-from skill.imageio import ImageLoadError, load_image
+from skill.catalog.source import ITEM_COLUMNS, CatalogInputError, read_items
+from skill.images.decode import ImageLoadError, load_image
+from tests.shapes import FILLS, draw_shape
 
 FUZZ = settings(
-    max_examples=30,
+    max_examples=400,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -143,7 +143,8 @@ NAME_PIECES = st.sampled_from(
 @FUZZ
 @given(st.lists(st.lists(NAME_PIECES, min_size=1, max_size=8).map("".join), max_size=6))
 def test_zip_entries_never_escape_the_destination(names):
-    archive_module = pytest.importorskip("skill.archive")
+    from skill.images import archive as archive_module
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in names:
@@ -165,7 +166,8 @@ def test_zip_entries_never_escape_the_destination(names):
 @FUZZ
 @given(st.binary(max_size=1024))
 def test_random_bytes_as_a_zip_raise_only_archive_error(data):
-    archive_module = pytest.importorskip("skill.archive")
+    from skill.images import archive as archive_module
+
     with tempfile.TemporaryDirectory() as scratch:
         try:
             archive_module.extract_zip(b"PK\x03\x04" + data, Path(scratch) / "out")

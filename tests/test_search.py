@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from _shapes import save_tiny_encoder, write_shapes
 
-from skill.catalog import CatalogConfig, build_catalog, open_catalog
-from skill.index import IndexConfig
-from skill.projection import MapConfig
+from skill.catalog.index import IndexConfig
+from skill.catalog.projection import MapConfig
+from skill.catalog.store import CatalogConfig, build_catalog, open_catalog
 from skill.search import SearchConfig, combine_queries, search_catalog
+from tests.shapes import save_tiny_encoder, write_shapes
 
 ENCODER = "tiny-random"
 
@@ -123,8 +123,8 @@ def test_config_validation():
 def test_in_memory_catalog_at_scale_matches_brute_force_grouping():
     import pandas as pd
 
-    from skill.catalog import Catalog
-    from skill.index import build_index
+    from skill.catalog.index import build_index
+    from skill.catalog.store import Catalog
 
     rng = np.random.default_rng(0)
     designs = 1500

@@ -1,7 +1,7 @@
 """Training data: the design-disjoint split of a labelled catalog and a pre-resized image cache.
 
 Self-supervised training uses no labels; the design column is read only to hold out whole
-designs (:func:`skill.splits.split_designs`), so validation measures designs never seen in any
+designs (:func:`skill.evaluation.splits.split_designs`), so validation measures designs never seen in any
 colour.
 
 Decoding a 360x540 JPEG costs more than a small training view, so every training photo is
@@ -27,11 +27,11 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from skill.catalog_source import ColumnMap, read_items
-from skill.imageio import load_image
-from skill.preprocess import pad_to_square
-from skill.splits import split_designs
-from skill.train.foreground import estimate_foreground_box
+from skill.catalog.source import ColumnMap, read_items
+from skill.evaluation.splits import split_designs
+from skill.images.decode import load_image
+from skill.images.foreground import estimate_foreground_box
+from skill.images.preprocess import pad_to_square
 
 HM_COLUMNS = ColumnMap(image="image_path", design="product_code", color="colour_group_name")
 
@@ -48,10 +48,10 @@ def read_split(
         images_dir: Folder holding the photos and ``csv_name``.
         csv_name: Label CSV inside ``images_dir``.
         val_fraction: Share of designs held out. Typical 0.1-0.3.
-        seed: Seed of :func:`skill.splits.split_designs`.
+        seed: Seed of :func:`skill.evaluation.splits.split_designs`.
 
     Returns:
-        ``(train_items, val_items)``: item tables (see :mod:`skill.catalog_source`).
+        ``(train_items, val_items)``: item tables (see :mod:`skill.catalog.source`).
     """
     root = Path(images_dir)
     items = read_items(root, root / csv_name, HM_COLUMNS).items

@@ -2,7 +2,7 @@
 
 The teacher (the EMA of the student) is what DINO evaluates and what ships. Its backbone goes
 to ``backbone.*``; with ``with_head`` the DINO head's MLP (same layout as
-:class:`skill.heads.ProjectionHead`) goes to ``head.*`` and the embedding is its bottleneck;
+:class:`skill.encoders.heads.ProjectionHead`) goes to ``head.*`` and the embedding is its bottleneck;
 with ``head`` a projection fitted after training (the whitening) goes there instead;
 otherwise the embedding is the pooled backbone features.
 
@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from skill.checkpoint import save_checkpoint
-from skill.encoders import Encoder, EncoderInfo, load_encoder
-from skill.heads import ProjectionHead
-from skill.preprocess import Preprocess
+from skill.encoders.checkpoint import save_checkpoint
+from skill.encoders.heads import ProjectionHead
+from skill.encoders.registry import Encoder, EncoderInfo, load_encoder
+from skill.images.preprocess import Preprocess
 from skill.train.multicrop import MultiCropModel
 
 
@@ -55,7 +55,7 @@ def export_encoder(
         backbone_kwargs: ``timm.create_model`` arguments the backbone was built with (e.g.
             ``{"global_pool": "max"}``); stored so that :func:`load_encoder` rebuilds it.
         head: A projection fitted after training (the whitening of
-            :func:`skill.train.trainer.fit_teacher_whitening`) to ship instead of the DINO
+            :func:`skill.train.dino.trainer.fit_teacher_whitening`) to ship instead of the DINO
             head's MLP; not with ``with_head``.
 
     Returns:
@@ -113,7 +113,7 @@ def ship_encoder(
     Returns:
         The destination; it loads strictly with :func:`load_encoder`.
     """
-    from skill.checkpoint import load_checkpoint
+    from skill.encoders.checkpoint import load_checkpoint
 
     state, config = load_checkpoint(source)
     config = dict(config)

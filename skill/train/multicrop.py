@@ -27,7 +27,7 @@ class MultiCropModel(nn.Module):
 
     Args:
         backbone: timm model with ``num_classes=0``.
-        head: Projection head, e.g. :class:`skill.train.dino_head.DINOHead`.
+        head: Projection head, e.g. :class:`skill.train.dino.dino_head.DINOHead`.
         frozen_stages: Stages of ``backbone.blocks`` frozen after the stem; 0 freezes nothing.
             Typical 0 (GPU) to 5 (CPU, of EfficientNet-Lite0's 7).
         freeze_batchnorm: Keep every BatchNorm in eval mode (ImageNet statistics). Steadier

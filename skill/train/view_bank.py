@@ -36,7 +36,7 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from skill.preprocess import Preprocess
+from skill.images.preprocess import Preprocess
 from skill.train.data import ImageCache
 
 Trunk = Callable[[torch.Tensor], torch.Tensor]
@@ -243,8 +243,8 @@ def build_photo_bank(
     """
     from PIL import ImageOps
 
-    from skill.imageio import load_image
-    from skill.preprocess import border_color, to_tensor
+    from skill.images.decode import load_image
+    from skill.images.preprocess import border_color, to_tensor
 
     if recolorings and recolor is None:
         raise ValueError("recolorings > 0 needs a recolor function")
@@ -351,7 +351,7 @@ def onnx_trunk(modules: Sequence[torch.nn.Module], folder: str | os.PathLike) ->
 
     if not all(importlib.util.find_spec(m) for m in ("onnx", "onnxruntime")):
         return eager
-    from skill.onnx_export import ONNX_OPSET, onnx_session
+    from skill.encoders.onnx import ONNX_OPSET, onnx_session
 
     path = Path(folder) / "trunk.onnx"
     path.parent.mkdir(parents=True, exist_ok=True)

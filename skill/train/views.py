@@ -14,7 +14,7 @@ making its views differ in everything a design does not fix:
 - Task-specific local augmentation space (:meth:`SkillViews.local_box`): small views where
   design details live. A random local crop of a packshot mostly shows empty background, which
   teaches nothing; so local views are squares centred on *design anchors* placed relative to
-  the product's foreground box (:mod:`skill.train.foreground`): neckline/waistband (top
+  the product's foreground box (:mod:`skill.images.foreground`): neckline/waistband (top
   centre), both shoulders/sleeves (upper sides), chest print (upper centre), both pockets
   (lower sides) and hem (bottom centre), jittered by ``local_jitter`` of the box size, with
   side ``local_scale`` of the box's longer side, shifted and shrunk to lie inside the box.
@@ -41,7 +41,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from skill.recolor import CHANNEL_ORDERS, permute_channels, rotate_hue, to_grayscale
+from skill.images.recolor import CHANNEL_ORDERS, permute_channels, rotate_hue, to_grayscale
 
 Box = tuple[int, int, int, int]
 
@@ -267,7 +267,7 @@ def invert_foreground(
 
 
 class TensorViews:
-    """Wraps a view space that returns PIL images (:mod:`skill.train.part_views`) so it returns
+    """Wraps a view space that returns PIL images (:mod:`skill.train.variants.part_views`) so it returns
     normalised tensors, all counted as global views, as :func:`skill.train.view_bank.build_view_bank`
     takes them."""
 

@@ -1,0 +1,208 @@
+"""Reading a catalog's items: a folder of photos and an optional CSV of labels.
+
+The result is an item table with the standard columns of :data:`ITEM_COLUMNS`, whatever the
+CSV called them. Columns are mapped by :class:`ColumnMap`; unmapped ones are guessed from common
+names (``product_code`` -> design, ``colour_group_name`` -> colour, ...). Without a CSV, every
+image under the folder is an item whose id is its file name.
+
+Rows that cannot be used (missing file, path outside the folder, duplicate id) are returned as
+problems with a reason, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+
+from skill.images.decode import is_image_name, list_images
+
+ITEM_COLUMNS = ("item_id", "image_path", "design_id", "color", "category", "title", "date")
+"""Standard columns; ``image_path`` is relative to the images folder, with forward slashes."""
+
+GUESSES = {
+    "image": ("image_path", "image", "path", "file", "filename", "file_name", "img"),
+    "id": ("item_id", "id", "article_id", "sku", "product_id"),
+    "design": ("design_id", "design", "product_code", "style_id", "style", "model_id"),
+    "color": ("color", "colour", "colour_group_name", "color_name", "colour_name"),
+    "category": ("category", "kind", "product_type_name", "product_type", "type"),
+    "title": ("title", "prod_name", "name", "product_name"),
+    "date": ("date", "launch_date", "created", "first_seen", "published"),
+}
+
+
+class CatalogInputError(ValueError):
+    """The folder or CSV cannot be read as a catalog; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which CSV column holds each standard field. ``None`` means guess from common names."""
+
+    image: str | None = None
+    id: str | None = None
+    design: str | None = None
+    color: str | None = None
+    category: str | None = None
+    title: str | None = None
+    date: str | None = None
+
+
+@dataclass
+class ItemTable:
+    """Items ready to index, plus the rows that were left out and why.
+
+    Attributes:
+        items: One row per usable image, columns :data:`ITEM_COLUMNS`.
+        problems: Columns ``image_path`` and ``reason``, one row per left-out entry.
+        columns: The CSV column used for each standard field (for messages and manifests).
+    """
+
+    items: pd.DataFrame
+    problems: pd.DataFrame
+    columns: dict[str, str]
+
+
+def read_csv(csv_path: str | os.PathLike) -> pd.DataFrame:
+    """Reads a label CSV as text, trying UTF-8 (with or without BOM) then Latin-1."""
+    path = Path(csv_path)
+    if not path.is_file():
+        raise CatalogInputError(f"CSV not found: {path}")
+    last_error: Exception | None = None
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+            break
+        except UnicodeDecodeError as error:
+            last_error = error
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            raise CatalogInputError(f"{path.name}: not a readable CSV ({error})") from None
+    else:
+        raise CatalogInputError(f"{path.name}: unknown text encoding ({last_error})")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise CatalogInputError(f"{path.name}: the CSV has no rows")
+    return frame
+
+
+def resolve_columns(frame: pd.DataFrame, mapping: ColumnMap) -> dict[str, str]:
+    """Maps standard fields onto CSV columns, checking that named columns exist.
+
+    Raises:
+        CatalogInputError: A named column is missing (the message lists the columns that
+            exist), or neither an image nor an id column can be found.
+    """
+    available = list(frame.columns)
+    lower = {c.lower(): c for c in available}
+    resolved: dict[str, str] = {}
+    for field in fields(ColumnMap):
+        named = getattr(mapping, field.name)
+        if named is not None:
+            if named not in frame.columns:
+                raise CatalogInputError(
+                    f"column {named!r} (for {field.name}) is not in the CSV; "
+                    f"columns are: {', '.join(available)}"
+                )
+            resolved[field.name] = named
+            continue
+        for guess in GUESSES[field.name]:
+            if guess in lower:
+                resolved[field.name] = lower[guess]
+                break
+    if "image" not in resolved and "id" not in resolved:
+        raise CatalogInputError(
+            "the CSV needs an image path column (--image-col) or an id column (--id-col) "
+            f"matching file names; columns are: {', '.join(available)}"
+        )
+    return resolved
+
+
+def read_items(
+    images_dir: str | os.PathLike,
+    csv_path: str | os.PathLike | None = None,
+    columns: ColumnMap = ColumnMap(),
+) -> ItemTable:
+    """Builds the item table of a catalog.
+
+    Args:
+        images_dir: Folder of photos (scanned recursively).
+        csv_path: Optional CSV of labels; its image paths are relative to ``images_dir``
+            (or to the CSV's folder when they are not found under ``images_dir``).
+        columns: CSV column names; unset ones are guessed.
+
+    Returns:
+        An :class:`ItemTable`.
+    """
+    root = Path(images_dir).resolve()
+    if not root.is_dir():
+        raise CatalogInputError(f"images folder not found: {images_dir}")
+    if csv_path is None:
+        paths = list_images(root)
+        rel = [p.relative_to(root).as_posix() for p in paths]
+        items = pd.DataFrame({"item_id": [Path(r).stem for r in rel], "image_path": rel})
+        return _finish(items, [], {})
+    frame = read_csv(csv_path)
+    resolved = resolve_columns(frame, columns)
+    problems: list[tuple[str, str]] = []
+    if "image" in resolved:
+        raw = frame[resolved["image"]].astype(str).str.strip()
+    else:  # images named after their id
+        by_stem = {p.stem: p.relative_to(root).as_posix() for p in list_images(root)}
+        raw = frame[resolved["id"]].map(lambda i: by_stem.get(str(i).strip(), ""))
+    csv_dir = Path(csv_path).resolve().parent
+    image_paths = []
+    for value in raw:
+        image_paths.append(_safe_relative(value, root, csv_dir, problems))
+    items = pd.DataFrame({"image_path": image_paths})
+    items["item_id"] = (
+        frame[resolved["id"]].astype(str).str.strip().values
+        if "id" in resolved
+        else [Path(p).stem if p else "" for p in image_paths]
+    )
+    for field, column in (
+        ("design_id", "design"),
+        ("color", "color"),
+        ("category", "category"),
+        ("title", "title"),
+        ("date", "date"),
+    ):
+        if column in resolved:
+            items[field] = frame[resolved[column]].astype(str).str.strip().values
+    items = items[items["image_path"] != ""]
+    duplicated = items["item_id"].duplicated(keep="first")
+    problems += [
+        (p, f"duplicate id {i!r}")
+        for p, i in items.loc[duplicated, ["image_path", "item_id"]].values
+    ]
+    items = items[~duplicated]
+    return _finish(items, problems, resolved)
+
+
+def _safe_relative(value: str, root: Path, csv_dir: Path, problems: list[tuple[str, str]]) -> str:
+    """Returns the image's path relative to ``root``, or '' with a problem recorded."""
+    if not value:
+        problems.append(("", "empty image path"))
+        return ""
+    if not is_image_name(value):
+        problems.append((value, "not an image file name (jpg, jpeg, png, webp)"))
+        return ""
+    for base in (root, csv_dir):
+        candidate = (base / value).resolve()
+        if candidate.is_relative_to(root) and candidate.is_file():
+            return candidate.relative_to(root).as_posix()
+        if not candidate.is_relative_to(root) and candidate.is_file():
+            problems.append((value, "path leaves the images folder; refused"))
+            return ""
+    problems.append((value, "file not found"))
+    return ""
+
+
+def _finish(items: pd.DataFrame, problems: list, resolved: dict[str, str]) -> ItemTable:
+    for column in ITEM_COLUMNS:
+        if column not in items:
+            items[column] = ""
+    items = items[list(ITEM_COLUMNS)].reset_index(drop=True)
+    problem_frame = pd.DataFrame(problems, columns=["image_path", "reason"])
+    return ItemTable(items, problem_frame, resolved)

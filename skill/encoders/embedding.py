@@ -1,0 +1,154 @@
+"""Batched embedding of images, with decoding overlapped with the model.
+
+Decoding and resizing run in a small thread pool (Pillow releases the GIL while it decodes)
+one batch ahead of the network, which runs under ``torch.inference_mode``. A file that cannot
+be used is reported, never fatal: the batch goes on without it.
+
+Example:
+    >>> result = embed_images(encoder, paths, progress=lambda done, total: None)
+    >>> result.embeddings.shape, len(result.failures)
+    ((998, 1280), 2)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from PIL import Image
+
+from skill.encoders.registry import Encoder
+from skill.images.decode import ImageLoadError, ImageSource, load_image
+from skill.images.preprocess import to_tensor
+
+Progress = Callable[[int, int], None]
+RUNTIMES = ("auto", "torch", "channels_last", "onnx")
+
+
+@dataclass
+class EmbedResult:
+    """Embeddings of the usable images, and why the others were skipped.
+
+    Attributes:
+        embeddings: Shape (n_ok, dim), float32, unit norm, in input order.
+        indices: Shape (n_ok,), position in the input of each embedded image.
+        failures: ``(input position, reason)`` for each skipped image.
+        runtime: The runtime that ran (``auto`` resolves to ``onnx`` or ``torch``).
+    """
+
+    embeddings: np.ndarray
+    indices: np.ndarray
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    runtime: str = "torch"
+
+
+def prepare(source: ImageSource | Image.Image, encoder: Encoder) -> torch.Tensor:
+    """Decodes (if needed) and preprocesses one image for ``encoder``."""
+    image = (
+        source.convert("RGB")
+        if isinstance(source, Image.Image)
+        else load_image(source, draft_size=encoder.preprocess.decode_size)
+    )
+    return to_tensor(image, encoder.preprocess)
+
+
+def embed_images(
+    encoder: Encoder,
+    sources: Sequence[ImageSource | Image.Image],
+    batch_size: int = 32,
+    num_threads: int = 2,
+    progress: Progress | None = None,
+    runtime: str = "torch",
+) -> EmbedResult:
+    """Embeds images in batches.
+
+    Args:
+        encoder: The encoder; put in eval mode here.
+        sources: Paths, bytes, file objects or PIL images.
+        batch_size: Images per forward pass. Typical 16-64 on CPU.
+        num_threads: Decoding threads. Typical 1-4; 2 on a 2-core machine.
+        progress: Called as ``progress(done, total)`` after each batch.
+        runtime: ``torch`` (eager), ``channels_last`` (eager, NHWC memory layout; converts
+            ``encoder``'s parameters in place) or ``onnx`` (ONNX Runtime, see
+            :mod:`skill.encoders.onnx`; exported once per encoder digest, outputs equal to about
+            1e-6). ``onnx`` is the fastest on CPU; see ``benchmarks/README.md``. ``auto``
+            uses ``onnx`` where ``onnx`` and ``onnxruntime`` are installed and the encoder
+            exports, else ``torch`` (with a warning saying why).
+
+    Returns:
+        An :class:`EmbedResult`.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
+    encoder.eval()
+    model, runtime = resolve_runtime(encoder, runtime)
+    if runtime == "channels_last":
+        encoder.to(memory_format=torch.channels_last)
+    total = len(sources)
+    chunks = [range(start, min(start + batch_size, total)) for start in range(0, total, batch_size)]
+    outputs: list[np.ndarray] = []
+    indices: list[int] = []
+    failures: list[tuple[int, str]] = []
+
+    def decode(chunk: range) -> list[tuple[int, torch.Tensor | str]]:
+        decoded = []
+        for i in chunk:
+            try:
+                decoded.append((i, prepare(sources[i], encoder)))
+            except ImageLoadError as error:
+                decoded.append((i, str(error)))
+        return decoded
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool, torch.inference_mode():
+        # Each chunk is decoded by one thread; up to num_threads + 1 chunks are in flight.
+        pending = [pool.submit(decode, chunk) for chunk in chunks[: num_threads + 1]]
+        next_chunk = len(pending)
+        while pending:
+            items = pending.pop(0).result()
+            if next_chunk < len(chunks):
+                pending.append(pool.submit(decode, chunks[next_chunk]))
+                next_chunk += 1
+            tensors = [(i, item) for i, item in items if isinstance(item, torch.Tensor)]
+            failures.extend((i, item) for i, item in items if isinstance(item, str))
+            if tensors:
+                batch = torch.stack([tensor for _, tensor in tensors])
+                if runtime == "channels_last":
+                    batch = batch.contiguous(memory_format=torch.channels_last)
+                outputs.append(model(batch).cpu().numpy().astype(np.float32))
+                indices.extend(i for i, _ in tensors)
+            done += len(items)
+            if progress is not None:
+                progress(done, total)
+    dim = encoder.embedding_dim
+    embeddings = np.concatenate(outputs) if outputs else np.zeros((0, dim), np.float32)
+    return EmbedResult(embeddings, np.asarray(indices, dtype=np.int64), failures, runtime)
+
+
+def resolve_runtime(encoder: Encoder, runtime: str):
+    """The callable that embeds batches under ``runtime``, and the runtime it really is."""
+    if runtime not in ("onnx", "auto"):
+        return encoder, runtime
+    import importlib.util
+
+    if runtime == "auto" and not all(
+        importlib.util.find_spec(name) for name in ("onnx", "onnxruntime")
+    ):
+        return encoder, "torch"
+    from skill.encoders.onnx import create_onnx_encoder
+
+    try:
+        return create_onnx_encoder(encoder), "onnx"
+    except (RuntimeError, ImportError, OSError, ValueError) as error:
+        if runtime == "onnx":
+            raise
+        warnings.warn(
+            f"{encoder.name}: ONNX export failed ({error}); embedding with torch", stacklevel=3
+        )
+        return encoder, "torch"

@@ -1,0 +1,59 @@
+"""Tests of skill.images.colors on drawn images with known colours."""
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from skill.images.colors import (
+    COLOR_NAMES,
+    dominant_color,
+    foreground_box,
+    foreground_mask,
+    lab_to_rgb,
+    rgb_to_lab,
+)
+
+
+def _square(fill: str, box=(30, 20, 70, 60), size=(100, 100)) -> Image.Image:
+    image = Image.new("RGB", size, "white")
+    ImageDraw.Draw(image).rectangle((box[0], box[1], box[2] - 1, box[3] - 1), fill=fill)
+    return image
+
+
+def _hex_rgb(code: str) -> np.ndarray:
+    return np.asarray([int(code[i : i + 2], 16) for i in (1, 3, 5)])
+
+
+def test_red_square_on_white_is_red():
+    swatch = dominant_color(_square(COLOR_NAMES["Red"]))
+    assert swatch.name == "Red"
+    assert np.abs(_hex_rgb(swatch.hex) - _hex_rgb(COLOR_NAMES["Red"])).max() <= 6
+
+
+def test_pure_red_is_named_red():
+    assert dominant_color(_square("#ff0000")).name == "Red"
+
+
+def test_coverage_is_the_product_share():
+    swatch = dominant_color(_square("#1f2a44"))  # 40 x 40 of 100 x 100
+    assert swatch.name == "Navy"
+    assert abs(swatch.coverage - 0.16) < 0.02
+
+
+def test_foreground_box_and_mask():
+    rgb = np.asarray(_square("#2f6fd0"))
+    assert foreground_box(rgb) == (30, 20, 70, 60)
+    mask = foreground_mask(rgb)
+    assert mask.sum() == 40 * 40
+
+
+def test_blank_image_has_no_foreground():
+    rgb = np.asarray(Image.new("RGB", (50, 40), "white"))
+    assert foreground_box(rgb) == (0, 0, 50, 40)
+    swatch = dominant_color(Image.fromarray(rgb))
+    assert swatch.coverage == 0.0
+    assert swatch.name == "White"
+
+
+def test_lab_round_trip():
+    rgb = np.random.default_rng(0).uniform(0.05, 0.95, size=(50, 3)).astype(np.float32)
+    np.testing.assert_allclose(lab_to_rgb(rgb_to_lab(rgb)), rgb, atol=2e-3)

@@ -1,0 +1,109 @@
+"""Generated product photos for tests: simple shapes (designs) in a few fills (colours)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+SHAPES = ("circle", "square", "triangle", "cross")
+FILLS = {"Red": "#c8202a", "Green": "#3a8c3f", "Blue": "#2f6fd0", "Yellow": "#f2d13a"}
+
+
+def draw_shape(shape: str, fill: str, size: int = 96, offset: int = 0) -> Image.Image:
+    """One packshot: a filled shape on white. ``offset`` shifts it (a second shot)."""
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    a, b = size // 4 + offset, 3 * size // 4 + offset
+    if shape == "circle":
+        draw.ellipse((a, a, b, b), fill=fill)
+    elif shape == "square":
+        draw.rectangle((a, a, b, b), fill=fill)
+    elif shape == "triangle":
+        draw.polygon([(size // 2 + offset, a), (a, b), (b, b)], fill=fill)
+    else:
+        w = size // 10
+        draw.rectangle((a, size // 2 - w + offset, b, size // 2 + w + offset), fill=fill)
+        draw.rectangle((size // 2 - w + offset, a, size // 2 + w + offset, b), fill=fill)
+    return image
+
+
+def write_shapes(
+    folder: Path,
+    shapes=SHAPES,
+    fills=tuple(FILLS),
+    copies: int = 1,
+    csv_name: str | None = "catalog.csv",
+) -> list[dict]:
+    """Writes one JPEG per (shape, fill, copy) and, optionally, a CSV with the standard names.
+
+    Returns:
+        The CSV rows: id, image_path, design_id, colour_name, kind, title.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for shape in shapes:
+        for colour in fills:
+            for copy in range(copies):
+                item = f"{shape}-{colour.lower()}-{copy}"
+                draw_shape(shape, FILLS[colour], offset=3 * copy).save(folder / f"{item}.jpg")
+                rows.append(
+                    {
+                        "id": item,
+                        "image_path": f"{item}.jpg",
+                        "design_id": shape,
+                        "colour_name": colour,
+                        "kind": "round" if shape == "circle" else "angular",
+                        "title": f"{colour} {shape}",
+                    }
+                )
+    if csv_name:
+        with open(folder / csv_name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return rows
+
+
+TINY_CONFIG = {
+    "name": "tiny-random",
+    "display_name": "Tiny random",
+    "role": "experiment",
+    "architecture": "resnet10t",
+    "feature_dim": 512,
+    "embedding_dim": 16,
+    "preprocess": {"input_size": 64, "crop_pct": 1.0},
+    "head": {"type": "linear", "in_dim": 512, "out_dim": 16},
+}
+
+
+def save_tiny_encoder(folder: Path, seed: int = 0) -> Path:
+    """Saves a randomly initialised resnet10t + linear head checkpoint (64 px, 16-d)."""
+    import torch
+
+    from skill.encoders.checkpoint import save_checkpoint
+    from skill.encoders.registry import encoder_from_config
+
+    torch.manual_seed(seed)
+    encoder = encoder_from_config(TINY_CONFIG)
+    return save_checkpoint(folder, encoder.state_dict(), TINY_CONFIG)
+
+
+def write_articles_catalog(root, designs: int = 10):
+    """A tiny H&M-like folder: ``articles.csv`` and 2 colours of ``designs`` designs."""
+    from PIL import Image
+
+    rows = ["image_path,product_code,colour_group_name,prod_name,product_type_name,detail_desc"]
+    rng = np.random.default_rng(0)
+    for d in range(designs):
+        for c, colour in enumerate(("Red", "Blue")):
+            array = np.full((64, 48, 3), 235, np.uint8)
+            array[8 + d : 50, 10:38] = rng.integers(0, 255, 3) if c else (200, 20, 20)
+            path = f"img/{d}_{c}.png"
+            (root / "img").mkdir(exist_ok=True)
+            Image.fromarray(array).save(root / path)
+            name = "abcdefghijklmnop"[d] * 3
+            rows.append(f"{path},{d},{colour},Top {name} {colour},Top,Jersey top {name}")
+    (root / "articles.csv").write_text("\n".join(rows) + "\n")
