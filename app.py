@@ -192,8 +192,10 @@ def first_run_ui(key: str = "build_demo", title: str = "Welcome: build the demo 
         if st.button("Build the demo catalog", key=key, type="primary"):
             bar = st.progress(0.0, text="Starting…")
 
-            def progress(stage: str, done: int, total: int) -> None:
-                bar.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {done:,}/{total:,}")
+            def progress(stage: str, done: int, total: int, unit: str = "photos") -> None:
+                bar.progress(
+                    min(done / max(total, 1), 1.0), text=f"{stage}: {done:,}/{total:,} {unit}"
+                )
 
             try:
                 build_demo(progress=progress)
@@ -655,8 +657,8 @@ def run_build(name, folder, archive, csv, encoders, method) -> None:
     csv_path = find_csv(images, csv)
     bar = st.progress(0.0, text="Starting…")
 
-    def progress(stage: str, done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {done:,}/{total:,}")
+    def progress(stage: str, done: int, total: int, unit: str = "photos") -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"{stage}: {done:,}/{total:,} {unit}")
 
     try:
         summary = build_catalog(

@@ -26,17 +26,19 @@ from skill.catalog.source import CatalogInputError, ColumnMap
 
 
 def _progress_bar():
-    """A ``progress(stage, done, total)`` callback drawing one tqdm bar per stage."""
+    """A :class:`skill.progress.Progress` drawing one tqdm bar per stage."""
     from tqdm import tqdm
 
     bars: dict[str, tqdm] = {}
 
-    def progress(stage: str, done: int, total: int) -> None:
+    def progress(stage: str, done: int, total: int, unit: str = "photos") -> None:
         if stage not in bars:
             for bar in bars.values():
                 bar.close()
             bars.clear()
-            bars[stage] = tqdm(total=total, desc=stage, unit="img", file=sys.stderr, leave=False)
+            bars[stage] = tqdm(
+                total=total, desc=stage, unit=f" {unit}", file=sys.stderr, leave=False
+            )
         bar = bars[stage]
         bar.total = total
         bar.n = done
@@ -167,7 +169,7 @@ def _eval(args: argparse.Namespace) -> int:
             cache_dir=str(args.cache_dir) if args.cache_dir else None,
             runtime=args.runtime,
         ),
-        progress=lambda done, total: bar("embedding", done, total),
+        progress=bar,
     )
     figures["encoder"] = encoder.name
     if args.json:

@@ -30,7 +30,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -50,13 +50,12 @@ from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.cache import safe_name as _safe
 from skill.images.colors import dominant_color
 from skill.images.decode import ImageLoadError, load_image
+from skill.progress import Progress, offset, silent
 
 if TYPE_CHECKING:  # torch loads only when a build embeds photos, so the app starts fast
     from skill.encoders.registry import Encoder
 
 FORMAT_VERSION = 1
-Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: stage is e.g. ``"embedding imagenet-lite0"``."""
 
 
 class CatalogError(ValueError):
@@ -124,13 +123,13 @@ def build_catalog(
         encoders: Encoder names, paths or loaded encoders. An existing catalog keeps the
             encoders it had unless they are listed again.
         config: Build settings.
-        progress: ``progress(stage, done, total)``.
+        progress: Every stage of the build (:mod:`skill.progress`).
 
     Returns:
         A :class:`BuildSummary`.
     """
     start = time.perf_counter()
-    report = progress or (lambda stage, done, total: None)
+    report = progress or silent
     images_root = Path(images_dir).resolve()
     catalog_dir = Path(catalog_dir)
     table = read_items(images_root, csv_path, columns)
@@ -245,9 +244,7 @@ def _embed_into_cache(encoder, items, images_root, todo, cache, config, report) 
         part = todo[start : start + config.part_size]
         paths = [images_root / items["image_path"].iat[i] for i in part]
 
-        def step(done: int, _total: int, offset: int = start) -> None:
-            report(stage, offset + done, len(todo))
-
+        step = offset(report, stage, start, len(todo))
         result = embed_images(
             encoder, paths, config.batch_size, progress=step, runtime=config.runtime
         )

@@ -21,7 +21,6 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from skill.demo.layers import prepare_layers
 from skill.demo.palette import PALETTE, colour_slug
 from skill.demo.render import colourize, sample_variation, shoot
 from skill.demo.trends import assign_launch_dates
+from skill.progress import Progress
 
 FORMAT_VERSION = 1
 CSV_NAME = "catalog.csv"
@@ -131,14 +131,14 @@ def _rows(config: DemoConfig):
 
 
 def build_demo_catalog(out_dir: str | os.PathLike, config: DemoConfig = DemoConfig(),
-                       progress: Callable[[int, int], None] | None = None, verbose: bool = True) -> Path:  # fmt: skip
+                       progress: Progress | None = None, verbose: bool = True) -> Path:  # fmt: skip
     """Build the demo catalog into a folder, unless it already holds one of the same config.
 
     Args:
         out_dir: Target folder. It must not exist, be empty, or hold a demo catalog (which
             is replaced when its config differs).
         config: What to build.
-        progress: Called as progress(done, total) after every image.
+        progress: Stage ``rendering demo photos``, after every image (:mod:`skill.progress`).
         verbose: Print the number of images and the speed (images/s) when done.
 
     Returns:
@@ -179,7 +179,7 @@ def build_demo_catalog(out_dir: str | os.PathLike, config: DemoConfig = DemoConf
                 })  # fmt: skip
                 done += 1
                 if progress is not None:
-                    progress(done, total)
+                    progress("rendering demo photos", done, total)
         with open(tmp / CSV_NAME, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS, lineterminator="\n")
             writer.writeheader()

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from skill.catalog.pointer import current_version
 from skill.paths import data_dir
+from skill.progress import Progress
 
 DEMO_COLUMNS = dict(
     image="image_path",
@@ -30,7 +31,6 @@ DEMO_COLUMNS = dict(
     date="launch_date",
 )
 """How the demo's ``catalog.csv`` maps onto catalog columns."""
-Progress = Callable[[str, int, int], None]
 
 
 def demo_dir() -> Path:
@@ -73,7 +73,7 @@ def build_demo(
     """Renders the demo photos (unless complete) and builds the demo catalog.
 
     Args:
-        progress: ``progress(stage, done, total)``, as for ``build_catalog``.
+        progress: Every stage of rendering and indexing (:mod:`skill.progress`).
         encoders: Encoder names, paths or loaded encoders; default :func:`default_encoders`.
         root: Demo folder; default :func:`demo_dir`.
         force: Render the photos again even if they are complete.
@@ -90,14 +90,13 @@ def build_demo(
 
     root = Path(root or demo_dir())
     photos = root / "photos"
-    report = progress or (lambda stage, done, total: None)
     if force:
         shutil.rmtree(photos, ignore_errors=True)
     # build_demo_catalog returns at once when the photos are already complete.
     csv_path = build_demo_catalog(
         photos,
         demo_config or DemoConfig(),
-        progress=lambda done, total: report("rendering demo photos", done, total),
+        progress=progress,
         verbose=False,
     )
     build_catalog(

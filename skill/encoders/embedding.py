@@ -5,7 +5,7 @@ one batch ahead of the network, which runs under ``torch.inference_mode``. A fil
 be used is reported, never fatal: the batch goes on without it.
 
 Example:
-    >>> result = embed_images(encoder, paths, progress=lambda done, total: None)
+    >>> result = embed_images(encoder, paths, progress=lambda stage, done, total, unit: None)
     >>> result.embeddings.shape, len(result.failures)
     ((998, 1280), 2)
 """
@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,8 +24,8 @@ from PIL import Image
 from skill.encoders.registry import Encoder
 from skill.images.decode import ImageLoadError, ImageSource, load_image
 from skill.images.preprocess import to_tensor
+from skill.progress import Progress
 
-Progress = Callable[[int, int], None]
 RUNTIMES = ("auto", "torch", "channels_last", "onnx")
 
 
@@ -71,7 +71,7 @@ def embed_images(
         sources: Paths, bytes, file objects or PIL images.
         batch_size: Images per forward pass. Typical 16-64 on CPU.
         num_threads: Decoding threads. Typical 1-4; 2 on a 2-core machine.
-        progress: Called as ``progress(done, total)`` after each batch.
+        progress: Reports stage ``embedding`` after each batch (:mod:`skill.progress`).
         runtime: ``torch`` (eager), ``channels_last`` (eager, NHWC memory layout; converts
             ``encoder``'s parameters in place) or ``onnx`` (ONNX Runtime, see
             :mod:`skill.encoders.onnx`; exported once per encoder digest, outputs equal to about
@@ -125,7 +125,7 @@ def embed_images(
                 indices.extend(i for i, _ in tensors)
             done += len(items)
             if progress is not None:
-                progress(done, total)
+                progress("embedding", done, total)
     dim = encoder.embedding_dim
     embeddings = np.concatenate(outputs) if outputs else np.zeros((0, dim), np.float32)
     return EmbedResult(embeddings, np.asarray(indices, dtype=np.int64), failures, runtime)

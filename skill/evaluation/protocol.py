@@ -29,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from skill.encoders.cache import EmbeddingCache, fingerprint, safe_name
-from skill.encoders.embedding import EmbedResult, Progress, embed_images
+from skill.encoders.embedding import EmbedResult, embed_images
 from skill.encoders.registry import Encoder
 from skill.evaluation.metrics import colour_variant_retrieval, rank1_recovery
 from skill.images.decode import ImageLoadError, load_image
 from skill.images.recolor import RECOLORINGS, recolor
+from skill.progress import Progress, offset
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def evaluate_encoder(
         items: Item table with ``image_path``, ``design_id`` and ``color`` filled in.
         images_dir: Folder the image paths are relative to.
         config: Evaluation settings.
-        progress: ``progress(done, total)`` over all embeddings (gallery and recoloured).
+        progress: Stage ``evaluating``: every embedding, gallery and recoloured copies.
 
     Returns:
         ``hit@1``, ``hit@5``, ``hit@10``, ``mAP``, ``color_invariance``, ``queries``,
@@ -87,9 +88,7 @@ def evaluate_encoder(
     n_invariance = min(config.invariance_sample, len(paths))
     total = len(paths) + n_invariance * len(RECOLORINGS)
 
-    def gallery_progress(done: int, _: int) -> None:
-        if progress:
-            progress(done, total)
+    gallery_progress = offset(progress, "evaluating", 0, total)
 
     result = embed_gallery(encoder, items, root, config, gallery_progress)
     kept = items.iloc[result.indices]
@@ -102,7 +101,7 @@ def evaluate_encoder(
         result.embeddings,
         n_invariance,
         config,
-        progress=lambda done, _: progress and progress(len(paths) + done, total),
+        progress=offset(progress, "evaluating", len(paths), total),
     )
     figures["skipped"] = len(result.failures)
     figures["seconds"] = round(time.perf_counter() - start, 1)
@@ -151,7 +150,7 @@ def color_invariance(
         gallery: Shape (n, dim): embeddings of ``paths``.
         sample: How many gallery images to recolour.
         config: Batch size and seed.
-        progress: ``progress(done, total)`` over the recoloured copies.
+        progress: Reports the recoloured copies embedded (:mod:`skill.progress`).
 
     Returns:
         A rate in [0, 1], or NaN when ``sample`` is 0.

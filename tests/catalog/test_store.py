@@ -29,7 +29,7 @@ def test_build_and_open(tmp_path, photos, encoder_dir):
         csv_path=photos / "catalog.csv",
         encoders=[str(encoder_dir)],
         config=CONFIG,
-        progress=lambda stage, done, total: stages.add(stage),
+        progress=lambda stage, done, total, unit="": stages.add(stage),
     )
     assert summary.items == 16 and summary.skipped.empty
     assert summary.embedded == {"tiny-random": 16} and summary.reused == {"tiny-random": 0}

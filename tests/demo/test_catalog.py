@@ -40,7 +40,7 @@ def test_build_tiny_demo_then_reuse(tmp_path):
     config = DemoConfig(n_designs=3, colours_per_design=(2, 2), image_size=96)
     stages = []
     path = demo_catalog.build_demo(
-        progress=lambda stage, done, total: stages.append(stage),
+        progress=lambda stage, done, total, unit="": stages.append(stage),
         encoders=["imagenet-lite0"],
         root=tmp_path,
         map_method="pca",
@@ -56,7 +56,7 @@ def test_build_tiny_demo_then_reuse(tmp_path):
     assert "rendering demo photos" in stages and any(s.startswith("embedding") for s in stages)
     stages.clear()
     demo_catalog.build_demo(
-        progress=lambda stage, done, total: stages.append(stage),
+        progress=lambda stage, done, total, unit="": stages.append(stage),
         encoders=["imagenet-lite0"], root=tmp_path, map_method="pca", demo_config=config,
     )  # fmt: skip
     assert "rendering demo photos" not in stages  # complete photos are not rendered again

@@ -131,7 +131,7 @@ def test_build_skips_a_complete_catalog_and_replaces_another_config(catalog, tmp
     calls = []
     assert (
         build_demo_catalog(
-            tmp_path / "cat", config, progress=lambda d, t: calls.append(d), verbose=False
+            tmp_path / "cat", config, progress=lambda s, d, t, u="": calls.append(d), verbose=False
         )
         == csv_path
     )
@@ -144,7 +144,7 @@ def test_build_skips_a_complete_catalog_and_replaces_another_config(catalog, tmp
 
 
 def test_a_crash_leaves_no_half_catalog(tmp_path):
-    def crash(done, total):
+    def crash(stage, done, total, unit="photos"):
         if done == 3:
             raise RuntimeError("boom")
 

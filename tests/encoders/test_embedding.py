@@ -56,7 +56,9 @@ def test_a_failing_file_is_reported_and_the_batch_goes_on(encoder, sources, tmp_
 
 def test_progress_reports_every_batch(encoder, sources):
     calls = []
-    embed_images(encoder, sources, batch_size=3, progress=lambda d, t: calls.append((d, t)))
+    embed_images(
+        encoder, sources, batch_size=3, progress=lambda s, d, t, u="": calls.append((d, t))
+    )
     assert calls == [(3, 8), (6, 8), (8, 8)]
 
 

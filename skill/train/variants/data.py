@@ -212,7 +212,10 @@ def recolored_features(
     for i in chosen:
         image = load_image(Path(config.images_dir) / val_paths[i])
         copies += [recolor(image, r) for r in RECOLORINGS]
-    result = embed_images(_lite0(config), copies, progress=progress)
+    report = (
+        (lambda _stage, done, total, unit="photos": progress(done, total)) if progress else None
+    )
+    result = embed_images(_lite0(config), copies, progress=report)
     FeatureCache(keys, result.embeddings).save(path)
     return result.embeddings, originals
 
