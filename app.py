@@ -616,10 +616,11 @@ def build_ui(ctx: Context) -> None:
 
 
 def run_build(name, folder, archive, csv, encoders, method) -> None:
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
     from skill.catalog.registry import catalog_path, check_catalog_name, data_dir
     from skill.catalog.source import CatalogInputError
-    from skill.catalog.store import CatalogConfig, CatalogError, build_catalog
+    from skill.catalog.store import CatalogError
     from skill.images.archive import ArchiveError, extract_zip
 
     try:

@@ -99,8 +99,8 @@ def run_pipeline(encoder, paths, runtime: str, batch_size: int) -> tuple[float, 
 def run_build(encoder, paths, tmp: Path, batch_size: int) -> float:
     """Images/s of ``build_catalog`` itself: decode, embed (runtime ``auto``), dominant colour,
     versioned write, exact index and PCA map, from a folder of the same photos."""
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog
 
     folder = tmp / "build-photos"
     folder.mkdir()

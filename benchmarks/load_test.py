@@ -47,8 +47,8 @@ class Stats:
 
 def prepare_data(data_dir: Path, designs: int, encoder: str) -> None:
     """Renders demo photos and indexes them as the catalog ``loadtest`` under ``data_dir``."""
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog
     from skill.demo import DemoConfig, build_demo_catalog
 
     photos = data_dir / "photos"

@@ -88,9 +88,9 @@ def _encoders(args: argparse.Namespace) -> int:
 
 
 def _index(args: argparse.Namespace) -> int:
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.index import IndexConfig
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog
 
     config = CatalogConfig(
         batch_size=args.batch_size,

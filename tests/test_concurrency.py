@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.index import IndexConfig
 from skill.catalog.projection import MapConfig
-from skill.catalog.store import CatalogConfig, build_catalog, open_catalog
+from skill.catalog.store import open_catalog
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import load_encoder
 from skill.search import SearchConfig, search_catalog

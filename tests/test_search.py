@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.index import IndexConfig
 from skill.catalog.projection import MapConfig
-from skill.catalog.store import CatalogConfig, build_catalog, open_catalog
+from skill.catalog.store import open_catalog
 from skill.search import SearchConfig, combine_queries, search_catalog
 from tests.shapes import save_tiny_encoder, write_shapes
 

@@ -83,9 +83,9 @@ def build_demo(
     Returns:
         The catalog folder (``<root>/catalog``).
     """
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
     from skill.catalog.source import ColumnMap
-    from skill.catalog.store import CatalogConfig, build_catalog
     from skill.demo import DemoConfig, build_demo_catalog
 
     root = Path(root or demo_dir())

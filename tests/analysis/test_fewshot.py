@@ -111,8 +111,8 @@ def test_bad_arguments_raise():
 def test_cli_label_and_evaluate(tmp_path, capsys):
     import pandas as pd
 
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog
     from skill.cli import main
     from tests.shapes import save_tiny_encoder, write_shapes
 

@@ -173,8 +173,8 @@ def dated_catalog(tmp_path_factory):
     """32 shape photos; round ones launch late (rising), angular ones all along."""
     import csv
 
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog
     from tests.shapes import save_tiny_encoder, write_shapes
 
     root = tmp_path_factory.mktemp("dated")
@@ -235,8 +235,8 @@ def test_cli_clusters_and_trends(dated_catalog, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_cli_trends_without_dates(tmp_path, capsys):
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog
     from skill.cli import main
     from tests.shapes import save_tiny_encoder, write_shapes
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.projection import MapConfig
-from skill.catalog.store import CatalogConfig, build_catalog, open_catalog
+from skill.catalog.store import open_catalog
 from skill.cli import main
 from skill.encoders.cache import EmbeddingCache
 from skill.paths import PROJECT_DIR

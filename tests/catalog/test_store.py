@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.index import IndexConfig
 from skill.catalog.projection import MapConfig
-from skill.catalog.store import CatalogConfig, CatalogError, build_catalog, open_catalog
+from skill.catalog.store import CatalogError, open_catalog
 from tests.shapes import FILLS, draw_shape
 
 CONFIG = CatalogConfig(batch_size=8, part_size=8, map=MapConfig(method="pca"))

@@ -78,8 +78,9 @@ def test_auto_falls_back_to_torch_when_the_export_fails(monkeypatch):
 
 
 def test_catalog_built_with_onnx_equals_torch(tmp_path):
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog, open_catalog
+    from skill.catalog.store import open_catalog
     from tests.shapes import save_tiny_encoder, write_shapes
 
     encoder_dir = save_tiny_encoder(tmp_path / "tiny")

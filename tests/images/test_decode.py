@@ -250,8 +250,9 @@ def test_a_batch_goes_on_past_every_bad_kind(tmp_path):
 
 
 def test_indexing_lists_every_bad_file_as_skipped(tmp_path):
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog, open_catalog
+    from skill.catalog.store import open_catalog
     from tests.shapes import save_tiny_encoder
 
     photos = tmp_path / "photos"

@@ -30,8 +30,8 @@ def draw_product(shape: str, colour: tuple[int, int, int], size: int = 96) -> Im
 
 def make_tiny_catalog(data_dir, name: str = "tiny"):
     """Twelve photos (4 designs x 3 colours) indexed with imagenet-lite0 and a PCA map."""
+    from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
-    from skill.catalog.store import CatalogConfig, build_catalog
 
     photos = data_dir / "photos" / name
     photos.mkdir(parents=True)
