@@ -1,4 +1,4 @@
-"""Load test of the real app: many concurrent sessions against one Streamlit server (issue 8).
+"""Load test of the real app: many concurrent sessions against one Streamlit server.
 
 Starts ``streamlit run app.py`` on a free loopback port over a small generated catalog, then
 drives ``--clients`` sessions at once for ``--duration`` seconds. Each session speaks Streamlit's

@@ -1,4 +1,4 @@
-"""Concurrency (issue 8): one shared encoder and catalog index, many threads at once.
+"""Concurrency: one shared encoder and catalog index, many threads at once.
 
 The app shares one encoder and one opened catalog between all sessions (``st.cache_resource``).
 Twenty threads embed photos and search through those shared objects at the same time; every

@@ -1,4 +1,4 @@
-"""Property-based fuzzing (hypothesis) of the paths that take untrusted input (issue 8).
+"""Property-based fuzzing (hypothesis) of the paths that take untrusted input.
 
 - any bytes, and valid JPEG/PNG files with bytes flipped, cut or inserted, go into
   :func:`skill.images.decode.load_image`: it returns an RGB image or raises ImageLoadError, nothing else;

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
 import zipfile
 from dataclasses import dataclass, field
@@ -196,8 +195,3 @@ def _copy_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, b
         if partial.exists():
             partial.unlink()
     return written
-
-
-def clear_folder(folder: str | os.PathLike) -> None:
-    """Removes a folder and everything in it, if it exists (for a fresh extraction)."""
-    shutil.rmtree(folder, ignore_errors=True)

@@ -102,15 +102,6 @@ def foreground_mask(rgb: np.ndarray, threshold: float = 12.0) -> np.ndarray:
     return np.linalg.norm(lab - background, axis=-1) > threshold
 
 
-def foreground_box(rgb: np.ndarray, threshold: float = 12.0) -> tuple[int, int, int, int]:
-    """Bounding box ``(left, top, right, bottom)`` of the foreground; the full image if none."""
-    mask = foreground_mask(rgb, threshold)
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
-        return 0, 0, rgb.shape[1], rgb.shape[0]
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-
-
 def nearest_color_name(lab: np.ndarray) -> str:
     """Name in :data:`COLOR_NAMES` closest to a Lab colour."""
     names = list(COLOR_NAMES)

@@ -1,4 +1,4 @@
-"""Crash safety (issue 8): kill the indexer with a real SIGKILL, then check nothing was lost.
+"""Crash safety: kill the indexer with a real SIGKILL, then check nothing was lost.
 
 The indexer runs as ``python -m skill index`` in a subprocess with a small cache part size. Once
 the cache holds a new part, the process gets SIGKILL. The previous catalog must still open

@@ -1,4 +1,4 @@
-"""Tests of skill.images.decode on every kind of bad or unusual image file (issue 8).
+"""Tests of skill.images.decode on every kind of bad or unusual image file.
 
 Huge images are made cheaply: a PNG header that claims 20000 x 20000 pixels, and a PNG whose
 pixels compress from 60 MB to a few kB (a decompression bomb). Neither is ever decoded.
