@@ -24,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="cpu",
         choices=["cpu", "cpu-views", "bank", "gpu"],
         help="recipe to start from (cpu: SkiLL/DINO on a photo bank with whitening; cpu-views: "
-        "the multi-crop view bank of session 2; bank: the last stages trained on stored trunk "
-        "maps, colour-variant methods)",
+        "SkiLL/DINO on a bank of multi-crop views, no whitening; bank: the last stages trained "
+        "on stored trunk maps, colour-variant methods)",
     )
     parser.add_argument(
         "--method",
