@@ -1,0 +1,100 @@
+"""``index`` and ``search``: build or extend a catalog, and find the nearest designs in it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from skill.cli.common import ProgressBar, add_column_flags, add_runtime_flag, columns
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Adds the ``index`` and ``search`` commands."""
+    parser = subparsers.add_parser("index", help="build or extend a catalog")
+    parser.add_argument("--images", type=Path, required=True, help="folder of product photos")
+    parser.add_argument("--catalog", type=Path, required=True, help="catalog folder to write")
+    parser.add_argument("--encoder", action="append", help="encoder name or path (repeatable)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--part-size", type=int, default=256, help="photos per cache part (what a crash can lose)"
+    )
+    parser.add_argument("--index-kind", default="auto", choices=["auto", "flat", "ivf", "hnsw"])
+    parser.add_argument("--map", default="umap", choices=["umap", "pca"], help="2-D map method")
+    add_runtime_flag(parser)
+    add_column_flags(parser)
+    parser.set_defaults(run=run_index)
+
+    parser = subparsers.add_parser("search", help="find the nearest designs to photos")
+    parser.add_argument("images", nargs="+", type=Path, help="query photo(s)")
+    parser.add_argument("--catalog", type=Path, required=True)
+    parser.add_argument("--encoder", help="encoder (default: the catalog's first)")
+    parser.add_argument("-k", type=int, default=10, help="designs to return")
+    parser.add_argument("--combine", default="mean", choices=["mean", "max"])
+    parser.add_argument("--json", action="store_true", help="print the hits as JSON")
+    parser.set_defaults(run=run_search)
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from skill.catalog.build import CatalogConfig, build_catalog
+    from skill.catalog.index import IndexConfig
+    from skill.catalog.projection import MapConfig
+
+    config = CatalogConfig(
+        batch_size=args.batch_size,
+        part_size=args.part_size,
+        index=IndexConfig(kind=args.index_kind),
+        map=MapConfig(method=args.map),
+        runtime=args.runtime,
+    )
+    with ProgressBar() as progress:
+        summary = build_catalog(
+            args.images,
+            args.catalog,
+            csv_path=args.csv,
+            columns=columns(args),
+            encoders=args.encoder or ["imagenet-lite0"],
+            config=config,
+            progress=progress,
+        )
+    print(summary.describe())
+    for row in summary.skipped.itertuples():
+        print(f"  skipped {row.image_path or '(no path)'}: {row.reason}")
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from skill.catalog.store import open_catalog
+    from skill.encoders.embedding import embed_images
+    from skill.encoders.registry import reopen_encoder
+    from skill.search import SearchConfig, search_catalog
+
+    catalog = open_catalog(args.catalog)
+    name = args.encoder or catalog.encoders[0]
+    encoder = reopen_encoder(name, catalog.manifest["encoders"].get(name, {}).get("source", ""))
+    result = embed_images(encoder, args.images)
+    for i, reason in result.failures:
+        print(f"skipped {args.images[i]}: {reason}", file=sys.stderr)
+    if len(result.embeddings) == 0:
+        print("error: no usable query photo", file=sys.stderr)
+        return 2
+    found = search_catalog(
+        catalog, encoder.name, result.embeddings, SearchConfig(k=args.k, combine=args.combine)
+    )
+    if args.json:
+        print(found.hits.to_json(orient="records"))
+        return 0
+    if found.same_design is not None:
+        print(f"This design in other colours: {found.same_design.design_id}")
+        _print_hits(found.same_design.hits)
+    print("Similar designs:")
+    for group in found.similar:
+        print(f"  design {group.design_id}  best {group.score:.3f}")
+        _print_hits(group.hits, indent="    ")
+    return 0
+
+
+def _print_hits(hits, indent: str = "  ") -> None:
+    for hit in hits.itertuples():
+        colour = hit.color or hit.color_name
+        print(f"{indent}{hit.score:.3f}  {hit.item_id:20s} {colour:14s} {hit.title}")

@@ -1,0 +1,99 @@
+"""Flags and helpers that several commands share: CSV column flags, the runtime flag, tqdm bars.
+
+Nothing here imports pandas, torch or tqdm at module level, so ``python -m skill --help``
+stays quick; the helpers import what they need when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from skill.catalog.source import ColumnMap
+
+
+def add_runtime_flag(parser: argparse.ArgumentParser) -> None:
+    """``--runtime``: how photos are embedded."""
+    parser.add_argument(
+        "--runtime",
+        default="auto",
+        choices=["auto", "onnx", "torch", "channels_last"],
+        help="embedding runtime (auto: ONNX Runtime where installed, else torch)",
+    )
+
+
+def add_column_flags(parser: argparse.ArgumentParser) -> None:
+    """``--csv`` and the ``--*-col`` flags that name its columns (read back by :func:`columns`)."""
+    parser.add_argument("--csv", type=Path, help="CSV of labels (optional)")
+    parser.add_argument("--image-col", help="CSV column with image paths (relative to --images)")
+    parser.add_argument("--id-col", help="CSV column with item ids")
+    parser.add_argument("--design-col", help="CSV column with design ids")
+    parser.add_argument("--color-col", help="CSV column with colour names")
+    parser.add_argument("--category-col", help="CSV column with categories")
+    parser.add_argument("--title-col", help="CSV column with titles")
+    parser.add_argument("--date-col", help="CSV column with dates")
+
+
+def columns(args: argparse.Namespace) -> ColumnMap:
+    """The column names given with :func:`add_column_flags`' flags."""
+    from skill.catalog.source import ColumnMap
+
+    return ColumnMap(
+        image=args.image_col,
+        id=args.id_col,
+        design=args.design_col,
+        color=args.color_col,
+        category=args.category_col,
+        title=args.title_col,
+        date=args.date_col,
+    )
+
+
+class ProgressBar:
+    """A :class:`skill.progress.Progress` drawing one tqdm bar per stage on stderr.
+
+    Use it as a context manager: the bar is closed (and, as ``leave=False``, wiped) when the
+    work ends or fails, so a one-line error message never sits under a half-drawn bar.
+
+    Example:
+        >>> with ProgressBar() as progress:
+        ...     summary = build_catalog(images, catalog, progress=progress)
+        >>> print(summary.describe())
+    """
+
+    def __init__(self) -> None:
+        self._stage: str | None = None
+        self._bar = None
+
+    def __call__(self, stage: str, done: int, total: int, unit: str = "photos") -> None:
+        if stage != self._stage:
+            from tqdm import tqdm
+
+            self.close()
+            self._stage = stage
+            self._bar = tqdm(total=total, desc=stage, unit=f" {unit}", file=sys.stderr, leave=False)
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        """Closes the current stage's bar, if any."""
+        if self._bar is not None:
+            self._bar.close()
+        self._bar = None
+        self._stage = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,91 @@
+"""Tests of skill.cli's parser and main(): every command's help, bad input, ``python -m skill``."""
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from skill.cli import build_parser, main
+from skill.paths import PROJECT_DIR
+
+COMMANDS = [
+    "encoders", "index", "search", "eval", "split", "demo", "train", "clusters", "trends", "label"
+]  # fmt: skip
+
+
+def _commands(parser: argparse.ArgumentParser) -> list[str]:
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(subparsers.choices)
+
+
+def test_every_command_is_registered_in_order():
+    assert _commands(build_parser()) == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_of_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit.value.code == 0
+    assert out.startswith(f"usage: python -m skill {command} ")
+
+
+def test_top_level_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit.value.code == 0
+    assert all(command in out for command in COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["index", "--images", "{tmp}/none", "--catalog", "{tmp}/cat"], "images folder not found"),
+        (["search", "{photos}/circle-red-0.jpg", "--catalog", "{tmp}/none"], "no catalog at"),
+        (["eval", "--images", "{photos}", "--csv", "{photos}/catalog.csv", "--color-col", "hue"],
+         "'hue'"),
+        (["split", "--csv", "{tmp}/none.csv", "--out", "{tmp}/out"], "CSV not found"),
+        (["index", "--images", "{photos}", "--catalog", "{tmp}/cat", "--encoder", "nope"],
+         "unknown encoder 'nope'"),
+    ],
+)  # fmt: skip
+def test_errors_exit_2_with_one_line(cli_photos, run_cli, tmp_path, argv, message):
+    argv = [a.format(tmp=tmp_path, photos=cli_photos) for a in argv]
+    code, _, err = run_cli(*argv)
+    assert code == 2
+    assert err.count("error: ") == 1
+    before, line = err.split("error: ")
+    assert message in line.split("\n")[0] and "Traceback" not in err
+    # A progress bar drawn before the error is wiped (tqdm ends it with "\r<spaces>\r"),
+    # so the error starts a clean line instead of trailing a half-drawn bar.
+    assert before == "" or (before.endswith("\r") and before.split("\r")[-2].strip() == "")
+
+
+def test_python_m_skill_runs(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "skill", "search", "x.jpg", "--catalog", str(tmp_path / "none")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("error: no catalog at")
+
+
+def test_help_loads_no_heavy_library():
+    # Handlers import the library; building the parser must not (python -m skill --help
+    # stays a fraction of a second).
+    code = (
+        "import sys; from skill.cli import build_parser; build_parser(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'numpy', 'pandas', 'torch', 'timm', 'tqdm', 'faiss', 'umap', 'sklearn'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
