@@ -1,0 +1,342 @@
+"""The same-design answer: is a search's best design the query's own design, and how sure?
+
+For a photo the catalog has never seen, a merchandiser asks "do we have this design, and in
+which colours?". A cosine score alone cannot answer it: its scale differs between encoders (a
+whitened space scores a true colour variant 0.2, another encoder 0.8), and near-identical
+basics of different designs score as high as a true match. The rule reads the top of the
+design ranking instead (each design scored by its best photo):
+
+========  =====================================================================
+feature   what it measures
+========  =====================================================================
+top       the best design's score
+gap       how far the best design stands above the second
+agree     how well the best design's other photos (its other colours) agree:
+          its second-best photo minus the second design's score
+margin    the best design against the tenth: how crowded this part of the catalog is
+========  =====================================================================
+
+A logistic model turns them into the probability that the best design is the query's own
+(:class:`SameDesignRule`). It is fitted (:func:`fit_rule`) on queries whose answer is known:
+every photo of a labelled gallery searched with itself left out (:func:`leave_one_out`), on
+designs the encoder was not trained on, since scores on its training designs are inflated.
+The rule answers when the probability reaches ``accept``, the lowest probability at which the
+fitted answers reached the target precision; below it the app says that no same design was
+found.
+
+Example:
+    >>> queries = leave_one_out(embeddings, design_keys(items))
+    >>> rule = fit_rule(queries, source="held-out training designs")
+    >>> rule.probability(queries.features)[:3], rule.accept
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+FEATURES = ("top", "gap", "agree", "margin")
+MARGIN_RANK = 10
+"""The design that ``margin`` compares the best one with (its 1-based rank)."""
+RULE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SameDesignRule:
+    """A fitted same-design decision for one encoder.
+
+    Attributes:
+        center: Mean of each feature on the fit data, shape (4,), in :data:`FEATURES` order.
+        scale: Standard deviation of each feature on the fit data.
+        weights: Logistic weights of the standardised features.
+        bias: Logistic intercept.
+        accept: Probability from which the best design is given as the answer. Typical 0.6-0.9.
+        fitted: What it was fitted on and how it did there: ``source``, ``queries``,
+            ``precision``, ``recall``, ``ece`` (see :func:`answer_metrics`).
+    """
+
+    center: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    accept: float
+    fitted: dict[str, Any] = field(default_factory=dict)
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        """Probability that the best design is the query's own.
+
+        Args:
+            features: Shape (q, 4) or (4,), in :data:`FEATURES` order.
+
+        Returns:
+            Shape (q,) (or a scalar array for one query), in [0, 1].
+        """
+        x = (np.asarray(features, np.float64) - np.asarray(self.center)) / np.asarray(self.scale)
+        logit = x @ np.asarray(self.weights) + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready record (for ``config.json`` and catalog manifests)."""
+        return {"version": RULE_VERSION, "features": list(FEATURES), **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> SameDesignRule:
+        """Reads :meth:`to_dict`'s record back, checking every field.
+
+        Raises:
+            ValueError: A missing, mistyped or non-finite field, or another feature set.
+        """
+        if not isinstance(record, dict):
+            raise ValueError("same-design rule must be a JSON object")
+        if record.get("version") != RULE_VERSION or tuple(record.get("features", ())) != FEATURES:
+            raise ValueError(
+                f"same-design rule: expected version {RULE_VERSION} with features "
+                f"{list(FEATURES)}, got {record.get('version')!r} / {record.get('features')!r}"
+            )
+        vectors = {}
+        for key in ("center", "scale", "weights"):
+            values = record.get(key)
+            if not isinstance(values, list | tuple) or len(values) != len(FEATURES):
+                raise ValueError(f"same-design rule: {key} must be {len(FEATURES)} numbers")
+            vectors[key] = tuple(_finite(v, key) for v in values)
+        if min(vectors["scale"]) <= 0:
+            raise ValueError("same-design rule: scale must be positive")
+        accept = _finite(record.get("accept"), "accept")
+        if not 0.0 <= accept <= 1.0:
+            raise ValueError(f"same-design rule: accept must be in [0, 1], got {accept}")
+        fitted = record.get("fitted", {})
+        return cls(
+            center=vectors["center"],
+            scale=vectors["scale"],
+            weights=vectors["weights"],
+            bias=_finite(record.get("bias"), "bias"),
+            accept=accept,
+            fitted=fitted if isinstance(fitted, dict) else {},
+        )
+
+
+def _finite(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"same-design rule: {name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def ranking_features(design_scores: np.ndarray, top_photo_scores: np.ndarray) -> np.ndarray:
+    """The features of one search.
+
+    Args:
+        design_scores: Each design's best score, best first, shape (m,); at least one design.
+            Fewer than :data:`MARGIN_RANK` designs: the last one stands in.
+        top_photo_scores: Scores of the best design's photos, best first, shape (p,).
+
+    Returns:
+        Shape (4,), in :data:`FEATURES` order.
+    """
+    designs = np.asarray(design_scores, np.float64)
+    if len(designs) == 0:
+        raise ValueError("ranking_features needs at least one design")
+    photos = np.asarray(top_photo_scores, np.float64)
+    top = designs[0]
+    second = designs[1] if len(designs) > 1 else designs[0] - 1.0
+    other_colour = photos[1] if len(photos) > 1 else second
+    tenth = designs[min(MARGIN_RANK, len(designs)) - 1] if len(designs) > 1 else second
+    return np.array([top, top - second, other_colour - second, top - tenth])
+
+
+@dataclass
+class LeaveOneOut:
+    """Every photo of a labelled gallery searched with itself left out.
+
+    Attributes:
+        rows: Gallery row of each query, shape (q,).
+        features: Shape (q, 4), :data:`FEATURES` order.
+        correct: Whether the best design is the query's own, shape (q,).
+        answerable: Whether the query's design has another photo in the gallery, shape (q,).
+    """
+
+    rows: np.ndarray
+    features: np.ndarray
+    correct: np.ndarray
+    answerable: np.ndarray
+
+    @property
+    def hit_at_1(self) -> float:
+        """Share of answerable queries whose best design is their own."""
+        return float(self.correct[self.answerable].mean()) if self.answerable.any() else math.nan
+
+
+def leave_one_out(
+    embeddings: np.ndarray,
+    designs: np.ndarray,
+    max_queries: int | None = 3000,
+    seed: int = 0,
+    chunk_size: int = 256,
+) -> LeaveOneOut:
+    """Searches the gallery with each of its photos, itself left out, and reads the features.
+
+    Args:
+        embeddings: Shape (n, dim), unit norm.
+        designs: Design key of each row, shape (n,) (see
+            :func:`skill.catalog.designs.design_keys`).
+        max_queries: Query at most this many photos (a seeded sample); ``None`` queries all.
+            Cost is ``max_queries x n`` dot products.
+        seed: Seed of the sample.
+        chunk_size: Queries scored at once (memory is ``chunk_size x n`` floats).
+
+    Returns:
+        A :class:`LeaveOneOut` over the queried photos, in row order.
+    """
+    x = np.asarray(embeddings, np.float32)
+    n = len(x)
+    codes = _codes(designs)
+    rows = np.arange(n)
+    if max_queries is not None and n > max_queries:
+        rows = np.sort(np.random.default_rng(seed).choice(n, size=max_queries, replace=False))
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    design_of_block = codes[order][starts]
+    members = np.split(order, starts[1:])  # rows of each design, in design-code order
+    sizes = np.bincount(codes, minlength=len(members))
+    features = np.zeros((len(rows), len(FEATURES)))
+    correct = np.zeros(len(rows), dtype=bool)
+    for start in range(0, len(rows), chunk_size):
+        block = rows[start : start + chunk_size]
+        scores = x[block] @ x.T
+        scores[np.arange(len(block)), block] = -np.inf
+        best = np.maximum.reduceat(scores[:, order], starts, axis=1)  # (b, designs)
+        top_k = min(MARGIN_RANK, best.shape[1])
+        ranked = np.argpartition(-best, top_k - 1, axis=1)[:, :top_k]
+        for j, row in enumerate(block):
+            candidates = ranked[j][np.argsort(-best[j, ranked[j]], kind="stable")]
+            design_scores = best[j, candidates]
+            design_scores = design_scores[np.isfinite(design_scores)]
+            if len(design_scores) == 0:  # a gallery of one photo
+                continue
+            top_block = candidates[0]
+            photo_scores = np.sort(scores[j, members[top_block]])[::-1]
+            photo_scores = photo_scores[np.isfinite(photo_scores)]
+            features[start + j] = ranking_features(design_scores, photo_scores)
+            correct[start + j] = design_of_block[top_block] == codes[row]
+    answerable = sizes[codes[rows]] > 1
+    return LeaveOneOut(rows, features, correct, answerable)
+
+
+def fit_rule(
+    queries: LeaveOneOut,
+    target_precision: float = 0.92,
+    min_answers: int = 20,
+    source: str = "",
+    regularization: float = 1.0,
+) -> SameDesignRule:
+    """Fits the logistic model and the acceptance probability on labelled queries.
+
+    Args:
+        queries: Leave-one-out queries with known answers (:func:`leave_one_out`).
+        target_precision: Share of answers that must be right on the fit data. Aim above the
+            precision wanted on new photos (0.92 for 0.90): a threshold fitted on one set of
+            queries is a little optimistic on the next. Typical 0.85-0.97.
+        min_answers: Fewest answers the threshold may keep; with fewer, ``accept`` is 1 (no
+            answer is ever given).
+        source: Plain words on what the queries were, kept in ``fitted``.
+        regularization: Inverse L2 strength of the logistic fit (scikit-learn's ``C``).
+
+    Raises:
+        ValueError: Too few queries, or only right (or only wrong) answers.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    features, labels = queries.features, queries.correct
+    if len(labels) < 20 or labels.all() or not labels.any():
+        raise ValueError(
+            f"a same-design rule needs at least 20 labelled queries with right and wrong best "
+            f"designs; got {len(labels)} queries, {int(labels.sum())} right"
+        )
+    center = features.mean(axis=0)
+    scale = np.where(features.std(axis=0) > 1e-9, features.std(axis=0), 1.0)
+    model = LogisticRegression(C=regularization, max_iter=1000)
+    model.fit((features - center) / scale, labels)
+    rule = SameDesignRule(
+        center=tuple(float(v) for v in center),
+        scale=tuple(float(v) for v in scale),
+        weights=tuple(float(v) for v in model.coef_[0]),
+        bias=float(model.intercept_[0]),
+        accept=1.0,
+    )
+    probability = rule.probability(features)
+    accept = acceptance_threshold(probability, labels, target_precision, min_answers)
+    rule = SameDesignRule(rule.center, rule.scale, rule.weights, rule.bias, accept)
+    figures = answer_metrics(rule, queries)
+    fitted = {"source": source, "target_precision": target_precision, **figures}
+    return SameDesignRule(rule.center, rule.scale, rule.weights, rule.bias, accept, fitted)
+
+
+def acceptance_threshold(
+    probability: np.ndarray, correct: np.ndarray, target_precision: float, min_answers: int = 20
+) -> float:
+    """The lowest probability whose answers (all queries at or above it) reach the precision.
+
+    Returns 1.0 (never answer) when no threshold keeps ``min_answers`` answers at that precision.
+    """
+    order = np.argsort(-probability, kind="stable")
+    right = np.cumsum(correct[order])
+    precision = right / np.arange(1, len(order) + 1)
+    sorted_p = probability[order]
+    # Only cut between distinct probabilities: tied queries are answered together.
+    cut = np.r_[sorted_p[1:] < sorted_p[:-1], True]
+    ok = np.flatnonzero(
+        cut & (precision >= target_precision) & (np.arange(1, len(order) + 1) >= min_answers)
+    )
+    if len(ok) == 0:
+        return 1.0
+    return float(sorted_p[ok.max()])
+
+
+def answer_metrics(rule: SameDesignRule, queries: LeaveOneOut, bins: int = 10) -> dict[str, float]:
+    """How the rule's answers do on labelled queries.
+
+    - ``precision``: of the answers "this is design D", the share that are right;
+    - ``recall``: of the answerable queries (their design has another photo), the share
+      answered with the right design;
+    - ``ece``: expected calibration error of the stated probability over every query, in
+      ``bins`` equal-width bins (0 is perfectly calibrated);
+    - ``answered``: share of queries that get an answer.
+
+    A query whose design has no other photo can only be answered wrongly, so it counts
+    against precision when it gets an answer.
+    """
+    probability = rule.probability(queries.features)
+    answered = probability >= rule.accept
+    right = answered & queries.correct & queries.answerable
+    n_answerable = int(queries.answerable.sum())
+    return {
+        "precision": float(right.sum() / answered.sum()) if answered.any() else math.nan,
+        "recall": float(right.sum() / n_answerable) if n_answerable else math.nan,
+        "ece": expected_calibration_error(probability, queries.correct & queries.answerable, bins),
+        "answered": float(answered.mean()) if len(answered) else math.nan,
+        "queries": int(len(answered)),
+    }
+
+
+def expected_calibration_error(
+    probability: np.ndarray, outcome: np.ndarray, bins: int = 10
+) -> float:
+    """Mean |observed rate - stated probability| over equal-width bins, weighted by their size."""
+    probability = np.asarray(probability, np.float64)
+    outcome = np.asarray(outcome, np.float64)
+    if len(probability) == 0:
+        return math.nan
+    which = np.minimum((probability * bins).astype(int), bins - 1)
+    error = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            error += members.mean() * abs(outcome[members].mean() - probability[members].mean())
+    return float(error)
+
+
+def _codes(values: np.ndarray) -> np.ndarray:
+    _, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
+    return codes.astype(np.int64)
