@@ -103,9 +103,33 @@ def evaluate_encoder(
         config,
         progress=offset(progress, "evaluating", len(paths), total),
     )
+    figures.update(same_design_figures(encoder, result.embeddings, kept["design_id"].to_numpy()))
     figures["skipped"] = len(result.failures)
     figures["seconds"] = round(time.perf_counter() - start, 1)
     return figures
+
+
+def same_design_figures(
+    encoder: Encoder, embeddings: np.ndarray, design_ids: np.ndarray
+) -> dict[str, float | str]:
+    """How the encoder's shipped same-design rule answers new photos of this gallery.
+
+    Every photo is a new-photo query with itself left out of the gallery
+    (:func:`skill.catalog.same_design.leave_one_out`); the figures are
+    :func:`skill.catalog.same_design.answer_metrics` under the rule in the encoder's
+    ``config.json``, prefixed ``same_design_``. NaN where the encoder ships no rule.
+    """
+    from skill.catalog.same_design import SameDesignRule, answer_metrics, leave_one_out
+
+    record = (encoder.info.config or {}).get("same_design")
+    keys = ("precision", "recall", "ece", "answered")
+    if not record:
+        return {f"same_design_{key}": float("nan") for key in keys} | {"same_design_rule": "none"}
+    rule = SameDesignRule.from_dict(record)
+    figures = answer_metrics(rule, leave_one_out(embeddings, design_ids, max_queries=None))
+    return {f"same_design_{key}": figures[key] for key in keys} | {
+        "same_design_rule": str(rule.fitted.get("source", "shipped"))
+    }
 
 
 def embed_gallery(encoder, items, root, config, progress) -> EmbedResult:
