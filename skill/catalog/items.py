@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 
@@ -30,9 +31,14 @@ def colour_names(items: pd.DataFrame, rows: Sequence[int] | None = None) -> pd.S
         Strings, ``""`` where neither column names a colour, indexed like ``items`` (or its
         ``rows``).
     """
-    if rows is not None:
-        items = items.iloc[list(rows)]
-    empty = pd.Series("", index=items.index, dtype=object)
-    named = items["color"].astype(str) if "color" in items else empty
-    dominant = items["color_name"].astype(str) if "color_name" in items else empty
-    return named.where(named != "", dominant)
+    picked = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
+    index = items.index[picked]
+
+    def column(name: str) -> np.ndarray:
+        if name not in items:
+            return np.full(len(index), "", dtype=object)
+        values = items[name].to_numpy()[picked]
+        return values if values.dtype == object else values.astype(str).astype(object)
+
+    named = column("color")
+    return pd.Series(np.where(named != "", named, column("color_name")), index=index, dtype=object)
