@@ -17,8 +17,12 @@ import html
 import io
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from skill.images.decode import ImageLoadError, load_image, thumbnail
+
+if TYPE_CHECKING:
+    from skill.catalog.store import Catalog
 
 THUMBNAIL_SIZE = 192
 """Longer side of a card thumbnail in pixels. Typical 160-256."""
@@ -141,3 +145,30 @@ def render_cards(cards: list[Card], heading: str = "") -> str:
             text = text.replace("**", "<b>", 1).replace("**", "</b>", 1)
         top = f'<div class="sk-group">{text}</div>'
     return top + '<div class="sk-grid">' + "".join(render_card(c) for c in cards) + "</div>"
+
+
+def item_card(
+    catalog: Catalog, row: int, score: float | None = None, highlight: bool = False
+) -> Card:
+    """The card of one catalog photo; its thumbnail is cached across sessions.
+
+    Args:
+        catalog: The open catalog.
+        row: The photo's row in ``catalog.items``.
+        score: Its score in a search, or ``None`` (a cluster representative, a map selection).
+        highlight: Draw it as the query.
+    """
+    from skill.catalog.items import colour_names
+    from ui.loaders import catalog_thumbnail  # Streamlit's cache: rendering cards needs none
+
+    items = catalog.items
+    return Card(
+        thumbnail=catalog_thumbnail(str(catalog.image_path(row))),
+        title=items["title"].iat[row] or items["item_id"].iat[row],
+        score=score,
+        color_hex=items["color_hex"].iat[row],
+        color_name=colour_names(items, [row]).iat[0],
+        category=items["category"].iat[row],
+        meta=items["item_id"].iat[row],
+        highlight=highlight,
+    )

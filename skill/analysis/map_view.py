@@ -1,18 +1,28 @@
-"""What the catalog map colours its points by: category, design cluster, colour or date.
+"""The catalog map as a figure: its points coloured by category, design cluster, colour or date.
 
 The app draws ``Catalog.coords`` as a scatter; this module turns catalog columns (and
-embeddings, for clusters) into one label or value per point. Design clusters come from
-:mod:`skill.analysis.clusters` (seeded, so the same catalog always gets the same colours), labelled
-with their readable names.
+embeddings, for clusters) into one label or value per point, and draws the figure. Design
+clusters come from :mod:`skill.analysis.clusters` (seeded, so the same catalog always gets the
+same colours), labelled with their readable names.
 
 Example:
     >>> groups = point_labels(catalog.items, "design cluster", catalog.embeddings("skill-design"))
+    >>> figure, rows_of_trace = map_figure(catalog.coords("skill-design"), catalog.items,
+    ...                                    "design cluster", labels=groups)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+from skill.catalog.items import colour_names
+
+if TYPE_CHECKING:  # plotly loads when a map is drawn, not when skill is imported
+    import plotly.graph_objects as go
 
 COLOR_BY = ("category", "design cluster", "colour", "date")
 """What the map can colour points by."""
@@ -35,8 +45,7 @@ def point_labels(
     if by == "category":
         labels = items["category"].astype(str)
     elif by == "colour":
-        named = items["color"].astype(str)
-        labels = named.where(named != "", items["color_name"].astype(str))
+        labels = colour_names(items)
     elif by == "design cluster":
         if embeddings is None:
             raise ValueError("design cluster colouring needs the embeddings")
@@ -62,3 +71,116 @@ def date_values(items: pd.DataFrame) -> np.ndarray:
     dates = pd.to_datetime(items["date"].astype(str).replace("", None), errors="coerce")
     years = dates.dt.year + (dates.dt.dayofyear - 1) / 365.25
     return years.to_numpy(dtype=np.float64)
+
+
+MISSING_COLOUR = "#999999"
+"""Points whose photo has no dominant colour (``by="colour"``)."""
+UNDATED_COLOUR = "#c8ccd4"
+"""Points without a readable date (``by="date"``)."""
+
+
+def map_figure(
+    coords: np.ndarray,
+    items: pd.DataFrame,
+    by: str,
+    labels: Sequence[str] | None = None,
+    query_xy: np.ndarray | None = None,
+) -> tuple[go.Figure, list[np.ndarray | None]]:
+    """The map as a WebGL scatter, and which catalog row each point of each trace is.
+
+    A selection on the figure names points by (trace, point index); ``rows_of_trace`` turns
+    them back into catalog rows.
+
+    Args:
+        coords: Shape (n, 2), the catalog map, row-aligned with ``items``.
+        items: The catalog's item table.
+        by: One of :data:`COLOR_BY`. ``colour`` paints each point its dominant colour and
+            ``date`` its year on a colour scale (undated points in a grey trace of their own);
+            the others draw one trace per label, largest group first.
+        labels: One label per row for ``category`` or ``design cluster`` (see
+            :func:`point_labels`); computed from ``items`` when ``None`` (clusters need them).
+        query_xy: Shape (m, 2): the query placed on the map, drawn as a star.
+
+    Returns:
+        The plotly figure, and per trace the catalog rows of its points (``None`` for the
+        query star, which is no catalog row). Every row is in exactly one trace.
+    """
+    import plotly.graph_objects as go
+
+    if by not in COLOR_BY:
+        raise ValueError(f"by must be one of {COLOR_BY}, got {by!r}")
+    coords = np.asarray(coords)
+    hover = (
+        items["title"].astype(str).str.slice(0, 40)
+        + "<br>"
+        + items["category"].astype(str)
+        + " · "
+        + colour_names(items)
+    ).to_numpy()
+    figure = go.Figure()
+    rows_of_trace: list[np.ndarray | None] = []
+    marker = dict(size=6, opacity=0.8, line=dict(width=0))
+
+    def add_points(rows: np.ndarray, name: str, **style) -> None:
+        figure.add_trace(
+            go.Scattergl(
+                x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=name,
+                hovertext=hover[rows], hoverinfo="text", **style,
+            )
+        )  # fmt: skip
+        rows_of_trace.append(rows)
+
+    every = np.arange(len(items))
+    if by == "colour":
+        hexes = items["color_hex"].astype(str).replace("", MISSING_COLOUR).tolist()
+        edge = dict(width=0.5, color="rgba(0,0,0,.25)")
+        add_points(
+            every, "photos", showlegend=False, marker={**marker, "color": hexes, "line": edge}
+        )
+    elif by == "date":
+        years = date_values(items)
+        known, missing = np.flatnonzero(~np.isnan(years)), np.flatnonzero(np.isnan(years))
+        scale = dict(colorscale="Viridis", colorbar=dict(title="year", thickness=12))
+        add_points(
+            known, "dated", showlegend=False, marker={**marker, "color": years[known], **scale}
+        )
+        if len(missing):
+            add_points(missing, "no date", marker={**marker, "color": UNDATED_COLOUR})
+    else:
+        labels = np.asarray(point_labels(items, by) if labels is None else labels, dtype=str)
+        if len(labels) != len(items):
+            raise ValueError(f"{len(labels)} labels for {len(items)} items")
+        names, counts = np.unique(labels, return_counts=True)
+        for name in names[np.argsort(-counts, kind="stable")]:
+            add_points(np.flatnonzero(labels == name), str(name)[:32], marker=marker)
+    if query_xy is not None:
+        xy = np.atleast_2d(query_xy)
+        figure.add_trace(
+            go.Scatter(
+                x=xy[:, 0], y=xy[:, 1], mode="markers", name="your query",
+                marker=dict(symbol="star", size=22, color="#f04438",
+                            line=dict(width=1.5, color="#ffffff")),
+                hoverinfo="name",
+            )
+        )  # fmt: skip
+        rows_of_trace.append(None)
+    figure.update_layout(
+        height=620,
+        margin=dict(l=0, r=0, t=36, b=0),
+        dragmode="lasso",
+        plot_bgcolor="#fbfbfd",
+        # Below the plot: a long legend above it ran under plotly's toolbar at the top right.
+        legend=dict(
+            itemsizing="constant",
+            font=dict(size=11),
+            orientation="h",
+            x=0,
+            xanchor="left",
+            y=0,
+            yanchor="top",
+        ),
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, scaleanchor="x"),
+        hoverlabel=dict(bgcolor="white"),
+    )
+    return figure, rows_of_trace

@@ -3,6 +3,10 @@
 import base64
 import io
 import json
+import os
+import subprocess
+import sys
+import textwrap
 import zipfile
 
 import numpy as np
@@ -28,6 +32,27 @@ def test_first_page_opens_tiny_catalog_with_search_tab(app):
     assert "Upload a product photo" in _html(app)
     with pytest.raises(KeyError):
         app.button(key="build_demo")  # a catalog exists: no first-run panel on the page
+
+
+def test_first_page_imports_no_torch(data_dir):
+    """A fresh process: the first page (sidebar, Search tab) must not pay torch's import."""
+    from skill.paths import PROJECT_DIR
+
+    code = textwrap.dedent(f"""
+        import sys
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({APP!r}, default_timeout=120)
+        at.run()
+        assert not at.exception, at.exception
+        print(at.selectbox(key="catalog").value, at.radio(key="encoder").value)
+        print("torch" in sys.modules)
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True,
+        env={**os.environ, "SKILL_DATA_DIR": str(data_dir)}, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split()[-3:] == ["tiny", "imagenet-lite0", "False"]
 
 
 def test_upload_search_shows_cards_and_csv(app):

@@ -1,0 +1,213 @@
+"""The Catalogs tab: the catalogs on this machine, building the demo, building your own.
+
+The checks of a build request and where its photos come from are
+:func:`skill.catalog.intake.prepare_build`'s; this module only shows what it says.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from ui.context import Context
+from ui.loaders import encoder_infos
+from ui.progress import ProgressBar
+
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+REFUSED_SHOWN = 20
+"""Refused zip entries named one by one; the rest are counted."""
+
+
+def catalogs_tab(ctx: Context) -> None:
+    import pandas as pd
+
+    from skill.catalog.registry import list_catalogs
+
+    entries = list_catalogs()
+    if entries:
+        st.markdown(
+            '<div class="sk-section">Catalogs on this machine</div>', unsafe_allow_html=True
+        )
+        table = pd.DataFrame(
+            [
+                {
+                    "catalog": e.name,
+                    "photos": e.items,
+                    "designs": e.designs,
+                    "skipped": e.skipped,
+                    "encoders": ", ".join(e.encoders),
+                    "built": e.created.replace("T", " ")[:16],
+                }
+                for e in entries
+            ]
+        )
+        st.dataframe(table, hide_index=True, width="stretch", key="catalog_table")
+        st.caption("Switch catalog in the sidebar.")
+    from skill.demo.catalog import demo_catalog_ready
+
+    if ctx.catalog is not None and not demo_catalog_ready():
+        demo_panel("build_demo_tab", "The demo catalog is not built yet")
+    build_ui()
+    summary = st.session_state.get("build_summary")
+    if summary:
+        summary_ui(summary)
+
+
+def demo_panel(key: str = "build_demo", title: str = "Welcome: build the demo catalog first"):
+    """Offers to build the demo catalog; a finished build opens it."""
+    from skill.demo.catalog import build_demo
+
+    with st.container(border=True):
+        st.markdown(f"#### {title}")
+        st.write(
+            "The demo renders a few thousand product photos (tops, dresses, bags… in several "
+            "colourways) and indexes them with every shipped encoder. It takes several "
+            "minutes once; `python -m skill demo` does the same from a terminal."
+        )
+        if st.button("Build the demo catalog", key=key, type="primary"):
+            try:
+                build_demo(progress=ProgressBar())
+            except Exception as error:  # noqa: BLE001 - shown to the user, session goes on
+                st.error(f"The demo build failed: {error}")
+                return
+            st.session_state["switch_catalog"] = "demo"
+            st.rerun()
+
+
+def build_ui() -> None:
+    st.markdown('<div class="sk-section">Build or extend a catalog</div>', unsafe_allow_html=True)
+    with st.container(border=True):
+        one, two = st.columns(2)
+        name = one.text_input(
+            "Catalog name",
+            key="build_name",
+            placeholder="e.g. spring-2026",
+            help="An existing name extends that catalog: only new photos are embedded.",
+        )
+        source = two.radio(
+            "Photos from",
+            ["A folder on this machine", "A zip upload"],
+            key="build_source",
+            horizontal=True,
+        )
+        if source == "A folder on this machine":
+            folder = st.text_input("Folder of photos", key="build_folder", placeholder="/path/to")
+            archive = None
+        else:
+            folder = ""
+            archive = st.file_uploader("Zip of photos", type=["zip"], key="build_zip")
+        csv = st.text_input(
+            "Label CSV (optional)",
+            key="build_csv",
+            placeholder="path, or a file name inside the folder/zip; found automatically",
+            help="Columns such as image_path, id, design_id, colour, category, title, date.",
+        )
+        one, two = st.columns([3, 2])
+        infos = encoder_infos()
+        choices = {info.name: info.display_name for info in infos}
+        # The trained design and colour-variant encoders (each ingest pass costs a full embed);
+        # the training-free built-ins of those roles when none ships; else the baseline.
+        roles = ("design", "colour-variant")
+        preferred = [i.name for i in infos if i.role in roles and i.source != "builtin"] or [
+            i.name for i in infos if i.role in roles
+        ]
+        encoders = one.multiselect(
+            "Encoders",
+            list(choices),
+            default=preferred or [n for n in choices if n == "imagenet-lite0"] or list(choices)[:1],
+            format_func=lambda n: choices[n],
+            key="build_encoders",
+        )
+        method = two.radio(
+            "Map", ["UMAP (best; ~1 min extra)", "PCA (instant)"], key="build_map", horizontal=True
+        )
+        if st.button("Build catalog", key="build_button", type="primary"):
+            run_build(name, folder, archive, csv, encoders, "pca" if "PCA" in method else "umap")
+
+
+def run_build(
+    name: str,
+    folder: str,
+    archive: UploadedFile | None,
+    csv: str,
+    encoders: list[str],
+    method: str,
+) -> None:
+    """Builds the catalog with a progress bar; on success opens it and shows a summary."""
+    from skill.catalog.build import CatalogConfig, build_catalog
+    from skill.catalog.intake import IntakeError, prepare_build
+    from skill.catalog.projection import MapConfig
+    from skill.catalog.registry import catalog_path
+    from skill.catalog.source import CatalogInputError
+    from skill.catalog.store import CatalogError
+    from skill.images.archive import ArchiveError
+
+    try:
+        inputs = prepare_build(
+            name, encoders, folder, archive.getvalue() if archive is not None else None, csv
+        )
+    except ArchiveError as error:
+        st.warning(f"**{archive.name}**: {error}")
+        return
+    except IntakeError as error:
+        show_refused(error.refused)
+        st.warning(str(error))
+        return
+    show_refused(inputs.refused)
+    bar = ProgressBar()
+    try:
+        summary = build_catalog(
+            inputs.images,
+            catalog_path(inputs.name),
+            inputs.csv,
+            encoders=inputs.encoders,
+            config=CatalogConfig(map=MapConfig(method=method)),
+            progress=bar,
+        )
+    except (CatalogInputError, CatalogError, ValueError, OSError) as error:
+        bar.clear()
+        st.warning(f"The catalog could not be built: {error}")
+        return
+    bar.finish()
+    st.session_state["build_summary"] = {
+        "name": inputs.name,
+        "items": summary.items,
+        "seconds": summary.seconds,
+        "embedded": summary.embedded,
+        "reused": summary.reused,
+        "skipped": summary.skipped,
+        "refused": list(inputs.refused),
+    }
+    st.session_state["switch_catalog"] = inputs.name
+    st.rerun()
+
+
+def show_refused(refused: list[tuple[str, str]]) -> None:
+    """One warning per refused zip entry, the first :data:`REFUSED_SHOWN`, then a count."""
+    for entry, reason in refused[:REFUSED_SHOWN]:
+        st.warning(f"**{entry}** (in the zip): {reason}")
+    if len(refused) > REFUSED_SHOWN:
+        st.warning(f"…and {len(refused) - REFUSED_SHOWN} more zip entries refused.")
+
+
+def summary_ui(summary: dict) -> None:
+    import pandas as pd
+
+    st.success(
+        f"Catalog **{summary['name']}** built: {summary['items']:,} photos indexed in "
+        f"{summary['seconds']:.1f} s."
+    )
+    cols = st.columns(4)
+    cols[0].metric("Photos indexed", f"{summary['items']:,}")
+    cols[1].metric("Newly embedded", f"{sum(summary['embedded'].values()):,}")
+    cols[2].metric("Reused", f"{sum(summary['reused'].values()):,}")
+    skipped = summary["skipped"]
+    refused = pd.DataFrame(summary["refused"], columns=["image_path", "reason"])
+    every = pd.concat([refused, skipped[["image_path", "reason"]]], ignore_index=True)
+    cols[3].metric("Skipped", f"{len(every):,}")
+    if len(every):
+        st.markdown("Skipped files and why:")
+        st.dataframe(every, hide_index=True, width="stretch", key="skipped_table")

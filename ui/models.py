@@ -1,0 +1,103 @@
+"""The Models tab: each encoder's card, its own evaluation figures, and this catalog's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from ui.context import Context
+from ui.loaders import catalog_retrieval, encoder_infos
+
+if TYPE_CHECKING:
+    from skill.encoders.registry import EncoderInfo
+
+AUTO_SCORE_MAX_ITEMS = 3000
+"""Catalogs up to this size are scored on opening the tab; larger ones on a button."""
+
+
+def models_tab(ctx: Context) -> None:
+    infos = {info.name: info for info in encoder_infos()}
+    if ctx.catalog is not None:
+        for name in ctx.catalog.encoders:
+            infos.setdefault(name, None)
+    st.markdown('<div class="sk-section">Encoders</div>', unsafe_allow_html=True)
+    columns = st.columns(min(3, max(len(infos), 1)))
+    for i, (name, info) in enumerate(infos.items()):
+        with columns[i % len(columns)], st.container(border=True):
+            model_card_ui(name, info)
+    figures_ui(ctx, infos)
+
+
+def model_card_ui(name: str, info: EncoderInfo | None) -> None:
+    """An encoder's card; ``info`` is ``None`` for one the catalog has but this machine lacks."""
+    if info is None:
+        st.markdown(f"**{name}**")
+        st.caption("In this catalog, but not installed on this machine.")
+        return
+    st.markdown(f"**{info.display_name}**")
+    st.caption(f"`{info.name}` · {info.role} · {info.architecture} · {info.embedding_dim}-d")
+    if info.description:
+        st.write(info.description)
+    config = info.config or {}
+    recipe = config.get("training") or config.get("recipe")
+    data = config.get("training_data") or (recipe.get("data") if isinstance(recipe, dict) else "")
+    if isinstance(data, dict):  # a training run's record: folder, label CSV, photo count
+        folder = Path(str(data.get("images_dir", ""))).name or "?"
+        count = data.get("train_images")
+        photos = f"{count:,} photos of " if isinstance(count, int) else ""
+        data = f"{photos}`{folder}` (labels: `{data.get('csv', '?')}`, design split only)"
+    if data:
+        st.markdown(f"Training data: {data}")
+    if recipe:
+        with st.expander("Training recipe"):
+            st.json(recipe, expanded=False)
+
+
+def figures_ui(ctx: Context, infos: dict[str, EncoderInfo | None]) -> None:
+    """Bar charts: each encoder's recorded figures, and retrieval on this catalog."""
+    import pandas as pd
+
+    from skill.evaluation.figures import flat_numbers
+
+    rows = []
+    for name, info in infos.items():
+        metrics = (info.config or {}).get("metrics", {}) if info else {}
+        for key, value in flat_numbers(metrics).items():
+            rows.append({"encoder": name, "figure": key, "value": value, "on": "its own eval"})
+    catalog = ctx.catalog
+    labelled = catalog is not None and (catalog.items["design_id"] != "").any()
+    if labelled:
+        st.markdown(
+            '<div class="sk-section">Colour-variant retrieval on this catalog</div>',
+            unsafe_allow_html=True,
+        )
+        st.caption(
+            "For every photo whose design exists in another colour: is a different-colour "
+            "photo of the same design among its nearest 1 / 5 / 10? Uses the stored "
+            "embeddings (no re-embedding)."
+        )
+        auto = len(catalog.items) <= AUTO_SCORE_MAX_ITEMS
+        if auto or st.button("Score the encoders on this catalog", key="eval_button"):
+            for name in catalog.encoders:
+                figures = catalog_retrieval(str(catalog.path), catalog.version.name, name)
+                for key in ("hit@1", "hit@5", "hit@10", "mAP"):
+                    rows.append(
+                        {"encoder": name, "figure": key, "value": figures[key], "on": "catalog"}
+                    )
+    if not rows:
+        st.caption("No evaluation figures yet (the encoders' configs carry none).")
+        return
+    frame = pd.DataFrame(rows)
+    import plotly.express as px
+
+    for source, part in frame.groupby("on", sort=False):
+        names = {n: (infos.get(n).display_name if infos.get(n) else n) for n in part["encoder"]}
+        part = part.assign(encoder=part["encoder"].map(names))
+        figure = px.bar(
+            part, x="figure", y="value", color="encoder", barmode="group", text_auto=".2f",
+            height=360, title=f"Figures ({source})",
+        )  # fmt: skip
+        figure.update_layout(margin=dict(l=0, r=0, t=40, b=0), legend_title_text="")
+        st.plotly_chart(figure, key=f"figures_{source}")

@@ -1,0 +1,191 @@
+"""The Search tab: a query (uploaded photos or a catalog item), filters, and grouped results.
+
+Results come as this design in other colours first, then similar designs, each a grid of
+cards, and as a CSV of exactly the photos shown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from ui.cards import Card, item_card, render_cards
+from ui.context import Context
+from ui.loaders import embed_photos, upload_thumbnail
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from skill.catalog.store import Catalog
+    from skill.search import SearchConfig, SearchResult
+
+UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp"]
+RESULT_COLUMNS = ["group", "design_id", "item_id", "score", "title", "category", "color"]
+RESULT_COLUMNS += ["color_name", "color_hex", "image_path"]
+"""Columns of the results CSV (those the catalog has), in this order."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What is searched for.
+
+    Attributes:
+        vectors: Shape (m, dim): the query photos' embeddings.
+        cards: The query's cards.
+        design: The query's own design id (a catalog item), or ``None`` (uploads).
+        exclude: Catalog rows left out of the results (the query item itself).
+    """
+
+    vectors: np.ndarray
+    cards: list[Card]
+    design: str | None = None
+    exclude: tuple[int, ...] = ()
+
+
+def search_tab(ctx: Context) -> None:
+    if ctx.catalog is None:
+        st.markdown('<div class="sk-empty">No catalog open yet.</div>', unsafe_allow_html=True)
+        return
+    catalog = ctx.catalog
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        mode = st.radio(
+            "Query",
+            ["Upload photos", "Pick a catalog item"],
+            key="query_mode",
+            horizontal=True,
+            label_visibility="collapsed",
+        )
+        if mode == "Upload photos":
+            uploads = st.file_uploader(
+                "Product photos (several photos of one product are searched together)",
+                type=UPLOAD_TYPES,
+                accept_multiple_files=True,
+                key="upload",
+            )
+            query = upload_query(ctx, uploads or [])
+        else:
+            query = item_query(ctx)
+    with right:
+        config = filters_ui(catalog)
+    if query is None:
+        st.markdown(
+            '<div class="sk-empty">Upload a product photo or pick a catalog item to see the '
+            "same design in other colours, then similar designs.</div>",
+            unsafe_allow_html=True,
+        )
+        return
+    st.session_state["query_vectors"] = (str(catalog.path), ctx.encoder, query.vectors)
+    from skill.search import search_catalog
+
+    start = time.perf_counter()
+    result = search_catalog(
+        catalog, ctx.encoder, query.vectors, config, query.design, query.exclude
+    )
+    elapsed = time.perf_counter() - start
+    st.markdown(render_cards(query.cards, heading="Your query"), unsafe_allow_html=True)
+    if result.hits.empty:
+        st.info("No catalog photo passes the filters. Lower the score threshold or clear filters.")
+        return
+    results_ui(catalog, result)
+    st.download_button(
+        "Download results (CSV)",
+        result.hits[[c for c in RESULT_COLUMNS if c in result.hits]].to_csv(index=False),
+        file_name="skill-results.csv",
+        mime="text/csv",
+        key="download_csv",
+    )
+    st.caption(f"Searched {len(catalog.items):,} photos in {elapsed * 1000:.0f} ms.")
+
+
+def upload_query(ctx: Context, uploads: list) -> Query | None:
+    """The uploaded photos as a query; a photo that cannot be read is named in a warning."""
+    if not uploads:
+        return None
+    entry = ctx.catalog.manifest["encoders"][ctx.encoder]
+    photos = tuple(upload.getvalue() for upload in uploads)
+    with st.spinner("Reading your photos…"):
+        embeddings, positions, failures = embed_photos(ctx.encoder, entry.get("source", ""), photos)
+    for position, reason in failures:
+        st.warning(f"**{uploads[position].name}** was not used: {reason}")
+    if len(positions) == 0:
+        return None
+    cards = [
+        Card(thumbnail=upload_thumbnail(photos[i]), title=uploads[i].name, highlight=True)
+        for i in positions
+    ]
+    return Query(embeddings, cards)
+
+
+def item_query(ctx: Context) -> Query | None:
+    """A catalog item as the query: its design comes first, the item itself is left out."""
+    items = ctx.catalog.items
+    row = st.selectbox(
+        "Catalog item",
+        range(len(items)),
+        key="query_item",
+        index=None,
+        placeholder="Choose an item (type to filter by title or id)",
+        format_func=lambda r: " · ".join(
+            v for v in (items["title"].iat[r], items["color"].iat[r], items["item_id"].iat[r]) if v
+        ),
+    )
+    if row is None:
+        return None
+    card = item_card(ctx.catalog, row, highlight=True)
+    design = items["design_id"].iat[row] or None
+    return Query(ctx.catalog.embeddings(ctx.encoder)[row][None], [card], design, (row,))
+
+
+def filters_ui(catalog: Catalog) -> SearchConfig:
+    from skill.catalog.items import colour_names
+    from skill.search import SearchConfig
+
+    items = catalog.items
+    categories = sorted(c for c in items["category"].unique() if c)
+    colours = sorted(c for c in colour_names(items).unique() if c)
+    with st.container(border=True):
+        one, two = st.columns(2)
+        chosen_categories = one.multiselect(
+            "Category", categories, key="filter_category", placeholder="All"
+        )
+        chosen_colours = two.multiselect("Colour", colours, key="filter_colour", placeholder="All")
+        one, two = st.columns(2)
+        k = one.slider("Designs shown", 1, 50, 12, key="top_k")
+        min_score = two.slider("Minimum score", 0.0, 1.0, 0.0, 0.05, key="min_score")
+    return SearchConfig(
+        k=k,
+        min_score=min_score,
+        categories=tuple(chosen_categories),
+        colors=tuple(chosen_colours),
+    )
+
+
+def results_ui(catalog: Catalog, result: SearchResult) -> None:
+    """This design in other colours (when found), then the similar designs, best first."""
+    from skill.catalog.designs import design_label
+
+    def cards(group):
+        return [item_card(catalog, int(h.row), float(h.score)) for h in group.hits.itertuples()]
+
+    if result.same_design is not None:
+        group = result.same_design
+        st.markdown(
+            render_cards(
+                cards(group),
+                heading=f"This design in other colours · design **{group.design_id}** · "
+                f"{len(group.hits)} photo{'s' * (len(group.hits) != 1)}",
+            ),
+            unsafe_allow_html=True,
+        )
+    if result.similar:
+        st.markdown('<div class="sk-section">Similar designs</div>', unsafe_allow_html=True)
+    for group in result.similar:
+        label = design_label(group.design_id)
+        st.markdown(
+            render_cards(cards(group), heading=f"**{label}** · best {group.score:.2f}"),
+            unsafe_allow_html=True,
+        )

@@ -1,0 +1,156 @@
+"""The Trends tab: design clusters to rename, their share of launches over time, few-shot labels."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from ui.cards import item_card, render_cards
+from ui.context import Context
+from ui.loaders import design_clusters
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from skill.catalog.store import Catalog
+
+
+def trends_tab(ctx: Context) -> None:
+    """Design clusters, their share over time, and few-shot labelling."""
+    if ctx.catalog is None:
+        st.markdown('<div class="sk-empty">No catalog open yet.</div>', unsafe_allow_html=True)
+        return
+    from skill.analysis.clusters import auto_cluster_count, cluster_members, name_clusters
+    from skill.catalog.designs import design_keys
+
+    catalog = ctx.catalog
+    designs = len(set(design_keys(catalog.items)))
+    if designs < 2:
+        st.info("Clusters need at least two designs.")
+        return
+    top = st.columns([1, 1, 3])
+    n_clusters = top[0].number_input(
+        "Clusters",
+        min_value=2,
+        max_value=min(60, designs),
+        value=auto_cluster_count(designs),
+        key="trends_clusters",
+    )
+    freq = top[1].selectbox(
+        "Period", ["M", "Q", "Y"], index=1, key="trends_freq",
+        format_func={"M": "month", "Q": "quarter", "Y": "year"}.get,
+    )  # fmt: skip
+    result = design_clusters(str(catalog.path), catalog.version.name, ctx.encoder, n_clusters)
+    top[2].caption(
+        f"{len(result.table)} clusters of {designs:,} designs: each design's colour variants are "
+        "averaged first, so they always share a cluster. Rename a cluster below."
+    )
+    names = {c: st.session_state.get(f"trends_name_{n_clusters}_{c}", "") for c in result.names}
+    table = name_clusters(result.table, names)
+    labels = dict(zip(table["cluster"], table["label"], strict=True))
+    with st.expander(f"Clusters ({len(table)})", expanded=True):
+        for row in table.itertuples():
+            left, right = st.columns([1, 3])
+            left.text_input(
+                f"Cluster {row.cluster} · {row.size} photos · {row.n_designs} designs",
+                placeholder=result.names[row.cluster],
+                key=f"trends_name_{n_clusters}_{row.cluster}",
+            )
+            left.caption(row.top_categories)
+            cards = [item_card(catalog, r) for r in result.representatives[row.cluster]]
+            right.markdown(render_cards(cards), unsafe_allow_html=True)
+    members = cluster_members(catalog.items, result)
+    members["cluster_label"] = members["cluster"].map(labels)
+    st.download_button(
+        "Clusters CSV", members.to_csv(index=False), "clusters.csv", "text/csv",
+        key="trends_download_clusters",
+    )  # fmt: skip
+    trend_ui(catalog, result.labels, labels, freq)
+    fewshot_ui(ctx)
+
+
+def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: str) -> None:
+    """Share of launches per cluster or category over time, the rising and falling called out."""
+    from skill.analysis.trends import (
+        category_share_over_time,
+        cluster_share_over_time,
+        find_trends,
+        trend_figure,
+    )
+
+    st.markdown('<div class="sk-section">Trends over time</div>', unsafe_allow_html=True)
+    by = st.radio("Share of launches by", ["cluster", "category"], horizontal=True, key="trends_by")
+    if by == "cluster":
+        shares = cluster_share_over_time(catalog.items, cluster_labels, freq)
+    else:
+        shares, names = category_share_over_time(catalog.items, freq), None
+    if shares.counts.empty:
+        st.info("This catalog has no readable dates; index it with a date column to see trends.")
+        return
+    trends = find_trends(shares)
+    trends.insert(1, "name", trends["group"].map(names) if names else trends["group"])
+    if shares.bad_dates or shares.missing_dates:
+        st.caption(
+            f"Left out: {shares.bad_dates} unreadable and {shares.missing_dates} missing dates."
+        )
+    for direction, icon in (("rising", "📈"), ("falling", "📉")):
+        moved = trends[trends["direction"] == direction]
+        if len(moved):
+            st.markdown(
+                f"{icon} **{direction.title()}:** "
+                + ", ".join(f"{r.name} ({r.change_points:+.1f} pts)" for r in moved.itertuples())
+            )
+    if (trends["direction"] == "flat").all():
+        st.caption("No cluster or category share moved significantly.")
+    st.plotly_chart(trend_figure(shares, trends, names=names), key=f"trends_chart_{by}")
+    st.dataframe(trends.drop(columns="group"), hide_index=True, key=f"trends_table_{by}")
+    st.download_button(
+        "Trend table CSV", trends.to_csv(index=False), f"trends_by_{by}.csv", "text/csv",
+        key="trends_download_trends",
+    )  # fmt: skip
+
+
+def fewshot_ui(ctx: Context) -> None:
+    """Tag a few photos per label; the rest of the catalog takes the closest label."""
+    from skill.analysis.fewshot import label_by_knn, label_by_prototypes
+
+    catalog = ctx.catalog
+    items = catalog.items
+    st.markdown('<div class="sk-section">Few-shot labelling</div>', unsafe_allow_html=True)
+    st.caption(
+        "Tag a few photos per label; every other photo takes the label of the closest tagged "
+        "ones, with a confidence."
+    )
+    text = st.text_input("Labels (comma-separated)", key="fewshot_labels")
+    wanted = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    if not wanted:
+        return
+    titles = (items["item_id"] + " · " + items["title"].str.slice(0, 40)).tolist()
+    seeds = {}
+    for i, label in enumerate(wanted):
+        chosen = st.multiselect(
+            f"Photos of “{label}”", range(len(items)), format_func=titles.__getitem__,
+            key=f"fewshot_items_{i}",
+        )  # fmt: skip
+        seeds.update({int(row): label for row in chosen})
+    method = st.radio("Method", ["prototypes", "k-NN"], horizontal=True, key="fewshot_method")
+    if st.button("Label the catalog", key="fewshot_run", disabled=not seeds):
+        embeddings = catalog.embeddings(ctx.encoder)
+        labelled = (
+            label_by_prototypes(embeddings, seeds)
+            if method == "prototypes"
+            else label_by_knn(embeddings, seeds)
+        )
+        table = items[["item_id", "title", "category"]].reset_index(drop=True)
+        st.session_state["fewshot_result"] = table.join(labelled.reset_index(drop=True))
+    result = st.session_state.get("fewshot_result")
+    if result is not None:
+        st.dataframe(
+            result.sort_values("confidence", ascending=False), hide_index=True,
+            key="fewshot_table",
+        )  # fmt: skip
+        st.download_button(
+            "Labels CSV", result.to_csv(index=False), "labels.csv", "text/csv",
+            key="fewshot_download",
+        )  # fmt: skip
