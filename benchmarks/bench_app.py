@@ -144,8 +144,8 @@ def time_breakdown() -> list[str]:
 def time_interactive(timeout: float = 180.0) -> tuple[float, float]:
     """Seconds from server launch until the page's tab bar is in a headless Chromium's DOM,
     and of those, the browser's share (navigation to tabs)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_browser import chromium, wait_for
+    sys.path.insert(0, str(ROOT))
+    from tests.ui.test_browser import chromium, wait_for
 
     port = free_port()
     command = server_command(port)

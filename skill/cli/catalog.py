@@ -95,6 +95,7 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def _print_hits(hits, indent: str = "  ") -> None:
-    for hit in hits.itertuples():
-        colour = hit.color or hit.color_name
+    from skill.catalog.items import colour_names
+
+    for hit, colour in zip(hits.itertuples(), colour_names(hits), strict=True):
         print(f"{indent}{hit.score:.3f}  {hit.item_id:20s} {colour:14s} {hit.title}")
