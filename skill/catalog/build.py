@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 import skill
+from skill.catalog.attributes import start_attributes
 from skill.catalog.index import IndexConfig, build_index, save_index
 from skill.catalog.pointer import switch_current
 from skill.catalog.projection import MapConfig, fit_map
@@ -57,6 +58,8 @@ class CatalogConfig:
         runtime: How photos are embedded (:func:`skill.encoders.embedding.embed_images`): ``auto``
             (ONNX Runtime where it is installed, about 3x eager torch on a CPU; outputs equal
             to 1e-4), ``onnx``, ``torch`` or ``channels_last``.
+        attributes: Attribute model whose predictions are stored (:mod:`skill.catalog.attributes`):
+            ``auto`` (the shipped model when installed), a model name or folder, or ``None``.
     """
 
     batch_size: int = 32
@@ -64,6 +67,7 @@ class CatalogConfig:
     index: IndexConfig = field(default_factory=IndexConfig)
     map: MapConfig = field(default_factory=MapConfig)
     runtime: str = "auto"
+    attributes: str | None = "auto"
 
 
 @dataclass
@@ -139,11 +143,21 @@ def build_catalog(
         for name, entry in previous.manifest["encoders"].items():
             if name not in listed:
                 loaded.append(reopen_encoder(name, entry.get("source", "")))
-    embedded, reused, vectors = {}, {}, {}
-    for encoder in loaded:
-        cache = EmbeddingCache(
+
+    def cache_for(encoder: Encoder) -> EmbeddingCache:
+        return EmbeddingCache(
             catalog_dir / "cache" / f"{_safe(encoder.name)}-{encoder.digest}", encoder.embedding_dim
         )
+
+    # Attributes (skill.catalog.attributes): an encoder that shares the attribute model's
+    # trunk embeds here, in the same pass as the attributes; the loop below finds it done.
+    attributes = start_attributes(
+        items, images_root, catalog_dir, loaded, config.attributes, cache_for,
+        config.batch_size, config.part_size, config.runtime, report,
+    )  # fmt: skip
+    embedded, reused, vectors = {}, {}, {}
+    for encoder in loaded:
+        cache = cache_for(encoder)
         todo = [i for i, key in enumerate(items["fingerprint"]) if key not in cache]
         reused[encoder.name] = len(items) - len(todo)
         failures = _embed_into_cache(encoder, items, images_root, todo, cache, config, report)
@@ -171,6 +185,8 @@ def build_catalog(
         config,
         report,
     )
+    if attributes is not None:  # the rest of the attributes, then their files in the version
+        attributes.finish(catalog_dir / version, items, embedded, reused)
     switch_current(catalog_dir, version)
     return BuildSummary(
         catalog=catalog_dir,

@@ -11,6 +11,7 @@ Layout::
         <encoder>/embeddings.npy   shape (n, dim), row-aligned with items.csv
         <encoder>/index.faiss      faiss index over the embeddings
         <encoder>/map.npy          shape (n, 2), the 2-D map
+        attributes/                predicted attributes (skill.catalog.attributes), optional
       cache/<encoder>-<digest>/    embeddings computed so far (resume, incremental re-index)
 
 :mod:`skill.catalog.build` writes a complete new version folder and then replaces ``CURRENT``;
@@ -63,6 +64,7 @@ class Catalog:
         self._indexes: dict[str, object] = {}
         self._arrays: dict[tuple[str, str], np.ndarray] = {}
         self._designs: DesignTable | None = None
+        self._attributes: object = None
 
     @property
     def designs(self) -> DesignTable:
@@ -70,6 +72,18 @@ class Catalog:
         if self._designs is None:
             self._designs = DesignTable.from_items(self.items)
         return self._designs
+
+    @property
+    def attributes(self):
+        """The photos' predicted attributes (:class:`skill.catalog.attributes.CatalogAttributes`),
+        or ``None`` when the catalog was built without them."""
+        if self._attributes is None:
+            from skill.catalog.attributes import read_attributes
+
+            on_disk = bool(self.version.name)  # an in-memory catalog has no version folder
+            found = read_attributes(self.version, len(self.items)) if on_disk else None
+            self._attributes = found or False
+        return self._attributes or None
 
     @classmethod
     def from_arrays(

@@ -1,0 +1,322 @@
+"""Attributes at index time: every photo's attribute probabilities, stored in the catalog.
+
+A build asks :func:`start_attributes` before it embeds. When one of its encoders shares the
+attribute model's trunk (:func:`skill.attributes.trunk.shares_trunk`: a Lite0 design encoder
+on grey photos), the photos that need attributes go through one network pass that gives that
+encoder's embeddings *and* the attributes (:class:`skill.attributes.model.SharedTrunkModel`);
+the embeddings land in the encoder's own cache, so the build's embedding loop finds them done.
+Indexing then pays only for the attribute model's tail (ImageNet's last two stages, head
+convolution and the head). Without such an encoder, :meth:`AttributeStep.finish` runs the
+attribute model's own network after the embedding loop: a second pass over every photo.
+
+Probabilities are cached by photo fingerprint like embeddings (``cache/attributes-<model>-
+<digest>/``), and written into the version folder::
+
+    attributes/probabilities.npy   (n, labels) float16, row-aligned with items.csv
+    attributes/model.json          model name and digest, labels, display names, groups,
+                                   thresholds, the encoder whose trunk was shared, timings
+
+Example:
+    >>> step = start_attributes(items, images_root, catalog_dir, encoders, "auto", cache_for)
+    >>> ...                                      # the build embeds, writes the version
+    >>> step.finish(version_dir, items)
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from skill.encoders.cache import EmbeddingCache, safe_name
+from skill.progress import Progress, offset, silent
+
+if TYPE_CHECKING:
+    from skill.attributes.checkpoint import AttributeModel
+    from skill.encoders.registry import Encoder
+
+ATTRIBUTES_FOLDER = "attributes"
+
+
+@dataclass
+class AttributeStep:
+    """The attributes of one build: what was predicted, how, and what is left to do.
+
+    Attributes:
+        model: The attribute model.
+        cache: Its probabilities by photo fingerprint.
+        shared_with: The encoder whose trunk pass also gave the attributes, or ``None``.
+        predicted: Photos whose attributes this build computed.
+        shared: Of those, photos predicted in the shared pass (their embeddings came with).
+        seconds: Time spent predicting (the shared pass counts whole).
+    """
+
+    model: AttributeModel
+    cache: EmbeddingCache
+    images_root: Path
+    batch_size: int = 32
+    part_size: int = 256
+    runtime: str = "auto"
+    report: Progress = silent
+    shared_with: str | None = None
+    predicted: int = 0
+    shared: int = 0
+    seconds: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def finish(
+        self,
+        version_dir: str | Path,
+        items: pd.DataFrame,
+        embedded: dict[str, int] | None = None,
+        reused: dict[str, int] | None = None,
+    ) -> None:
+        """Predicts what is still missing (own network pass) and writes the version's files.
+
+        Args:
+            version_dir: The new version folder (not yet live).
+            items: The final item table (``fingerprint``, ``image_path``).
+            embedded: The build's embedded counts: photos embedded in the shared pass are
+                moved there from ``reused``, where the embedding loop counted them.
+            reused: The build's reused counts.
+        """
+        keys = items["fingerprint"].tolist()
+        todo = [i for i, key in enumerate(keys) if key not in self.cache]
+        if todo:
+            self._predict(self.model.network(with_trunk=True), items, todo, None)
+        if self.shared_with and embedded is not None and reused is not None:
+            moved = min(self.shared, reused.get(self.shared_with, 0))
+            embedded[self.shared_with] = embedded.get(self.shared_with, 0) + moved
+            reused[self.shared_with] -= moved
+        probabilities = np.full((len(items), len(self.model.labels)), np.nan, np.float16)
+        present = [i for i, key in enumerate(keys) if key in self.cache]
+        if present:
+            probabilities[present] = self.cache.get([keys[i] for i in present])
+        folder = Path(version_dir) / ATTRIBUTES_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "probabilities.npy", probabilities)
+        model = self.model
+        description = {
+            "name": model.name,
+            "digest": model.digest,
+            "display_name": model.config.get("display_name", model.name),
+            "labels": model.labels,
+            "display": model.display_names,
+            "groups": [entry["group"] for entry in model.config["labels"]],
+            "thresholds": model.thresholds,
+            "likely_threshold": model.likely_threshold,
+            "precision_target": model.config.get("precision_target"),
+            "shared_with": self.shared_with,
+            "predicted": self.predicted,
+            "missing": len(items) - len(present),
+            "seconds": round(self.seconds, 2),
+        }
+        (folder / "model.json").write_text(json.dumps(description, indent=1) + "\n")
+
+    def _predict(self, runner, items, todo, encoder_cache: EmbeddingCache | None) -> None:
+        from skill.attributes.model import split_rows
+        from skill.encoders.embedding import embed_images
+
+        start = time.perf_counter()
+        how = f"sharing {self.shared_with}'s trunk" if encoder_cache is not None else "own pass"
+        stage = f"attributes ({how})"
+        self.report(stage, 0, len(todo))
+        for begin in range(0, len(todo), self.part_size):
+            part = todo[begin : begin + self.part_size]
+            paths = [self.images_root / items["image_path"].iat[i] for i in part]
+            result = embed_images(
+                runner,
+                paths,
+                self.batch_size,
+                progress=offset(self.report, stage, begin, len(todo)),
+                runtime=self.runtime,
+            )
+            keys = [items["fingerprint"].iat[part[j]] for j in result.indices]
+            rows = result.embeddings
+            if encoder_cache is not None:
+                vectors, rows = split_rows(rows, encoder_cache.dim)
+                new = [k for k, key in enumerate(keys) if key not in encoder_cache]
+                encoder_cache.put([keys[k] for k in new], vectors[new])
+                self.shared += len(keys)
+            self.cache.put(keys, rows)
+            self.predicted += len(keys)
+            for j, reason in result.failures:
+                self.failures[items["fingerprint"].iat[part[j]]] = reason
+        self.seconds += time.perf_counter() - start
+
+
+def start_attributes(
+    items: pd.DataFrame,
+    images_root: str | Path,
+    catalog_dir: str | Path,
+    encoders: Sequence[Encoder],
+    model: str | None,
+    cache_for: Callable[[Encoder], EmbeddingCache],
+    batch_size: int = 32,
+    part_size: int = 256,
+    runtime: str = "auto",
+    progress: Progress | None = None,
+) -> AttributeStep | None:
+    """Opens the attribute step of a build and runs its shared pass (see module docstring).
+
+    Args:
+        items: The build's items (``fingerprint``, ``image_path``).
+        images_root: The photos' folder.
+        catalog_dir: The catalog folder (its ``cache/`` holds the probabilities).
+        encoders: The build's loaded encoders.
+        model: ``"auto"`` (the shipped default model when installed, else no attributes),
+            a model name or folder (must load), or ``None`` (no attributes).
+        cache_for: The build's embedding cache of an encoder.
+        batch_size: Photos per forward pass.
+        part_size: Photos per cache part.
+        runtime: ``auto``, ``onnx`` or ``torch`` (:func:`skill.encoders.embedding.embed_images`).
+        progress: Build progress.
+
+    Returns:
+        The step (call :meth:`AttributeStep.finish` once the version is written), or ``None``
+        when the build predicts no attributes.
+    """
+    from skill.attributes.checkpoint import DEFAULT_MODEL, list_attribute_models
+
+    if model is None or model == "none":
+        return None
+    if model == "auto":
+        if DEFAULT_MODEL not in list_attribute_models():
+            return None
+        model = DEFAULT_MODEL
+    loaded = _load(model)
+    cache = EmbeddingCache(
+        Path(catalog_dir) / "cache" / f"attributes-{safe_name(loaded.name)}-{loaded.digest}",
+        len(loaded.labels),
+    )
+    step = AttributeStep(
+        loaded, cache, Path(images_root), batch_size, part_size, runtime, progress or silent
+    )
+    from skill.attributes.trunk import shares_trunk
+
+    stages = loaded.config["trunk"]["shared_stages"]
+    sharer = next((e for e in encoders if shares_trunk(e, stages)), None)
+    if sharer is None:
+        return step
+    from skill.attributes.model import SharedTrunkModel
+
+    step.shared_with = sharer.name
+    todo = [i for i, key in enumerate(items["fingerprint"]) if key not in cache]
+    if todo:
+        runner = SharedTrunkModel(
+            sharer, loaded.network(with_trunk=False), stages, loaded.name, loaded.digest
+        )
+        step._predict(runner, items, todo, cache_for(sharer))
+    return step
+
+
+_LOADED: dict[tuple[str, float], AttributeModel] = {}
+
+
+def _load(model: str) -> AttributeModel:
+    """Loads a model once per process and file version (a build reuses its network)."""
+    from skill.attributes.checkpoint import ASSETS_ATTRIBUTES, WEIGHTS_FILE, load_attribute_model
+
+    folder = Path(model) if Path(model).is_dir() else ASSETS_ATTRIBUTES / model
+    weights = folder / WEIGHTS_FILE
+    key = (str(folder.resolve()), weights.stat().st_mtime if weights.is_file() else 0.0)
+    if key not in _LOADED:
+        _LOADED[key] = load_attribute_model(model)
+    return _LOADED[key]
+
+
+@dataclass
+class CatalogAttributes:
+    """The attributes stored in a catalog version, read-only.
+
+    Attributes:
+        name: The attribute model's name.
+        labels: Label names, one per column.
+        display: How each label reads as a tag.
+        groups: Each label's group.
+        thresholds: Each label's fact threshold (``None``: never a fact).
+        likely_threshold: From this probability a tag is shown as "likely".
+        probabilities: Shape (n, labels), float16, row-aligned with the items; NaN where a
+            photo got no prediction.
+        info: The whole ``model.json`` (digest, shared encoder, timings).
+    """
+
+    name: str
+    labels: list[str]
+    display: list[str]
+    groups: list[str]
+    thresholds: list[float | None]
+    likely_threshold: float
+    probabilities: np.ndarray
+    info: dict
+
+    def facts(self) -> np.ndarray:
+        """Shape (n, labels), bool: the attributes each photo has as facts."""
+        from skill.attributes.tags import fact_matrix
+
+        return fact_matrix(self.probabilities, self.thresholds)
+
+    def tags(self, row: int, max_likely: int = 2):
+        """The :class:`skill.attributes.tags.Tag` s of one photo, facts first."""
+        from skill.attributes.tags import photo_tags
+
+        return photo_tags(
+            self.probabilities[row], self.labels, self.display, self.groups, self.thresholds,
+            self.likely_threshold, max_likely,
+        )  # fmt: skip
+
+    def filterable(self) -> list[str]:
+        """Labels that can be facts (they have a threshold), in model order."""
+        return [
+            label for label, t in zip(self.labels, self.thresholds, strict=True) if t is not None
+        ]
+
+    def column(self, label: str) -> int:
+        """The column of a label; ``ValueError`` lists the labels."""
+        if label not in self.labels:
+            raise ValueError(f"no attribute {label!r}; the catalog has {self.labels}")
+        return self.labels.index(label)
+
+    def table(self, items: pd.DataFrame, rows: Sequence[int] | None = None) -> pd.DataFrame:
+        """CSV-ready: ``item_id``, ``image_path``, the shown tags, then one probability column
+        per label (``p: <label>``), for ``rows`` (default: every photo)."""
+        rows = np.arange(len(items)) if rows is None else np.asarray(rows, np.int64)
+        table = items.iloc[rows][["item_id", "image_path"]].reset_index(drop=True)
+        table["tags"] = ["; ".join(t.text for t in self.tags(int(r))) for r in rows]
+        probabilities = np.asarray(self.probabilities[rows], np.float32).round(3)
+        columns = pd.DataFrame(probabilities, columns=[f"p: {label}" for label in self.labels])
+        return pd.concat([table, columns], axis=1)
+
+
+def read_attributes(version_dir: str | Path, count: int) -> CatalogAttributes | None:
+    """The attributes of a catalog version, or ``None`` when it has none (or they do not fit).
+
+    Args:
+        version_dir: The version folder.
+        count: Rows of its item table (a file of another length is ignored).
+    """
+    folder = Path(version_dir) / ATTRIBUTES_FOLDER
+    try:
+        info = json.loads((folder / "model.json").read_text())
+        probabilities = np.load(folder / "probabilities.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    labels = info.get("labels", [])
+    if probabilities.shape != (count, len(labels)):
+        return None
+    return CatalogAttributes(
+        name=str(info.get("name", "")),
+        labels=list(labels),
+        display=list(info.get("display", labels)),
+        groups=list(info.get("groups", [label.split(": ")[0] for label in labels])),
+        thresholds=list(info.get("thresholds", [None] * len(labels))),
+        likely_threshold=float(info.get("likely_threshold", 0.5)),
+        probabilities=probabilities,
+        info=info,
+    )

@@ -1,0 +1,78 @@
+"""Tests of skill.catalog.attributes: attributes stored at index time, sharing the trunk or not."""
+
+import numpy as np
+import pytest
+import torch
+
+from skill.attributes.checkpoint import load_attribute_model
+from skill.catalog.build import CatalogConfig, build_catalog
+from skill.catalog.projection import MapConfig
+from skill.catalog.store import open_catalog
+from skill.encoders.embedding import embed_images
+
+PCA = MapConfig(method="pca")
+
+
+def _network_probabilities(model_dir, photos, items):
+    network = load_attribute_model(model_dir).network()
+    result = embed_images(network, [photos / p for p in items["image_path"]], runtime="torch")
+    return result.embeddings
+
+
+@pytest.mark.slow
+def test_a_design_encoder_and_the_attributes_share_one_trunk_pass(
+    tmp_path, shape_photos, attribute_model_dir
+):
+    config = CatalogConfig(batch_size=8, map=PCA, attributes=str(attribute_model_dir))
+    summary = build_catalog(shape_photos, tmp_path / "cat", shape_photos / "catalog.csv",
+                            encoders=["luminance-lite0"], config=config)  # fmt: skip
+    assert summary.embedded == {"luminance-lite0": 16} and summary.reused == {"luminance-lite0": 0}
+    catalog = open_catalog(tmp_path / "cat")
+    stored = catalog.attributes
+    assert stored.info["shared_with"] == "luminance-lite0" and stored.info["predicted"] == 16
+    assert stored.labels[0] == "pattern: Stripe" and stored.thresholds[3] is None
+    expected = _network_probabilities(attribute_model_dir, shape_photos, catalog.items)
+    np.testing.assert_allclose(np.asarray(stored.probabilities, np.float32), expected, atol=2e-3)
+
+    plain = build_catalog(shape_photos, tmp_path / "plain", shape_photos / "catalog.csv",
+                          encoders=["luminance-lite0"],
+                          config=CatalogConfig(batch_size=8, map=PCA, attributes=None))  # fmt: skip
+    assert plain.embedded == {"luminance-lite0": 16}
+    without = open_catalog(tmp_path / "plain")
+    assert without.attributes is None
+    np.testing.assert_allclose(catalog.embeddings("luminance-lite0"),
+                               without.embeddings("luminance-lite0"), atol=1e-4)  # fmt: skip
+
+    again = build_catalog(shape_photos, tmp_path / "cat", shape_photos / "catalog.csv",
+                          encoders=["luminance-lite0"], config=config)  # fmt: skip
+    assert again.reused == {"luminance-lite0": 16}
+    assert open_catalog(tmp_path / "cat").attributes.info["predicted"] == 0  # from the cache
+
+
+@pytest.mark.slow
+def test_without_a_sharing_encoder_the_attribute_network_runs_its_own_pass(
+    tmp_path, shape_photos, attribute_model_dir, tiny_encoder_dir
+):
+    config = CatalogConfig(batch_size=8, map=PCA, attributes=str(attribute_model_dir))
+    build_catalog(shape_photos, tmp_path / "cat", encoders=[str(tiny_encoder_dir)], config=config)
+    catalog = open_catalog(tmp_path / "cat")  # no CSV: a catalog with no labels at all
+    stored = catalog.attributes
+    assert stored.info["shared_with"] is None and stored.info["missing"] == 0
+    expected = _network_probabilities(attribute_model_dir, shape_photos, catalog.items)
+    np.testing.assert_allclose(np.asarray(stored.probabilities, np.float32), expected, atol=2e-3)
+    table = stored.table(catalog.items, [0, 3])
+    assert list(table.columns[:3]) == ["item_id", "image_path", "tags"] and len(table) == 2
+    assert table.columns[3] == "p: pattern: Stripe"
+
+
+def test_a_version_with_attributes_of_another_length_has_none(tmp_path):
+    from skill.catalog.attributes import read_attributes
+
+    folder = tmp_path / "attributes"
+    folder.mkdir()
+    (folder / "model.json").write_text('{"labels": ["hood"]}')
+    np.save(folder / "probabilities.npy", np.zeros((3, 1), np.float16))
+    assert read_attributes(tmp_path, 3).labels == ["hood"]
+    assert read_attributes(tmp_path, 4) is None
+    assert read_attributes(tmp_path / "missing", 3) is None
+    torch.manual_seed(0)  # keeps torch imported for the slow tests' fixtures
