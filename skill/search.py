@@ -46,6 +46,9 @@ class SearchConfig:
         categories: Keep only these categories (empty keeps all).
         colors: Keep only these colour names, matched against the CSV colour and the
             dominant colour (empty keeps all).
+        attributes: Keep only photos that have every one of these attributes as a fact
+            (probability above the label's calibrated threshold; labels of
+            :attr:`skill.catalog.store.Catalog.attributes`). Empty keeps all.
     """
 
     k: int = 12
@@ -54,6 +57,7 @@ class SearchConfig:
     same_design_threshold: float = 0.85
     categories: tuple[str, ...] = ()
     colors: tuple[str, ...] = ()
+    attributes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.combine not in COMBINE_MODES:
@@ -121,8 +125,9 @@ def search_catalog(
         queries = combine_queries(queries)[None]
     designs = catalog.designs
     excluded = np.asarray(exclude_rows, dtype=np.int64)
-    rows, scores = _candidates(catalog, encoder, queries, config, excluded)
-    keep = _filter_mask(items, config, rows) & (scores >= config.min_score)
+    allowed = attribute_mask(catalog, config.attributes)
+    rows, scores = _candidates(catalog, encoder, queries, config, excluded, allowed)
+    keep = _filter_mask(items, config, rows, allowed) & (scores >= config.min_score)
     keep &= ~np.isin(rows, excluded)
     # Candidates come best first: their designs, in order of first appearance.
     wanted = list(pd.unique(designs.codes[rows[keep]])[: config.k + 1])
@@ -130,7 +135,7 @@ def search_catalog(
     if own is not None and own not in wanted:
         wanted.insert(0, own)
     # Every photo of a chosen design is scored exactly, found by the index or not.
-    groups = _groups(catalog, encoder, designs, wanted, queries, config, excluded)
+    groups = _groups(catalog, encoder, designs, wanted, queries, config, excluded, allowed)
     same = None
     if query_design is not None:
         same = next((g for g in groups if g.design_id == str(query_design)), None)
@@ -146,7 +151,25 @@ def search_catalog(
     )
 
 
-def _candidates(catalog, encoder, queries, config, excluded) -> tuple[np.ndarray, np.ndarray]:
+def attribute_mask(catalog: Catalog, labels: tuple[str, ...]) -> np.ndarray | None:
+    """Rows that have every one of ``labels`` as a fact; ``None`` when no label is asked for.
+
+    Raises:
+        ValueError: The catalog has no attributes, or not one of the labels (the message
+            lists those it has).
+    """
+    if not labels:
+        return None
+    stored = catalog.attributes
+    if stored is None:
+        raise ValueError("this catalog has no attributes; rebuild it to filter by attribute")
+    columns = [stored.column(label) for label in labels]
+    return stored.facts()[:, columns].all(axis=1)
+
+
+def _candidates(
+    catalog, encoder, queries, config, excluded, allowed=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Rows worth grouping, best first, with their exact cosine scores.
 
     Exact index: every row is scored, filtered rows drop out, and the best ``shortlist`` rows
@@ -159,8 +182,8 @@ def _candidates(catalog, encoder, queries, config, excluded) -> tuple[np.ndarray
     shortlist = min(n, max(200, config.k * 20))
     if index.__class__.__name__ == "IndexFlatIP":
         scores = (queries @ embeddings.T).max(axis=0)
-        if config.categories or config.colors or len(excluded):
-            scores[~_filter_mask(catalog.items, config)] = -np.inf
+        if config.categories or config.colors or len(excluded) or allowed is not None:
+            scores[~_filter_mask(catalog.items, config, None, allowed)] = -np.inf
             scores[excluded] = -np.inf
         rows = (
             np.argpartition(-scores, shortlist - 1)[:shortlist] if shortlist < n else np.arange(n)
@@ -174,11 +197,11 @@ def _candidates(catalog, encoder, queries, config, excluded) -> tuple[np.ndarray
     return rows[order], scores[order]
 
 
-def _filter_mask(items: pd.DataFrame, config: SearchConfig, rows=None) -> np.ndarray:
-    """Which of ``rows`` (default: all) pass the category and colour filters."""
+def _filter_mask(items: pd.DataFrame, config: SearchConfig, rows=None, allowed=None) -> np.ndarray:
+    """Which of ``rows`` (default: all) pass the category, colour and attribute filters."""
     if rows is None:
         rows = np.arange(len(items))
-    keep = np.ones(len(rows), dtype=bool)
+    keep = np.ones(len(rows), dtype=bool) if allowed is None else allowed[rows].copy()
     if not (config.categories or config.colors):
         return keep
     subset = items.iloc[rows]
@@ -192,7 +215,9 @@ def _filter_mask(items: pd.DataFrame, config: SearchConfig, rows=None) -> np.nda
     return keep
 
 
-def _groups(catalog, encoder, designs, codes, queries, config, excluded) -> list[DesignGroup]:
+def _groups(
+    catalog, encoder, designs, codes, queries, config, excluded, allowed=None
+) -> list[DesignGroup]:
     """The groups of designs ``codes`` (in that order), each photo scored exactly, best first.
 
     Item rows of all groups are taken from the item table in one go: building a small frame
@@ -203,7 +228,7 @@ def _groups(catalog, encoder, designs, codes, queries, config, excluded) -> list
     for code in codes:
         rows = designs.rows(code)
         scores = (queries @ np.asarray(embeddings[rows], np.float32).T).max(axis=0)
-        keep = _filter_mask(catalog.items, config, rows) & (scores >= config.min_score)
+        keep = _filter_mask(catalog.items, config, rows, allowed) & (scores >= config.min_score)
         keep &= ~np.isin(rows, excluded)
         rows, scores = rows[keep], scores[keep]
         order = np.lexsort((rows, -scores))

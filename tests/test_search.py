@@ -156,3 +156,27 @@ def test_in_memory_catalog_at_scale_matches_brute_force_grouping():
     assert (red.hits["color"] == "Red").all() and len(red.hits) == 3 + (red.same_design is not None)
     with pytest.raises(ValueError, match="embeddings for"):
         Catalog.from_arrays(items.iloc[:5], {"e": x}, {"e": None})
+
+
+def test_attribute_filter_keeps_photos_with_every_chosen_fact(catalog):
+    from skill.catalog.attributes import CatalogAttributes
+
+    circles = (catalog.items["design_id"] == "circle").to_numpy()
+    blue = catalog.items["item_id"].str.contains("blue").to_numpy()
+    catalog._attributes = CatalogAttributes(
+        "m", ["pattern: Dot", "hood"], ["Dot", "hood"], ["pattern", "details"], [0.5, 0.5], 0.5,
+        np.stack([circles, blue], axis=1).astype(np.float16), {},
+    )  # fmt: skip
+    try:
+        query = catalog.embeddings(ENCODER)[_row(catalog, "square-red-0")]
+        result = search_catalog(
+            catalog, ENCODER, query, SearchConfig(k=10, attributes=("pattern: Dot",))
+        )
+        assert set(result.hits["design_id"]) == {"circle"} and len(result.hits) == 8
+        both = SearchConfig(k=10, attributes=("pattern: Dot", "hood"))
+        hits = search_catalog(catalog, ENCODER, query, both).hits
+        assert set(hits["item_id"]) == {"circle-blue-0", "circle-blue-1"}
+        with pytest.raises(ValueError, match="no attribute 'sleeves: long'"):
+            search_catalog(catalog, ENCODER, query, SearchConfig(attributes=("sleeves: long",)))
+    finally:
+        catalog._attributes = None

@@ -24,6 +24,8 @@ from skill.images.decode import ImageLoadError, load_image, thumbnail
 if TYPE_CHECKING:
     from skill.catalog.store import Catalog
 
+TAGS_SHOWN = 5
+"""Attribute tags on a card at most (facts first, then one "likely")."""
 THUMBNAIL_SIZE = 192
 """Longer side of a card thumbnail in pixels. Typical 160-256."""
 
@@ -49,6 +51,10 @@ CARD_CSS = """
   text-overflow:ellipsis}
 .sk-meta{color:#667085;font-size:12px;white-space:nowrap;overflow:hidden;
   text-overflow:ellipsis}
+.sk-tags{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px}
+.sk-tag{font-size:11px;line-height:16px;padding:0 6px;border-radius:8px;background:#eef2ff;
+  color:#3538cd;white-space:nowrap}
+.sk-tag.sk-likely{background:#fff;color:#667085;border:1px dashed #d0d5dd}
 .sk-group{font-size:14px;color:#344054;margin:10px 0 2px 0}
 .sk-group b{color:#101828}
 </style>
@@ -68,6 +74,8 @@ class Card:
         category: Product category.
         meta: Extra small line (item id, date).
         highlight: Draw the card as the query.
+        tags: Predicted attributes as ``(text, fact)``: facts drawn as filled chips, the
+            others ("likely ... (NN %)") as dashed ones.
     """
 
     thumbnail: str
@@ -78,6 +86,7 @@ class Card:
     category: str = ""
     meta: str = ""
     highlight: bool = False
+    tags: tuple[tuple[str, bool], ...] = ()
 
 
 def thumbnail_uri(source: str | os.PathLike | bytes, size: int = THUMBNAIL_SIZE) -> str:
@@ -123,13 +132,19 @@ def render_card(card: Card) -> str:
     query_label = "query" if card.highlight else ""
     score = query_label if card.score is None else f"{card.score:.2f}"
     meta = " · ".join(esc(part) for part in (card.category, card.meta) if part)
+    tags = "".join(
+        f'<span class="sk-tag{"" if fact else " sk-likely"}">{esc(text)}</span>'
+        for text, fact in card.tags
+    )
     return (
         f'<div class="sk-card{" sk-query" if card.highlight else ""}">'
         f'<div class="sk-thumb">{picture}</div><div class="sk-body">'
         f'<div class="sk-top"><span class="sk-score">{score}</span>'
         f'<span class="sk-colour">{swatch}{esc(card.color_name)}</span></div>'
         f'<div class="sk-title" title="{esc(card.title)}">{esc(card.title) or "&nbsp;"}</div>'
-        f'<div class="sk-meta">{meta or "&nbsp;"}</div></div></div>'
+        f'<div class="sk-meta">{meta or "&nbsp;"}</div>'
+        + (f'<div class="sk-tags">{tags}</div>' if tags else "")
+        + "</div></div>"
     )
 
 
@@ -162,6 +177,12 @@ def item_card(
     from ui.loaders import catalog_thumbnail  # Streamlit's cache: rendering cards needs none
 
     items = catalog.items
+    stored = catalog.attributes
+    tags = (
+        tuple((t.text, t.fact) for t in stored.tags(row, max_likely=1)[:TAGS_SHOWN])
+        if stored
+        else ()
+    )
     return Card(
         thumbnail=catalog_thumbnail(str(catalog.image_path(row))),
         title=items["title"].iat[row] or items["item_id"].iat[row],
@@ -171,4 +192,5 @@ def item_card(
         category=items["category"].iat[row],
         meta=items["item_id"].iat[row],
         highlight=highlight,
+        tags=tags,
     )

@@ -68,6 +68,19 @@ def map_labels(path: str, version: str, encoder: str, by: str) -> list[str]:
     return point_labels(catalog.items, by, embeddings).tolist()
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def attribute_values(path: str, version: str, choice: str) -> list[str]:
+    """Each photo's value of an attribute choice (a group or a detail), for map colours."""
+    return load_catalog(path, version).attributes.values(choice)
+
+
+@st.cache_data(show_spinner="Writing the attributes…", max_entries=8)
+def attributes_csv(path: str, version: str) -> str:
+    """Every photo's tags and attribute probabilities as CSV text."""
+    catalog = load_catalog(path, version)
+    return catalog.attributes.table(catalog.items).to_csv(index=False)
+
+
 @st.cache_data(show_spinner="Scoring colour-variant retrieval…", max_entries=32)
 def catalog_retrieval(path: str, version: str, encoder: str) -> dict:
     from skill.catalog.items import colour_names

@@ -12,7 +12,7 @@ import streamlit as st
 
 from ui.cards import item_card, render_cards
 from ui.context import Context
-from ui.loaders import map_labels
+from ui.loaders import attribute_values, map_labels
 
 if TYPE_CHECKING:
     import numpy as np
@@ -30,15 +30,24 @@ def map_tab(ctx: Context) -> None:
     from skill.analysis.map_view import COLOR_BY, map_figure
 
     catalog = ctx.catalog
-    top = st.columns([2, 3])
-    by = top[0].selectbox("Colour points by", COLOR_BY, key="map_color")
-    top[1].caption(
+    stored = catalog.attributes
+    options = [by for by in COLOR_BY if by != "attribute" or stored is not None]
+    top = st.columns([2, 2, 3])
+    by = top[0].selectbox("Colour points by", options, key="map_color")
+    top[2].caption(
         "Each dot is a photo; nearby dots look alike to the chosen encoder. Drag a box or "
         "lasso to see the photos; your last query shows as a star."
     )
     labels = None
     if by in ("category", "design cluster"):
         labels = map_labels(str(catalog.path), catalog.version.name, ctx.encoder, by)
+    elif by == "attribute":
+        choice = top[1].selectbox(
+            "Attribute", stored.choices(), key="map_attribute",
+            help="A group shows each photo's value where it is a fact (else 'not sure'); a "
+            "detail shows whether the photo has it as a fact, as 'likely', or not at all.",
+        )  # fmt: skip
+        labels = attribute_values(str(catalog.path), catalog.version.name, choice)
     figure, rows_of_trace = map_figure(
         catalog.coords(ctx.encoder), catalog.items, by, labels, query_xy=query_on_map(ctx)
     )

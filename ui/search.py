@@ -93,12 +93,21 @@ def search_tab(ctx: Context) -> None:
     results_ui(catalog, result)
     st.download_button(
         "Download results (CSV)",
-        result.hits[[c for c in RESULT_COLUMNS if c in result.hits]].to_csv(index=False),
+        results_table(catalog, result.hits).to_csv(index=False),
         file_name="skill-results.csv",
         mime="text/csv",
         key="download_csv",
     )
     st.caption(f"Searched {len(catalog.items):,} photos in {elapsed * 1000:.0f} ms.")
+
+
+def results_table(catalog: Catalog, hits):
+    """The results CSV: :data:`RESULT_COLUMNS`, then each photo's attribute tags (if any)."""
+    table = hits[[c for c in RESULT_COLUMNS if c in hits]].copy()
+    stored = catalog.attributes
+    if stored is not None:
+        table["tags"] = ["; ".join(t.text for t in stored.tags(int(r))) for r in hits["row"]]
+    return table
 
 
 def upload_query(ctx: Context, uploads: list) -> Query | None:
@@ -153,6 +162,7 @@ def filters_ui(catalog: Catalog) -> SearchConfig:
             "Category", categories, key="filter_category", placeholder="All"
         )
         chosen_colours = two.multiselect("Colour", colours, key="filter_colour", placeholder="All")
+        chosen_attributes = attribute_filter_ui(catalog)
         one, two = st.columns(2)
         k = one.slider("Designs shown", 1, 50, 12, key="top_k")
         min_score = two.slider("Minimum score", 0.0, 1.0, 0.0, 0.05, key="min_score")
@@ -161,6 +171,29 @@ def filters_ui(catalog: Catalog) -> SearchConfig:
         min_score=min_score,
         categories=tuple(chosen_categories),
         colors=tuple(chosen_colours),
+        attributes=tuple(chosen_attributes),
+    )
+
+
+def attribute_filter_ui(catalog: Catalog) -> list[str]:
+    """The attributes every result must have as facts (none without stored attributes)."""
+    stored = catalog.attributes
+    if stored is None:
+        return []
+    options = stored.filterable()
+    display = dict(zip(stored.labels, stored.display, strict=True))
+    group = dict(zip(stored.labels, stored.groups, strict=True))
+    target = stored.info.get("precision_target")
+    return st.multiselect(
+        "Attributes",
+        options,
+        key="filter_attributes",
+        placeholder="Any (e.g. Stripe, hood)",
+        format_func=lambda label: f"{display[label]} · {group[label]}",
+        help="Only photos tagged with every chosen attribute as a fact: a probability above "
+        "the attribute's threshold, set for "
+        + (f"{target:.0%} precision" if target else "a precision target")
+        + " on designs the model never saw.",
     )
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui.cards import item_card, render_cards
 from ui.context import Context
-from ui.loaders import design_clusters
+from ui.loaders import attributes_csv, design_clusters
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,6 +73,7 @@ def trends_tab(ctx: Context) -> None:
 def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: str) -> None:
     """Share of launches per cluster or category over time, the rising and falling called out."""
     from skill.analysis.trends import (
+        attribute_share_over_time,
         category_share_over_time,
         cluster_share_over_time,
         find_trends,
@@ -80,11 +81,17 @@ def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: st
     )
 
     st.markdown('<div class="sk-section">Trends over time</div>', unsafe_allow_html=True)
-    by = st.radio("Share of launches by", ["cluster", "category"], horizontal=True, key="trends_by")
+    stored = catalog.attributes
+    kinds = ["cluster", "category"] + (["attribute"] if stored is not None else [])
+    by = st.radio("Share of launches by", kinds, horizontal=True, key="trends_by")
     if by == "cluster":
         shares = cluster_share_over_time(catalog.items, cluster_labels, freq)
-    else:
+    elif by == "category":
         shares, names = category_share_over_time(catalog.items, freq), None
+    else:
+        choice, names = attribute_choice_ui(catalog), None
+        shares = attribute_share_over_time(catalog.items, stored, choice, freq)
+        by = f"attribute_{choice}"
     if shares.counts.empty:
         st.info("This catalog has no readable dates; index it with a date column to see trends.")
         return
@@ -95,7 +102,7 @@ def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: st
             f"Left out: {shares.bad_dates} unreadable and {shares.missing_dates} missing dates."
         )
     for direction, icon in (("rising", "📈"), ("falling", "📉")):
-        moved = trends[trends["direction"] == direction]
+        moved = trends[(trends["direction"] == direction) & (trends["group"] != "not sure")]
         if len(moved):
             st.markdown(
                 f"{icon} **{direction.title()}:** "
@@ -103,12 +110,41 @@ def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: st
             )
     if (trends["direction"] == "flat").all():
         st.caption("No cluster or category share moved significantly.")
-    st.plotly_chart(trend_figure(shares, trends, names=names), key=f"trends_chart_{by}")
+    title = "Share of launches over time"
+    if by.startswith("attribute_"):
+        title = f"Share of launches by {by.removeprefix('attribute_')} (predicted, facts only)"
+    st.plotly_chart(
+        trend_figure(shares, trends, names=names, title=title), key=f"trends_chart_{by}"
+    )
     st.dataframe(trends.drop(columns="group"), hide_index=True, key=f"trends_table_{by}")
     st.download_button(
         "Trend table CSV", trends.to_csv(index=False), f"trends_by_{by}.csv", "text/csv",
         key="trends_download_trends",
     )  # fmt: skip
+
+
+def attribute_choice_ui(catalog: Catalog) -> str:
+    """Which attribute the trend is drawn by, and the catalog's attributes as a CSV."""
+    stored = catalog.attributes
+    left, right = st.columns([2, 3])
+    groups = [c for c in stored.choices() if c not in stored.labels]
+    details = ["details"] if len(groups) < len(stored.choices()) else []
+    choice = left.selectbox(
+        "Attribute", groups + details, key="trends_attribute",
+        help="A group: each launch counts under its predicted value where it is a fact, "
+        "else 'not sure'. Details: the share of launches with each detail (hood, pockets, ...).",
+    )  # fmt: skip
+    right.caption(
+        f"Attributes predicted by **{stored.info.get('display_name', stored.name)}** at index "
+        "time; a launch counts under a value only where it is a fact (above the value's "
+        "calibrated threshold)."
+    )
+    right.download_button(
+        "Attributes CSV (every photo)",
+        attributes_csv(str(catalog.path), catalog.version.name),
+        "attributes.csv", "text/csv", key="trends_download_attributes",
+    )  # fmt: skip
+    return choice
 
 
 def fewshot_ui(ctx: Context) -> None:

@@ -24,8 +24,9 @@ from skill.catalog.items import colour_names
 if TYPE_CHECKING:  # plotly loads when a map is drawn, not when skill is imported
     import plotly.graph_objects as go
 
-COLOR_BY = ("category", "design cluster", "colour", "date")
-"""What the map can colour points by."""
+COLOR_BY = ("category", "design cluster", "colour", "date", "attribute")
+"""What the map can colour points by (``attribute``: one of a catalog's attribute choices, see
+:meth:`skill.catalog.attributes.CatalogAttributes.values`)."""
 
 
 def point_labels(
@@ -61,6 +62,8 @@ def point_labels(
             [f"{c + 1}. {names.get(c, '')}".rstrip(". ") for c in result.labels],
             index=items.index,
         )
+    elif by == "attribute":
+        raise ValueError("attribute colouring needs labels: CatalogAttributes.values(choice)")
     else:
         raise ValueError(f"by must be one of {COLOR_BY[:3]} for labels, got {by!r}")
     return labels.replace("", "(none)").reset_index(drop=True)
@@ -97,8 +100,9 @@ def map_figure(
         by: One of :data:`COLOR_BY`. ``colour`` paints each point its dominant colour and
             ``date`` its year on a colour scale (undated points in a grey trace of their own);
             the others draw one trace per label, largest group first.
-        labels: One label per row for ``category`` or ``design cluster`` (see
-            :func:`point_labels`); computed from ``items`` when ``None`` (clusters need them).
+        labels: One label per row for ``category``, ``design cluster`` (see
+            :func:`point_labels`) or ``attribute`` (the catalog's attribute values); computed
+            from ``items`` when ``None`` (clusters and attributes need them).
         query_xy: Shape (m, 2): the query placed on the map, drawn as a star.
 
     Returns:

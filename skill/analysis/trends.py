@@ -43,6 +43,8 @@ class ShareTable:
         freq: The period frequency, ``M``, ``Q`` or ``Y``.
         bad_dates: Rows whose date could not be read (left out).
         missing_dates: Rows with no date (left out).
+        totals: Launches per period, where the groups overlap (attributes a launch may have
+            several of) and ``counts`` do not add up to it; ``None`` when they do.
     """
 
     counts: pd.DataFrame
@@ -50,6 +52,7 @@ class ShareTable:
     freq: str
     bad_dates: int
     missing_dates: int
+    totals: pd.Series | None = None
 
     def long(self) -> pd.DataFrame:
         """CSV-ready long table: ``period, group, count, share`` (one row per pair)."""
@@ -146,6 +149,43 @@ def category_share_over_time(
     return share_over_time(items["date"], groups, freq, design_keys(items) if per_design else None)
 
 
+def attribute_share_over_time(
+    items: pd.DataFrame, attributes, choice: str, freq: str = "Q", per_design: bool = True
+) -> ShareTable:
+    """Share of launches by predicted attribute.
+
+    Args:
+        items: The item table (``date``, ``design_id``).
+        attributes: The catalog's :class:`skill.catalog.attributes.CatalogAttributes`.
+        choice: An exclusive group (``pattern``, ``sleeves``, ...): each launch counts under its
+            fact value, or ``not sure``. A detail label (``hood``) or ``details`` (every
+            detail): the share of launches that have it as a fact; groups overlap, so each
+            group's share is of all launches (:attr:`ShareTable.totals`).
+        freq: ``M``, ``Q`` or ``Y``.
+        per_design: Count each design once (its earliest dated photo) rather than each photo.
+    """
+    designs = design_keys(items) if per_design else None
+    details = [label for label in attributes.choices() if label in attributes.labels]
+    if choice not in ("details", *details):
+        return share_over_time(items["date"], attributes.values(choice), freq, designs)
+    facts = attributes.facts()
+    counts, totals, first = {}, None, None
+    for label in details if choice == "details" else [choice]:
+        j = attributes.labels.index(label)
+        table = share_over_time(items["date"], np.where(facts[:, j], "yes", "no"), freq, designs)
+        counts[attributes.display[j]] = (
+            table.counts["yes"] if "yes" in table.counts else table.counts.sum(axis=1) * 0
+        )
+        totals, first = table.counts.sum(axis=1), table
+    frame = pd.DataFrame(counts)
+    frame.columns.name = "group"
+    if first is None or frame.empty:
+        empty = pd.DataFrame(index=pd.PeriodIndex([], freq=freq))
+        return ShareTable(empty, empty.copy(), freq, 0, 0)
+    shares = frame.div(totals.replace(0, np.nan), axis=0).fillna(0.0)
+    return ShareTable(frame, shares, freq, first.bad_dates, first.missing_dates, totals)
+
+
 def find_trends(
     shares: ShareTable, alpha: float = 0.05, min_change_points: float = 1.0
 ) -> pd.DataFrame:
@@ -164,7 +204,7 @@ def find_trends(
     """
     counts, table = shares.counts, shares.shares
     periods = len(table)
-    weights = counts.sum(axis=1).to_numpy(float)
+    weights = (counts.sum(axis=1) if shares.totals is None else shares.totals).to_numpy(float)
     x = np.arange(periods, dtype=float)
     rows = []
     for group in table.columns:

@@ -68,7 +68,7 @@ RULES: tuple[Rule, ...] = (
         r"\bshoulder straps\b",
         unless=r"\b(?:bag|backpack|rucksack|sleeves?|sleeved)\b",
     ),
-    Rule("neckline: V-neck", r"\bv-? ?neck(?:line)?\b|\bv-shaped neckline\b"),
+    Rule("neckline: V-neck", r"\bv-? ?neck(?:line)?\b(?! at the back)|\bv-shaped neckline\b"),
     Rule("neckline: round", r"\bround neck(?:line)?\b|\bcrew ?-?neck\b"),
     Rule(
         "neckline: high",
@@ -77,7 +77,7 @@ RULES: tuple[Rule, ...] = (
     Rule("neckline: off-the-shoulder", r"\boff[- ]the[- ]shoulders?\b"),
     Rule("neckline: square", r"\bsquare neck(?:line)?\b"),
     Rule("fit: slim", r"\bslim[- ]fit\b|\bslim fit\b|\bfitted\b|\bskinny fit\b|\bmuscle fit\b"),
-    Rule("fit: regular", r"\bregular[- ]fit\b|\bstraight[- ]cut\b"),
+    Rule("fit: regular", r"\bregular[- ]fit\b|\bstraight[- ]cut\b(?! hem)(?![\w ,]{0,24}flare)"),
     Rule(
         "fit: relaxed",
         r"\brelaxed[- ]fit\b|\bloose[- ]fit(?:ting)?\b|\boversized\b|\bboxy\b|\bwide[- ]cut\b",
@@ -97,7 +97,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "front buttons",
-        r"\bbuttons? (?:down|at) the front\b|\bbutton(?:ed)? placket\b|\bclassic front\b"
+        r"(?<!concealed )\bbuttons? (?:down|at) the front\b|\bbutton(?:ed)? placket\b|\bclassic front\b"
         r"|\b(?:single|double)-breasted\b|\bbutton-through\b|\bbuttoned front\b",
     ),
     Rule("drawstring", r"\bdrawstrings?\b"),
@@ -105,9 +105,16 @@ RULES: tuple[Rule, ...] = (
     Rule("belt", r"\b(?:tie )?belt\b(?! loops?)"),
     Rule("frills", r"\b(?:frills?|frilled|flounces?|flounced|ruffles?|ruffled)\b"),
     Rule("puff sleeves", r"\bpuff(?:ed)?(?:,? \w+)? sleeves?\b"),
-    Rule("pleats", r"\bpleat(?:s|ed)?\b"),
-    Rule("ribbed", r"\bribbed\b|\brib[- ]knit\b"),
-    Rule("wrapover", r"\bwrap-?over\b|\bwrap (?:dress|top|skirt|front)\b"),
+    Rule("pleats", r"(?<!yoke with a )(?<!yoke with )\bpleat(?:s|ed)?\b(?! at the back)"),
+    Rule(
+        "ribbed",
+        r"\bribbed (?:jersey|knit|fabric|cotton|velour|modal|viscose|organic|lyocell|weave)\b"
+        r"|\brib[- ]knit\b",
+    ),
+    Rule(
+        "wrapover",
+        r"\bwrap-?over\b(?!,? (?:[\w-]+ )?(?:hood|waistband|collar))|\bwrap (?:dress|top|skirt|front)\b",
+    ),
 )
 """The phrase rules; sleeve lengths and leg shapes also come from :func:`_look_back`."""
 

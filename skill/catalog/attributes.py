@@ -255,12 +255,15 @@ class CatalogAttributes:
     likely_threshold: float
     probabilities: np.ndarray
     info: dict
+    _facts: np.ndarray | None = field(default=None, repr=False)
 
     def facts(self) -> np.ndarray:
-        """Shape (n, labels), bool: the attributes each photo has as facts."""
-        from skill.attributes.tags import fact_matrix
+        """Shape (n, labels), bool: the attributes each photo has as facts (computed once)."""
+        if self._facts is None:
+            from skill.attributes.tags import fact_matrix
 
-        return fact_matrix(self.probabilities, self.thresholds)
+            self._facts = fact_matrix(self.probabilities, self.thresholds)
+        return self._facts
 
     def tags(self, row: int, max_likely: int = 2):
         """The :class:`skill.attributes.tags.Tag` s of one photo, facts first."""
@@ -270,6 +273,54 @@ class CatalogAttributes:
             self.probabilities[row], self.labels, self.display, self.groups, self.thresholds,
             self.likely_threshold, max_likely,
         )  # fmt: skip
+
+    def choices(self) -> list[str]:
+        """What a map or a trend can be drawn by: each exclusive group (``pattern``,
+        ``sleeves``, ...) in model order, then each detail label (``hood``, ...)."""
+        from skill.attributes.tags import EXCLUSIVE_GROUPS
+
+        groups = [g for g in dict.fromkeys(self.groups) if g in EXCLUSIVE_GROUPS]
+        details = [
+            label
+            for label, group in zip(self.labels, self.groups, strict=True)
+            if group not in EXCLUSIVE_GROUPS
+        ]
+        return groups + details
+
+    def values(self, choice: str) -> list[str]:
+        """One text per photo for a choice of :meth:`choices`.
+
+        A group gives the display name of its fact value, or ``not sure`` where no value is
+        a fact; a detail gives its name (a fact), ``likely <name>`` or ``no <name> tag``.
+        """
+        facts = self.facts()
+        if (
+            choice in self.labels
+            and self.groups[self.labels.index(choice)] not in self._exclusive()
+        ):
+            j = self.labels.index(choice)
+            name = self.display[j]
+            with np.errstate(invalid="ignore"):
+                likely = np.asarray(self.probabilities[:, j], np.float32) >= self.likely_threshold
+            return np.where(
+                facts[:, j], name, np.where(likely, f"likely {name}", f"no {name} tag")
+            ).tolist()
+        columns = [j for j, g in enumerate(self.groups) if g == choice]
+        if not columns or choice not in self._exclusive():
+            raise ValueError(f"choice must be one of {self.choices()}, got {choice!r}")
+        probabilities = np.nan_to_num(
+            np.asarray(self.probabilities[:, columns], np.float32), nan=-1
+        )
+        masked = np.where(facts[:, columns], probabilities, -1.0)
+        best = masked.argmax(axis=1)
+        names = np.asarray([self.display[j] for j in columns], dtype=object)
+        return np.where(masked.max(axis=1) >= 0, names[best], "not sure").tolist()
+
+    @staticmethod
+    def _exclusive() -> tuple[str, ...]:
+        from skill.attributes.tags import EXCLUSIVE_GROUPS
+
+        return EXCLUSIVE_GROUPS
 
     def filterable(self) -> list[str]:
         """Labels that can be facts (they have a threshold), in model order."""

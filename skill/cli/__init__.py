@@ -11,6 +11,8 @@ Commands:
     clusters   cluster a catalog by design, with readable labels
     trends     cluster or category share of launches over time, rising and falling
     label      few-shot labelling from a few tagged photos, or its accuracy
+    attributes a catalog's predicted attributes (list, CSV), or the model's AUC/AP on labelled photos
+    attributes-train  train the attribute heads (pooled, masked, attention) on the H&M photos
 
 Each command family is a module here with a ``register(subparsers)`` that adds its
 sub-parser(s) and sets ``run``, the handler that takes the parsed arguments and returns the exit
@@ -24,9 +26,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from skill.cli import analysis, catalog, demo, encoders, evaluate, train
+from skill.cli import analysis, attributes, catalog, demo, encoders, evaluate, train
 
-COMMAND_MODULES = (encoders, catalog, evaluate, demo, train, analysis)
+COMMAND_MODULES = (encoders, catalog, evaluate, demo, train, analysis, attributes)
 """The command families, in the order ``--help`` lists their commands."""
 
 

@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--index-kind", default="auto", choices=["auto", "flat", "ivf", "hnsw"])
     parser.add_argument("--map", default="umap", choices=["umap", "pca"], help="2-D map method")
+    parser.add_argument(
+        "--attributes",
+        default="auto",
+        help="attribute model stored with the photos (auto: the shipped one; none: no attributes)",
+    )
     add_runtime_flag(parser)
     add_column_flags(parser)
     parser.set_defaults(run=run_index)
@@ -46,6 +51,7 @@ def run_index(args: argparse.Namespace) -> int:
         index=IndexConfig(kind=args.index_kind),
         map=MapConfig(method=args.map),
         runtime=args.runtime,
+        attributes=None if args.attributes == "none" else args.attributes,
     )
     with ProgressBar() as progress:
         summary = build_catalog(
@@ -58,6 +64,7 @@ def run_index(args: argparse.Namespace) -> int:
             progress=progress,
         )
     print(summary.describe())
+    _print_attributes(args.catalog)
     for row in summary.skipped.itertuples():
         print(f"  skipped {row.image_path or '(no path)'}: {row.reason}")
     return 0
@@ -99,3 +106,22 @@ def _print_hits(hits, indent: str = "  ") -> None:
 
     for hit, colour in zip(hits.itertuples(), colour_names(hits), strict=True):
         print(f"{indent}{hit.score:.3f}  {hit.item_id:20s} {colour:14s} {hit.title}")
+
+
+def _print_attributes(catalog_dir: Path) -> None:
+    """One line on the attributes the build stored (and whose trunk pass they shared)."""
+    from skill.catalog.store import open_catalog
+
+    stored = open_catalog(catalog_dir).attributes
+    if stored is None:
+        return
+    info = stored.info
+    how = (
+        f"sharing {info['shared_with']}'s trunk pass"
+        if info.get("shared_with")
+        else "own network pass"
+    )
+    print(
+        f"attributes ({stored.name}): {info.get('predicted', 0)} photos predicted in "
+        f"{info.get('seconds', 0):.1f} s ({how}), {len(stored.labels)} attributes"
+    )

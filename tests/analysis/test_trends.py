@@ -8,6 +8,7 @@ import pytest
 
 from skill.analysis.trends import (
     ShareTable,
+    attribute_share_over_time,
     category_share_over_time,
     cluster_share_over_time,
     find_trends,
@@ -250,3 +251,31 @@ def test_cli_trends_without_dates(tmp_path, capsys):
     )
     assert main(["trends", "--catalog", str(tmp_path / "catalog"), "--by", "category"]) == 2
     assert "no readable dates" in capsys.readouterr().err
+
+
+def test_attribute_shares_of_a_group_partition_and_of_details_overlap():
+    from skill.catalog.attributes import CatalogAttributes
+
+    months = [f"2024-{m:02d}-01" for m in range(1, 7) for _ in range(4)]  # 4 launches a month
+    hood = [m >= 4 for m in range(1, 7) for _ in range(4)]  # none, then all
+    pockets = [i % 2 == 0 for i in range(24)]  # half every month
+    stripe = [i % 4 == 0 for i in range(24)]
+    probabilities = np.stack([stripe, np.logical_not(stripe), hood, pockets], axis=1) * 0.9
+    stored = CatalogAttributes("m", ["pattern: Stripe", "pattern: Solid", "hood", "pockets"],
+                               ["Stripe", "Solid", "hood", "pockets"],
+                               ["pattern", "pattern", "details", "details"], [0.5] * 4, 0.5,
+                               probabilities.astype(np.float16), {})  # fmt: skip
+    items = pd.DataFrame({"date": months, "design_id": [f"d{i}" for i in range(24)]})
+    details = attribute_share_over_time(items, stored, "details", freq="M")
+    assert list(details.shares.columns) == ["hood", "pockets"]
+    np.testing.assert_allclose(details.shares["pockets"], 0.5)
+    np.testing.assert_allclose(details.shares["hood"], [0, 0, 0, 1, 1, 1])
+    assert (details.totals == 4).all()
+    trends = find_trends(details).set_index("group")
+    assert (
+        trends.loc["hood", "direction"] == "rising" and trends.loc["pockets", "direction"] == "flat"
+    )
+    assert trends.loc["hood", "launches"] == 12
+    pattern = attribute_share_over_time(items, stored, "pattern", freq="M")
+    np.testing.assert_allclose(pattern.shares.sum(axis=1), 1.0)
+    np.testing.assert_allclose(pattern.shares["Stripe"], 0.25)

@@ -85,3 +85,29 @@ def test_explain_gives_the_phrase_of_every_label():
     reasons = explain(text)
     assert set(reasons) == mine_attributes(text)
     assert "hood" in reasons["hood"]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Top with a deep V-neck at the back.", "neckline: V-neck"),
+        ("Dress with a straight-cut skirt that flares gently to the hem.", "fit: regular"),
+        ("Jumper with a straight-cut hem.", "fit: regular"),
+        ("Dress with concealed buttons at the front.", "front buttons"),
+        ("Shirt with a yoke with a pleat at the back.", "pleats"),
+        ("Sweatshirt with ribbed cuffs and a ribbed stand-up collar.", "ribbed"),
+        ("Top with a wrapover, jersey-lined hood.", "wrapover"),
+    ],
+)
+def test_phrases_that_name_no_visible_attribute_are_not_read(text, label):
+    """Cases the first by-eye check found wrong (docs/attributes.md)."""
+    assert label not in mine_attributes(text)
+
+
+def test_the_fixed_rules_still_read_the_plain_phrases():
+    assert "ribbed" in mine_attributes("Top in ribbed jersey.")
+    assert "pleats" in mine_attributes("Pleated skirt with pleats at the front.")
+    assert "front buttons" in mine_attributes("Cardigan with buttons down the front.")
+    assert "wrapover" in mine_attributes("Dress with a wrapover front.")
+    assert "fit: regular" in mine_attributes("Straight-cut blouse in a crêpe weave.")
+    assert "neckline: V-neck" in mine_attributes("Jumper with a V-neck front and back.")

@@ -76,3 +76,29 @@ def test_a_version_with_attributes_of_another_length_has_none(tmp_path):
     assert read_attributes(tmp_path, 4) is None
     assert read_attributes(tmp_path / "missing", 3) is None
     torch.manual_seed(0)  # keeps torch imported for the slow tests' fixtures
+
+
+def _stored(probabilities):
+    from skill.catalog.attributes import CatalogAttributes
+
+    return CatalogAttributes(
+        name="m",
+        labels=["pattern: Stripe", "pattern: Solid", "hood", "pockets"],
+        display=["Stripe", "Solid", "hood", "pockets"],
+        groups=["pattern", "pattern", "details", "details"],
+        thresholds=[0.6, 0.6, 0.5, None],
+        likely_threshold=0.5,
+        probabilities=np.asarray(probabilities, np.float16),
+        info={},
+    )
+
+
+def test_values_per_photo_for_a_group_and_for_a_detail():
+    stored = _stored([[0.9, 0.7, 0.9, 0.8], [0.3, 0.2, 0.55, 0.1], [0.1, 0.8, 0.2, 0.6]])
+    assert stored.choices() == ["pattern", "hood", "pockets"]
+    assert stored.values("pattern") == ["Stripe", "not sure", "Solid"]  # the likelier fact wins
+    assert stored.values("hood") == ["hood", "hood", "no hood tag"]
+    assert stored.values("pockets") == ["likely pockets", "no pockets tag", "likely pockets"]
+    assert stored.filterable() == ["pattern: Stripe", "pattern: Solid", "hood"]
+    with pytest.raises(ValueError, match="choice must be one of"):
+        stored.values("sleeves")

@@ -72,3 +72,60 @@ def open_app(data_dir, monkeypatch, tab: str | None = None, timeout: float = 120
         at.run()
     assert not at.exception, at.exception
     return at
+
+
+ATTRIBUTES = [  # (label, display, group, threshold)
+    ("pattern: Stripe", "Stripe", "pattern", 0.6),
+    ("pattern: Solid", "Solid", "pattern", 0.6),
+    ("type: Bag", "Bag", "type", 0.7),
+    ("hood", "hood", "details", 0.5),
+    ("pockets", "pockets", "details", None),
+]
+
+
+def make_attribute_catalog(data_dir, name: str = "attrs"):
+    """Twelve photos, each its own design launched in one of six months, with known attributes.
+
+    The stripes are ``Stripe`` facts and the rest ``Solid``; bags are ``Bag``; the hood share
+    rises from none in the first months to every launch in the last; ``pockets`` has no
+    threshold, so it is never a fact (0.8: "likely").
+    """
+    import json
+
+    import numpy as np
+
+    from skill.catalog.build import CatalogConfig, build_catalog
+    from skill.catalog.projection import MapConfig
+    from skill.catalog.store import open_catalog
+
+    photos = data_dir / "photos" / name
+    photos.mkdir(parents=True)
+    lines = ["id,image_path,design_id,colour,category,title,date"]
+    probabilities = []
+    for i in range(12):
+        shape = SHAPES[i % 4]
+        colour, rgb = list(COLOURS.items())[i % 3]
+        file = f"{shape}-{colour}-{i}.png"
+        draw_product(shape, rgb).save(photos / file)
+        category = "bags" if shape in ("square", "triangle") else "tops"
+        month = i // 2 + 1
+        lines.append(f"p{i},{file},D{i},{colour},{category},{shape.title()} {i},2025-0{month}-10")
+        stripe = shape == "stripes"
+        probabilities.append([0.95 if stripe else 0.05, 0.05 if stripe else 0.9,
+                              0.9 if category == "bags" else 0.1, 0.95 if month >= 4 else 0.05,
+                              0.8])  # fmt: skip
+    (photos / "labels.csv").write_text("\n".join(lines) + "\n")
+    catalog_dir = data_dir / "catalogs" / name
+    build_catalog(photos, catalog_dir, photos / "labels.csv", encoders=["imagenet-lite0"],
+                  config=CatalogConfig(map=MapConfig(method="pca"), attributes=None))  # fmt: skip
+    folder = open_catalog(catalog_dir).version / "attributes"
+    folder.mkdir()
+    order = [int(item[1:]) for item in open_catalog(catalog_dir).items["item_id"]]
+    np.save(folder / "probabilities.npy", np.asarray(probabilities, np.float16)[order])
+    (folder / "model.json").write_text(json.dumps({
+        "name": "test-attributes", "display_name": "Test attributes", "digest": "0",
+        "labels": [a[0] for a in ATTRIBUTES], "display": [a[1] for a in ATTRIBUTES],
+        "groups": [a[2] for a in ATTRIBUTES], "thresholds": [a[3] for a in ATTRIBUTES],
+        "likely_threshold": 0.5, "precision_target": 0.9, "shared_with": None,
+    }))  # fmt: skip
+    return catalog_dir

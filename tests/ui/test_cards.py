@@ -63,3 +63,12 @@ def test_only_the_query_card_says_query():
     unscored = render_card(Card(thumbnail="", title="a representative"))
     assert "query" not in unscored and '<span class="sk-score"></span>' in unscored
     assert "0.87" in render_card(Card(thumbnail="", title="hit", score=0.871))
+
+
+def test_tags_are_chips_facts_filled_and_likely_dashed_and_escaped():
+    markup = render_card(
+        Card(thumbnail="", title="t", tags=(("Stripe", True), ("<b>x</b> (60 %)", False)))
+    )
+    assert '<span class="sk-tag">Stripe</span>' in markup
+    assert '<span class="sk-tag sk-likely">&lt;b&gt;x&lt;/b&gt; (60 %)</span>' in markup
+    assert "sk-tags" not in render_card(Card(thumbnail="", title="no tags"))

@@ -114,6 +114,11 @@ def train_attribute_heads(config: AttributeTrainConfig, progress: Progress | Non
     feature_head = head_modules(imagenet_backbone())
     for parameter in feature_head.parameters():
         parameter.requires_grad_(False)
+    np.savez(
+        output / "labels.npz",
+        **{f"{name}_{part}": getattr(split, part)
+           for name, split in splits.items() for part in ("rows", "values", "known")},
+    )  # fmt: skip
     results = {
         "labels": labels,
         "splits": {name: len(split.rows) for name, split in splits.items()},
@@ -200,7 +205,7 @@ def fit_variant(
             loss.backward()
             optimizer.step()
             schedule.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
             step += 1
             if progress:
                 progress(f"training {variant}", step, total)
