@@ -50,7 +50,9 @@ def main() -> None:
     for number, (label, i) in enumerate(sampled, start=1):
         row = frame.iloc[i]
         phrase = explain(row["detail_desc"]).get(label, "")
-        print(f"{number:3d}. [{label}] {row['product_type_name']} ({row['product_code']}): {phrase}")
+        print(
+            f"{number:3d}. [{label}] {row['product_type_name']} ({row['product_code']}): {phrase}"
+        )
         print(textwrap.indent(textwrap.fill(row["detail_desc"], 100), "       "))
     print(f"\n{len(sampled)} sampled lines over {len({label for label, _ in sampled})} labels")
     if args.sheet:

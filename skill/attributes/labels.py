@@ -12,7 +12,9 @@ label named ``"<group>: <value>"``:
 and optionally a ``fit`` column (the demo catalog's ground truth) mapped onto the mined fit and
 leg-shape values. A column value that is empty or ``Unknown`` leaves its group unknown for that
 photo; a choice group the description does not name is unknown too (see
-:mod:`skill.attributes.mining`). Unknown entries are left out of training and of every metric.
+:mod:`skill.attributes.mining`), unless the product group (``product_group_name``) says it does
+not apply (:data:`APPLIES_TO`: no sleeve length on trousers), where it is negative. Unknown
+entries are left out of training and of every metric.
 
 Values of another CSV are matched to the label names case-insensitively, singular or plural,
 and through :data:`VALUE_SYNONYMS` (``stripes`` is ``Stripe``, ``sneaker`` is ``Sneakers``).
@@ -55,6 +57,17 @@ VALUE_SYNONYMS = {
     "jeans": "trousers",
 }
 """Other names of label values (lower case), as other catalogs and the demo spell them."""
+GARMENTS = ("garment upper body", "garment lower body", "garment full body", "nightwear")
+APPLIES_TO: dict[str, tuple[str, ...]] = {
+    "sleeves": ("garment upper body", "garment full body", "nightwear", "underwear", "swimwear"),
+    "neckline": ("garment upper body", "garment full body", "nightwear", "underwear", "swimwear"),
+    "fit": GARMENTS,
+    "legs": ("garment lower body", "garment full body", "nightwear"),
+    "length": GARMENTS,
+}
+"""The product groups (``product_group_name``, lower case) each mined choice group applies to.
+For a product of another group the whole choice group is *known and negative* (trousers have
+no sleeve length, a bag no leg shape), unless its description names a value anyway."""
 FIT_VALUES = {
     "slim": "fit: slim",
     "fitted": "fit: slim",
@@ -76,7 +89,8 @@ class LabelColumns:
     """Which CSV column holds each label source; ``None`` leaves the source out.
 
     A column that is named but absent from a CSV is an error where the caller named it
-    (the CLI), and silently skipped for these H&M defaults.
+    (the CLI), and silently skipped for these H&M defaults. ``product_group`` gives no labels:
+    it says which mined choice groups apply to a product (:data:`APPLIES_TO`).
     """
 
     pattern: str | None = "graphical_appearance_name"
@@ -84,6 +98,7 @@ class LabelColumns:
     garment: str | None = "garment_group_name"
     description: str | None = "detail_desc"
     fit: str | None = None
+    product_group: str | None = "product_group_name"
 
     def present(self, frame: pd.DataFrame) -> dict[str, str]:
         """Source -> column, for the sources whose column is in ``frame``."""
@@ -171,6 +186,9 @@ def row_labels(row: dict[str, str], columns: LabelColumns = LabelColumns()) -> t
         if fit:
             labels.add(fit)
             known.add(group_of(fit))
+    product_group = _normalise(row.get(columns.product_group, "")) if columns.product_group else ""
+    if product_group not in UNKNOWN_VALUES:
+        known |= {g for g, groups in APPLIES_TO.items() if product_group not in groups}
     return labels, known
 
 

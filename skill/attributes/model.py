@@ -13,7 +13,7 @@ Three heads share one input, the frozen ImageNet Lite0 features of a photo, shap
   localisation-guided feature driving channel-wise attention" (its authors report +15.27 %
   mean relative AUC over the same network without it on social-media photos).
 
-The localisation map is learned: a 1x1-convolution branch predicts, per cell, the share of
+The localisation map is learned: a 1x1-convolution branch (1280 -> 32 -> 1) predicts, per cell, the share of
 the product in it, trained against product masks of packshots and of packshots pasted on
 cluttered backgrounds. A given map (a product mask) can be passed instead.
 
@@ -52,7 +52,7 @@ class HeadConfig:
     num_labels: int
     kind: str = "attention"
     in_channels: int = 1280
-    localiser_channels: int = 64
+    localiser_channels: int = 32
     reduction: int = 16
     dropout: float = 0.2
 
@@ -85,8 +85,8 @@ def masked_pool(features: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     Returns:
         Shape (batch, channels).
     """
-    weights = weights.unsqueeze(1) + 1e-3
-    return (features * weights).sum((2, 3)) / weights.sum((2, 3))
+    weights = weights + 1e-3
+    return torch.einsum("bchw,bhw->bc", features, weights) / weights.sum((1, 2)).unsqueeze(1)
 
 
 class AttributeHead(nn.Module):

@@ -371,3 +371,62 @@ def read_attributes(version_dir: str | Path, count: int) -> CatalogAttributes | 
         probabilities=probabilities,
         info=info,
     )
+
+
+def add_attributes(
+    catalog_dir: str | Path,
+    model: str = "auto",
+    batch_size: int = 32,
+    runtime: str = "auto",
+    progress: Progress | None = None,
+) -> Path:
+    """Gives a built catalog attributes (or another model's) without embedding or mapping again.
+
+    The live version is copied into a new one (files hard-linked where the file system allows:
+    versions are never changed in place), the attribute model runs its own pass over the photos
+    whose probabilities are not cached, and ``CURRENT`` switches to the new version.
+
+    Args:
+        catalog_dir: A built catalog.
+        model: ``auto`` (the shipped model), a model name or folder.
+        batch_size: Photos per forward pass.
+        runtime: ``auto``, ``onnx`` or ``torch``.
+        progress: Reports the attribute pass.
+
+    Returns:
+        The new version folder.
+
+    Raises:
+        ValueError: No attribute model is installed (``auto``) or the catalog lacks file
+            fingerprints.
+    """
+    import os
+    import shutil
+    from datetime import datetime, timezone
+
+    from skill.catalog.pointer import switch_current
+    from skill.catalog.store import open_catalog
+
+    catalog = open_catalog(catalog_dir)
+    items = catalog.items
+    if "fingerprint" not in items:
+        raise ValueError(f"{catalog_dir} has no file fingerprints; rebuild it")
+    step = start_attributes(items, catalog.images_dir, catalog_dir, [], model, lambda e: None,
+                            batch_size, 256, runtime, progress)  # fmt: skip
+    if step is None:
+        raise ValueError("no attribute model is installed (assets/attributes)")
+    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
+    staging = Path(catalog_dir) / f".{name}.tmp"
+
+    def link(source: str, target: str) -> None:
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+    shutil.copytree(catalog.version, staging, copy_function=link,
+                    ignore=shutil.ignore_patterns(ATTRIBUTES_FOLDER))  # fmt: skip
+    step.finish(staging, items)
+    staging.rename(Path(catalog_dir) / name)
+    switch_current(catalog_dir, name)
+    return Path(catalog_dir) / name

@@ -1,8 +1,9 @@
 """``attributes`` and ``attributes-train``: a catalog's attributes, scoring and training models.
 
-- ``python -m skill attributes --catalog C [--out FILE]``: each attribute with how many photos
-  have it as a fact (above its calibrated threshold) or as "likely"; ``--out`` writes every
-  photo's tags and probabilities as CSV.
+- ``python -m skill attributes --catalog C [--out FILE] [--add]``: each attribute with how many
+  photos have it as a fact (above its calibrated threshold) or as "likely"; ``--out`` writes
+  every photo's tags and probabilities as CSV; ``--add`` first predicts them for a catalog built
+  without (a new version; nothing is embedded or mapped again).
 - ``python -m skill attributes --images DIR --csv FILE [--json]``: scores the attribute model on
   a labelled folder (H&M column names by default: ``graphical_appearance_name``,
   ``product_type_name``, ``garment_group_name``, ``detail_desc``), printing mean and per-label
@@ -28,6 +29,7 @@ LABEL_FLAGS = {
     "garment": "--garment-col",
     "description": "--description-col",
     "fit": "--fit-col",
+    "product_group": "--product-group-col",
 }
 
 
@@ -39,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--catalog", type=Path, help="list (and --out export) its attributes")
     parser.add_argument("--out", type=Path, help="with --catalog: CSV of every photo's tags")
+    parser.add_argument(
+        "--add",
+        action="store_true",
+        help="with --catalog: predict the attributes of a built catalog (no re-embedding)",
+    )
     parser.add_argument("--images", type=Path, help="folder of labelled photos to score on")
     parser.add_argument("--csv", type=Path, help="with --images: CSV of labels")
     parser.add_argument("--model", default="fashion-attributes", help="attribute model name/folder")
@@ -50,6 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "garment": "garment_group_name",
         "description": "detail_desc",
         "fit": None,
+        "product_group": "product_group_name",
     }
     for source, flag in LABEL_FLAGS.items():
         default = defaults[source]
@@ -72,6 +80,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="override a field"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the variants an interrupted run of the same recipe finished, train the rest",
+    )
     parser.add_argument("--ship", metavar="NAME", help="write the winner to assets/attributes/NAME")
     parser.set_defaults(run=run_train)
 
@@ -87,6 +100,12 @@ def run_attributes(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from skill.catalog.store import open_catalog
 
+    if args.add:
+        from skill.catalog.attributes import add_attributes
+
+        model = "auto" if args.model == "fashion-attributes" else args.model
+        with ProgressBar() as progress:
+            add_attributes(args.catalog, model, args.batch_size, args.runtime, progress)
     catalog = open_catalog(args.catalog)
     stored = catalog.attributes
     if stored is None:
@@ -182,7 +201,7 @@ def run_train(args: argparse.Namespace) -> int:
         )
     config = dataclasses.replace(config, **changes)
     with ProgressBar() as progress:
-        results = train_attribute_heads(config, progress)
+        results = train_attribute_heads(config, progress, resume=args.resume)
     print(format_table(results))
     if args.ship:
         from skill.attributes.checkpoint import ASSETS_ATTRIBUTES

@@ -58,7 +58,9 @@ def _covered(rows_of_trace, n):
 @pytest.mark.parametrize("by", COLOR_BY)
 def test_map_figure_puts_every_row_in_exactly_one_trace(by):
     items = _items()
-    labels = ["1. tees", "1. tees", "2. skirts", "2. skirts"] if by == "design cluster" else None
+    needs = {"design cluster": ["1. tees", "1. tees", "2. skirts", "2. skirts"],
+             "attribute": ["Stripe", "Stripe", "not sure", "Solid"]}  # fmt: skip
+    labels = needs.get(by)
     figure, rows_of_trace = map_figure(_coords(), items, by, labels=labels)
     assert len(figure.data) == len(rows_of_trace)
     assert _covered(rows_of_trace, len(items))

@@ -86,3 +86,17 @@ def test_choose_labels_needs_positives_in_both_parts():
 )
 def test_names(label, group, shown):
     assert group_of(label) == group and display_name(label) == shown
+
+
+def test_a_product_group_without_sleeves_makes_them_known_negatives():
+    frame = pd.DataFrame(
+        {
+            "product_group_name": ["Garment Lower body", "Garment Upper body", "Unknown", ""],
+            "detail_desc": ["Jeans with wide legs.", "Jumper in a fine knit.", "Top.", "Top."],
+        }
+    )
+    matrix = label_matrix(frame, ["sleeves: long", "legs: wide"])
+    np.testing.assert_array_equal(matrix.values, [[0, 1], [0, 0], [0, 0], [0, 0]])
+    # trousers: no sleeves (known); a jumper: legs do not apply, its sleeves are unnamed
+    np.testing.assert_array_equal(matrix.known, [[True, True], [False, True], [False, False],
+                                                 [False, False]])  # fmt: skip

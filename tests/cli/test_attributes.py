@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -99,3 +100,16 @@ def test_index_stores_attributes_and_attributes_lists_and_exports_them(
     )  # fmt: skip
     code, _, err = run_cli("attributes", "--catalog", tmp_path / "plain")
     assert code == 2 and "has no attributes" in err
+
+    from skill.catalog.store import open_catalog
+
+    before = open_catalog(tmp_path / "plain")
+    code, out, _ = run_cli("attributes", "--catalog", tmp_path / "plain", "--add", "--model",
+                           attribute_model_dir, "--runtime", "torch")  # fmt: skip
+    assert code == 0 and "random-attributes: 16 photos" in out
+    after = open_catalog(tmp_path / "plain")
+    assert after.version != before.version and after.attributes.info["predicted"] == 16
+    np.testing.assert_array_equal(after.coords("tiny-random"), before.coords("tiny-random"))
+    assert (after.version / "tiny-random" / "map.npy").stat().st_ino == (
+        before.version / "tiny-random" / "map.npy"
+    ).stat().st_ino  # hard-linked, not rewritten

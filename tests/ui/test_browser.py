@@ -6,6 +6,7 @@ only and is always killed. With ``SKILL_SCREENSHOT_DIR`` set, screenshots are co
 Also a script for the README screenshots, on the real data folder (the demo catalog)::
 
     python tests/test_browser.py --out docs --photo data/demo/photos/images/<file>.jpg
+    python -m tests.ui.test_browser --attributes --out docs --photo <photo>   # attribute tabs
 """
 
 from __future__ import annotations
@@ -198,12 +199,76 @@ def capture_readme_screenshots(out: Path, photo: Path) -> list[Path]:
     return shots
 
 
+def choose(driver, label: str, option: str, multi: bool = False) -> None:
+    """Picks ``option`` in the selectbox (or multiselect) whose label is ``label``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    kind = "stMultiSelect" if multi else "stSelectbox"
+    for widget in driver.find_elements(By.CSS_SELECTOR, f'[data-testid="{kind}"]'):
+        if (widget.get_attribute("textContent") or "").strip().startswith(label):
+            field = widget.find_element(By.CSS_SELECTOR, "input")
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", field)
+            field.click()
+            field.send_keys(option)
+            time.sleep(0.5)
+            field.send_keys(Keys.ENTER)
+            if multi:
+                field.send_keys(Keys.ESCAPE)
+            settle(driver)
+            return
+    raise AssertionError(f"no {kind} labelled {label!r}")
+
+
+def click_radio(driver, option: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    for label in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stRadio"] label'):
+        if (label.get_attribute("textContent") or "").strip() == option:
+            driver.execute_script("arguments[0].click()", label)
+            settle(driver)
+            return
+    raise AssertionError(f"no radio option {option!r}")
+
+
+def capture_attribute_screenshots(out: Path, photo: Path) -> list[Path]:
+    """Search with attribute tags and a filter, the Map and Trends by attribute (data folder)."""
+    from selenium.webdriver.common.by import By
+
+    shots = []
+    with streamlit_server(None) as url:
+        driver = chromium(1440, 1500)
+        try:
+            search_with_photo(driver, url, photo)
+            choose(driver, "Attributes", "Stripe", multi=True)
+            wait_for(driver, ".sk-tag")
+            shots.append(screenshot(driver, out / "app-attributes-search.png"))
+            open_tab(driver, "Map")
+            wait_for(driver, ".js-plotly-plot")
+            choose(driver, "Colour points by", "attribute")
+            choose(driver, "Attribute", "pattern")
+            shots.append(screenshot(driver, out / "app-attributes-map.png"))
+            open_tab(driver, "Trends")
+            wait_for(driver, ".js-plotly-plot")
+            click_radio(driver, "attribute")
+            choose(driver, "Attribute", "pattern")
+            chart = driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")[-1]
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", chart)
+            settle(driver)
+            shots.append(screenshot(driver, out / "app-attributes-trends.png"))
+        finally:
+            driver.quit()
+    return shots
+
+
 if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--photo", type=Path, required=True)
+    parser.add_argument("--attributes", action="store_true", help="the attribute screenshots")
     args = parser.parse_args()
-    for shot in capture_readme_screenshots(args.out, args.photo.resolve()):
+    capture = capture_attribute_screenshots if args.attributes else capture_readme_screenshots
+    for shot in capture(args.out, args.photo.resolve()):
         print(shot)

@@ -195,6 +195,54 @@ def build_feature_store(
     )
 
 
+def head_features(
+    store: FeatureStore,
+    folder: str | os.PathLike,
+    batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+) -> FeatureStore:
+    """The store with its maps run through the frozen head convolution, (n, 1280, 7, 7) float16.
+
+    Every head trains for many epochs on the same frozen features, so the head convolution
+    (320 -> 1280 channels) runs once per photo here instead of once per step; the result
+    (about 2.4 GB for 9,388 photos, clean and cluttered) is kept as ``head_clean.npy`` and
+    ``head_clutter.npy`` and reused while the store's manifest is unchanged.
+
+    Returns:
+        A :class:`FeatureStore` with the same keys and masks.
+    """
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    stamp = folder / "head.json"
+    identity = {"paths": manifest["paths"], "weights": manifest["weights"],
+                "clutter_seed": manifest["clutter_seed"]}  # fmt: skip
+    n = len(store.keys)
+    if not (stamp.is_file() and json.loads(stamp.read_text()) == identity):
+        layers = head_modules(imagenet_backbone())
+        done = 0
+        for name in ("clean", "clutter"):
+            source = getattr(store, name)
+            target = np.lib.format.open_memmap(
+                folder / f"head_{name}.npy", "w+", np.float16, (n, 1280, GRID, GRID)
+            )
+            for start in range(0, n, batch_size):
+                block = torch.from_numpy(np.asarray(source[start : start + batch_size], np.float32))
+                with torch.inference_mode():
+                    target[start : start + batch_size] = layers(block).numpy().astype(np.float16)
+                done += len(block)
+                if progress:
+                    progress(done, 2 * n)
+            target.flush()
+            del target
+        stamp.write_text(json.dumps(identity))
+    return FeatureStore(
+        store.keys,
+        np.load(folder / "head_clean.npy", mmap_mode="r"),
+        np.load(folder / "head_clutter.npy", mmap_mode="r"),
+        store.masks,
+    )
+
+
 def _prepare(image: Image.Image, key: str, seed: int):
     """Tensors of the photo and of its cluttered copy, and the three localisation targets."""
     mask = product_mask(image)

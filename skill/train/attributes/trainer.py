@@ -97,35 +97,47 @@ def prepare_data(config: AttributeTrainConfig, progress: Progress | None = None)
                            "validation": split(validation)}  # fmt: skip
 
 
-def train_attribute_heads(config: AttributeTrainConfig, progress: Progress | None = None) -> dict:
+def train_attribute_heads(
+    config: AttributeTrainConfig, progress: Progress | None = None, resume: bool = False
+) -> dict:
     """Trains every variant of ``config.variants`` and scores it; writes ``results.json``.
+
+    Args:
+        config: The run.
+        progress: Reports feature storing and training steps.
+        resume: Keep the variants an interrupted run of the same recipe already finished
+            (same labels, splits and every config field but ``variants``), train the rest.
 
     Returns:
         The results: ``labels``, ``splits`` (photo counts) and per variant its figures on
         the calibration and validation designs, clean and cluttered, and its seconds.
     """
-    from skill.attributes.trunk import imagenet_backbone
     from skill.paths import project_path
-    from skill.train.attributes.features import head_modules
+    from skill.train.attributes.features import head_features
 
     output = project_path(config.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     store, labels, splits = prepare_data(config, progress)
-    feature_head = head_modules(imagenet_backbone())
-    for parameter in feature_head.parameters():
-        parameter.requires_grad_(False)
+    # The head convolution runs once per photo, not once per step (features.head_features).
+    store = head_features(
+        store,
+        project_path(config.feature_dir),
+        progress=(lambda done, total: progress("head features", done, total)) if progress else None,
+    )
+    feature_head = torch.nn.Identity()
     np.savez(
         output / "labels.npz",
         **{f"{name}_{part}": getattr(split, part)
            for name, split in splits.items() for part in ("rows", "values", "known")},
     )  # fmt: skip
     results = {
-        "labels": labels,
-        "splits": {name: len(split.rows) for name, split in splits.items()},
-        "config": config.to_dict(),
-        "variants": {},
-    }
+        **results_config(config, labels, splits),
+        "variants": _finished_variants(output, results_config(config, labels, splits)) if resume
+        else {},
+    }  # fmt: skip
     for variant in config.variants:
+        if variant in results["variants"]:
+            continue
         start = time.perf_counter()
         head = fit_variant(variant, store, splits["fit"], feature_head, len(labels), config,
                            output / "log.jsonl", progress)  # fmt: skip
@@ -150,6 +162,37 @@ def train_attribute_heads(config: AttributeTrainConfig, progress: Progress | Non
         results["variants"][variant] = figures
         _write_json(output / "results.json", results)
     return results
+
+
+def results_config(config: AttributeTrainConfig, labels: list[str], splits: dict) -> dict:
+    """The part of ``results.json`` that says which run it is: labels, split sizes, recipe."""
+    return {
+        "labels": labels,
+        "splits": {name: len(split.rows) for name, split in splits.items()},
+        "config": config.to_dict(),
+    }
+
+
+def _finished_variants(output: Path, identity: dict) -> dict:
+    """The variants of ``output/results.json`` whose run matches ``identity`` and whose head
+    was saved; ``{}`` when there is no such file or it belongs to another run."""
+    path = output / "results.json"
+    if not path.is_file():
+        return {}
+    previous = json.loads(path.read_text())
+
+    def recipe(entry: dict) -> dict:
+        return {k: v for k, v in entry["config"].items() if k != "variants"}
+
+    same = (previous["labels"] == identity["labels"] and previous["splits"] == identity["splits"]
+            and recipe(previous) == recipe(identity))  # fmt: skip
+    if not same:
+        return {}
+    return {
+        variant: figures
+        for variant, figures in previous.get("variants", {}).items()
+        if (output / variant / "head.safetensors").is_file()
+    }
 
 
 def fit_variant(
@@ -244,7 +287,7 @@ def _batch(store, split: Split, batch: np.ndarray, count: int, source: str, feat
     """Features (batch, 1280, 7, 7), the given map (or None) and the localisation target."""
     cluttered = batch >= count
     rows = split.rows[batch % count]
-    maps = np.empty((len(batch), *store.clean.shape[1:]), np.float32)
+    maps = np.empty((len(batch), *store.clean.shape[1:]), np.float32)  # stored maps or features
     for version, chosen in (("clean", ~cluttered), ("clutter", cluttered)):
         if chosen.any():
             array = store.clean if version == "clean" else store.clutter

@@ -1,6 +1,7 @@
 """Tests of skill.train.attributes.features: localisation targets in the trunk's geometry."""
 
 import numpy as np
+import pytest
 
 from skill.images.preprocess import Preprocess
 from skill.train.attributes.features import cell_shares, clutter_rng
@@ -24,3 +25,30 @@ def test_each_photo_gets_its_own_reproducible_clutter():
     assert np.array_equal(a, clutter_rng(0, "images/a.jpg").random(3))
     assert not np.array_equal(a, clutter_rng(0, "images/b.jpg").random(3))
     assert not np.array_equal(a, clutter_rng(1, "images/a.jpg").random(3))
+
+
+@pytest.mark.slow
+def test_the_store_holds_both_versions_resumes_and_feeds_the_head_convolution(tmp_path):
+    import pandas as pd
+    import torch
+
+    from skill.attributes.trunk import imagenet_backbone
+    from skill.train.attributes.features import build_feature_store, head_features, head_modules
+    from tests.shapes import write_shapes
+
+    rows = write_shapes(tmp_path / "photos", shapes=("circle", "square"), fills=("Red", "Blue"),
+                        csv_name=None)  # fmt: skip
+    items = pd.DataFrame({"image_path": [r["image_path"] for r in rows]})
+    store = build_feature_store(items, tmp_path / "photos", tmp_path / "store", batch_size=3)
+    assert store.clean.shape == store.clutter.shape == (4, 320, 7, 7)
+    assert not np.array_equal(store.clean, store.clutter)  # the copies are on clutter
+    assert store.masks["clean"].max() > 0.5 and store.masks["clean"][:, 0, 0].max() < 0.05
+    again = build_feature_store(items, tmp_path / "photos", tmp_path / "store")
+    np.testing.assert_array_equal(again.clutter, store.clutter)  # reused, not recomputed
+    features = head_features(store, tmp_path / "store")
+    with torch.no_grad():
+        expected = head_modules(imagenet_backbone())(
+            torch.from_numpy(store.clean[:2].astype(np.float32))
+        )
+    np.testing.assert_allclose(features.clean[:2].astype(np.float32), expected.numpy(), atol=0.02)
+    assert store.rows(["circle-blue-0.jpg"]).tolist() == [1]
