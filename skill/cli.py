@@ -213,23 +213,25 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _add_train_parser(sub) -> None:
-    """The ``train`` command: a preset recipe with a few settings overridden."""
-    from skill.train.variants.config import VARIANT_METHODS
+    """The ``train`` command: a recipe of :data:`skill.train.recipes.RECIPES`, a few settings
+    overridden."""
+    from skill.train.recipes import METHODS, PRESET_NAMES
 
     p = sub.add_parser("train", help="train a design encoder (SkiLL or plain DINO), resumable")
     p.add_argument(
         "--preset",
         default="cpu",
-        choices=["cpu", "cpu-views", "bank", "gpu"],
-        help="recipe to start from (cpu: SkiLL/DINO on a photo bank with whitening; cpu-views: "
-        "the multi-crop view bank of session 2; bank: the last stages trained on stored trunk "
-        "maps, colour-variant methods)",
+        choices=PRESET_NAMES,
+        help="recipe to start from (cpu: SkiLL/DINO on a photo bank with whitening, or a head "
+        "on frozen features for triplet|atl|parts|simclr; cpu-views: SkiLL/DINO on a multi-crop "
+        "view bank; bank: the last stages trained on stored trunk maps, colour-variant "
+        "methods; gpu: fine-tuning on fresh views)",
     )
     p.add_argument(
         "--method",
-        choices=["skill", "dino", *VARIANT_METHODS],
-        help="default: the preset's (skill); triplet|atl|parts|simclr train a colour-variant "
-        "encoder (skill.train.variants.recipe)",
+        choices=METHODS,
+        help="default: skill; triplet|atl|parts|simclr train a colour-variant encoder "
+        "(skill.train.variants)",
     )
     p.add_argument(
         "--set",
@@ -239,9 +241,16 @@ def _add_train_parser(sub) -> None:
         help="set a field of the recipe (TrainConfig, or VariantConfig for colour-variant "
         "methods), e.g. --set input_grayscale=true (repeatable)",
     )
-    p.add_argument("--images", help="photo folder with the label CSV (default: shared H&M data)")
+    p.add_argument(
+        "--images",
+        help="photo folder with the label CSV; relative to the project folder "
+        "(default: ../shared/data/hm_colour_variants)",
+    )
     p.add_argument("--csv-name", help="label CSV inside --images")
-    p.add_argument("--out", help="run folder: resumable state, log, exported encoder")
+    p.add_argument(
+        "--out",
+        help="run folder: resumable state, log, exported encoder; relative to the project folder",
+    )
     p.add_argument("--epochs", type=int)
     p.add_argument("--max-steps-per-epoch", type=int, help="cap steps per epoch (budgets)")
     p.add_argument("--batch-size", type=int)
@@ -259,22 +268,10 @@ def _add_train_parser(sub) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import dataclasses
+    from skill.train.recipes import find_recipe
 
-    from tqdm import tqdm
-
-    if args.method in ("triplet", "atl", "parts", "simclr"):
-        return _train_variant(args)
-
-    from skill.train.dino.config import PRESETS
-    from skill.train.dino.trainer import train
-
-    if args.preset not in PRESETS:
-        raise SystemExit(
-            f"--preset {args.preset} is for triplet|atl; {args.method} has {sorted(PRESETS)}"
-        )
-    overrides = {
-        "method": args.method,
+    recipe = find_recipe(args.method or "skill", args.preset)
+    flags = {
         "images_dir": args.images,
         "csv_name": args.csv_name,
         "output_dir": args.out,
@@ -285,51 +282,13 @@ def _train(args: argparse.Namespace) -> int:
         "name": args.name,
         "seed": args.seed,
     }
-    from skill.train.dino.config import parse_settings
-
-    config = dataclasses.replace(
-        PRESETS[args.preset], **{k: v for k, v in overrides.items() if v is not None}
-    )
-    config = dataclasses.replace(config, **parse_settings(config, args.set))
-    if args.no_eval:
-        config = dataclasses.replace(config, eval_at_end=False, eval_every=0)
-    bar = tqdm(desc=f"training ({config.method})", unit="step", file=sys.stderr)
-
-    def progress(step: int, total: int, loss: float) -> None:
-        bar.total = total
-        bar.n = step
-        bar.set_postfix(loss=f"{loss:.4f}")
-        bar.refresh()
-
-    if args.untrained:
-        from skill.train.dino.trainer import export_untrained
-
-        bar.close()
-        print(json.dumps(export_untrained(config)))
-        return 0
-    summary = train(config, progress=progress)
-    bar.close()
-    print(json.dumps(summary))
-    return 0
-
-
-def _train_variant(args: argparse.Namespace) -> int:
-    from skill.train.variants.config import make_variant_config
-    from skill.train.variants.recipe import train_variant
-
-    config = make_variant_config(
-        args.preset,
-        args.method,
+    config = recipe.configure(
         args.set,
-        images_dir=args.images,
-        csv_name=args.csv_name,
-        output_dir=args.out,
-        epochs=args.epochs,
-        device=args.device,
-        seed=args.seed,
+        evaluate=not args.no_eval,
+        **{k: v for k, v in flags.items() if k in recipe.command_fields},
     )
-    folder = train_variant(config, progress=_progress_bar())
-    print(json.dumps({"encoder": str(folder), "output_dir": config.output_dir}))
+    run = recipe.run_untrained if args.untrained else recipe.run
+    print(json.dumps(run(config, progress=_progress_bar())))
     return 0
 
 
