@@ -67,7 +67,7 @@ def stored_figures(encoder_config: dict, val_items, split_seed: int) -> dict | N
 def measure(name: str, variant_config, val_items, results: dict) -> tuple[dict, str, str]:
     """Figures, display name and provenance of one encoder."""
     from skill.encoders.checkpoint import is_checkpoint_dir, load_checkpoint
-    from skill.train.variants.recipe import evaluate_head
+    from skill.train.variants.head_recipe import evaluate_head
 
     if name.startswith("lite0-frozen"):
         size = int(name.split("@")[1]) if "@" in name else variant_config.input_size
@@ -105,7 +105,7 @@ def measure(name: str, variant_config, val_items, results: dict) -> tuple[dict, 
 
     encoder = create_encoder(name)
     figures = evaluate_encoder(
-        encoder, val_items, variant_config.images_dir, EvalConfig(invariance_sample=500)
+        encoder, val_items, variant_config.images_path, EvalConfig(invariance_sample=500)
     )
     return figures, encoder.info.display_name, "evaluate_encoder, 500-photo invariance"
 

@@ -107,3 +107,32 @@ def write_articles_catalog(root, designs: int = 10):
             name = "abcdefghijklmnop"[d] * 3
             rows.append(f"{path},{d},{colour},Top {name} {colour},Top,Jersey top {name}")
     (root / "articles.csv").write_text("\n".join(rows) + "\n")
+
+
+def draw_dresses_and_trousers(n: int = 6, size: int = 48) -> list[Image.Image]:
+    """Two designs (a dress, then trousers) in three colours each, on a white background:
+    photo ``i`` is design ``i // (n // 2)`` in colour ``i % 3``."""
+    colours = [(200, 30, 30), (30, 120, 200), (40, 40, 40)]
+    images = []
+    for i in range(n):
+        image = Image.new("RGB", (size, int(size * 1.5)), "white")
+        draw = ImageDraw.Draw(image)
+        colour = colours[i % 3]
+        if i < n // 2:
+            draw.polygon([(24, 6), (12, 66), (36, 66)], fill=colour)
+        else:
+            draw.rectangle((12, 6, 20, 66), fill=colour)
+            draw.rectangle((28, 6, 36, 66), fill=colour)
+        images.append(image)
+    return images
+
+
+def draw_tshirt(size: int = 96, color=(200, 40, 40)) -> Image.Image:
+    """A T-shirt (body, sleeves and a blue stripe) on a light grey (235) background."""
+    image = Image.new("RGB", (size, size), (235, 235, 235))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((30, 20, 66, 80), fill=color)
+    draw.rectangle((18, 20, 30, 40), fill=color)
+    draw.rectangle((66, 20, 78, 40), fill=color)
+    draw.rectangle((30, 50, 66, 56), fill=(20, 90, 160))
+    return image

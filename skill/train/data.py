@@ -10,8 +10,8 @@ and stored in a ``uint8`` array of shape (n, size, size, 3) with its foreground 
 :func:`build_image_cache`. The cache lives under ``data/`` (git-ignored): it holds photos.
 
 Example:
-    >>> train_items, val_items = read_split("/work/shared/data/hm_colour_variants")
-    >>> cache = build_image_cache(train_items, images_dir, "data/train-cache", size=176)
+    >>> train_items, val_items = read_split(images_dir)
+    >>> cache = build_image_cache(train_items, images_dir, cache_dir, size=176)
     >>> dataset = ViewDataset(cache, views)
 """
 
@@ -32,6 +32,7 @@ from skill.evaluation.splits import split_designs
 from skill.images.decode import load_image
 from skill.images.foreground import estimate_foreground_box
 from skill.images.preprocess import pad_to_square
+from skill.progress import Progress
 
 HM_COLUMNS = ColumnMap(image="image_path", design="product_code", color="colour_group_name")
 
@@ -108,7 +109,7 @@ def build_image_cache(
     images_dir: str | os.PathLike,
     cache_dir: str | os.PathLike,
     size: int = 176,
-    progress=None,
+    progress: Progress | None = None,
 ) -> ImageCache:
     """Decodes, pads and resizes every item's photo once; reuses the cache when it matches.
 
@@ -118,7 +119,7 @@ def build_image_cache(
         cache_dir: Where ``images.npy``, ``boxes.npy``, ``backgrounds.npy`` and
             ``manifest.json`` go. Rebuilt when the image list or size differ.
         size: Side of the cached squares. Typical 1.1-1.4x the global view size.
-        progress: Optional ``progress(done, total)``.
+        progress: Reports stage ``caching photos`` after each photo decoded.
 
     Returns:
         The cache, images memory-mapped read-only.
@@ -140,7 +141,7 @@ def build_image_cache(
         image = load_image(root / path, draft_size=size)
         images[i], boxes[i], backgrounds[i] = _prepare(image, size)
         if progress:
-            progress(i + 1, len(paths))
+            progress("caching photos", i + 1, len(paths))
     images.flush()
     del images
     np.save(cache_dir / "boxes.npy", boxes)
@@ -163,7 +164,7 @@ class ViewDataset(Dataset):
     Args:
         cache: The pre-resized photos.
         views: A callable ``views(image, box, background, rng) -> list[Tensor]`` such as
-            :class:`skill.train.views.SkillViews`.
+            :class:`skill.train.dino.views.SkillViews`.
         seed: Base seed; the views of item ``i`` in epoch ``e`` are drawn from
             ``seed + e * len(cache) + i``, so a resumed run sees the views it would have seen.
     """

@@ -1,4 +1,5 @@
-"""Settings of ``python -m skill train``: one frozen dataclass and named presets.
+"""Settings of the design encoders (``python -m skill train --method skill|dino``): one frozen
+dataclass and named presets.
 
 Presets (:data:`PRESETS`):
 
@@ -16,15 +17,19 @@ Presets (:data:`PRESETS`):
   ``--method dino`` the same recipe recolours with DINO's colour jitter instead: the ablation
   differs only in the colour space. ``--untrained`` exports the starting point with the same
   whitening, so the table shows what training adds.
-- ``cpu-views``: session 2's CPU recipe, kept to reproduce its rows: two rounds of SkiLL's
-  multi-crop views (2 globals at 128 px, 4 anchored locals at 64 px) in a view bank
+- ``cpu-views``: multi-crop training on 2 CPU cores: two rounds of SkiLL's multi-crop views
+  (2 globals at 128 px, 4 anchored locals at 64 px) stored in a view bank
   (:mod:`skill.train.view_bank`), 4 epochs of 234 steps of 32 photos, no whitening.
   Validation designs, hit@1 / mAP / colour invariance: SkiLL 0.426 / 0.456 / 0.997, plain
   DINO 0.418 / 0.447 / 0.997; with ``input_grayscale`` 0.442 / 0.461 / 1.000 against
   0.436 / 0.452 / 1.000, all below the untrained grey max-pooled features (0.450).
-- ``gpu``: full recipe for a machine with a GPU (not run here): globals at 224, 6 locals at 96,
-  nothing frozen but BatchNorm, 40 epochs, 16384 randomly initialised prototypes as in DINO,
+- ``gpu``: full recipe for a machine with a GPU: globals at 224, 6 locals at 96, nothing
+  frozen but BatchNorm, 40 epochs, 16384 randomly initialised prototypes as in DINO,
   evaluation every 5 epochs.
+
+Paths are kept as given: a relative ``images_dir`` or ``output_dir`` is read from the project
+folder, a relative ``cache_dir`` from the data folder (:mod:`skill.paths`), so a recorded config
+holds no path of one machine.
 
 Example:
     >>> config = dataclasses.replace(PRESETS["cpu"], method="dino", output_dir="runs/dino")
@@ -35,9 +40,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-METHODS = ("skill", "dino")
+from skill.paths import DEFAULT_TRAINING_DATA, data_path, project_path
+from skill.train.dino.methods import DESIGN_METHODS
 
 
 @dataclass(frozen=True)
@@ -46,13 +53,17 @@ class TrainConfig:
 
     Attributes:
         method: ``"skill"`` (global + task-specific local colour-invariant spaces) or
-            ``"dino"`` (DINO's standard augmentations, the ablation).
-        images_dir: Catalog folder with the photos and ``csv_name``.
+            ``"dino"`` (DINO's standard augmentations, the ablation); a key of
+            :data:`skill.train.dino.methods.DESIGN_METHODS`.
+        images_dir: Catalog folder with the photos and ``csv_name``; relative to the project
+            folder.
         csv_name: Label CSV inside ``images_dir``; labels only choose the design split.
         val_fraction: Share of designs held out (:func:`skill.evaluation.splits.split_designs`).
         split_seed: Seed of the split; 0 is the project's shared split.
-        output_dir: Run folder: ``state/`` (resumable), ``log.jsonl``, ``encoder/``.
-        cache_dir: Where the pre-resized training photos go (git-ignored ``data/``).
+        output_dir: Run folder: ``state/`` (resumable), ``log.jsonl``, ``encoder/``; relative to
+            the project folder.
+        cache_dir: Where the pre-resized training photos, banks and the ONNX trunk go;
+            relative to the data folder (git-ignored ``data/``).
         cache_size: Side of the cached padded squares. Typical 1.1-1.4x ``global_size``.
         architecture: timm backbone name.
         global_pool: timm pooling of the backbone's last feature map: ``avg`` (ImageNet's) or
@@ -115,11 +126,11 @@ class TrainConfig:
         freeze_last_layer_steps: Steps during which the prototype layer is not updated
             (DINO: one epoch). Typical 1-5% of the run.
         init_prototypes: Seed the prototypes with embeddings of ``out_dim`` training photos
-            (see :func:`skill.train.dino.trainer.init_prototypes`); a random init needs far more
+            (see :func:`skill.train.dino.prototypes.init_prototypes`); a random init needs far more
             steps than a CPU run has.
         hue_prob, channel_permute_prob, grayscale_prob, saturation_range, brightness_range,
         invert_prob, rotation_degrees, blur_prob, global_scale, local_scale: SkiLL's view
-            spaces (see :class:`skill.train.views.SkillViews`; ignored by ``dino``).
+            spaces (see :class:`skill.train.dino.views.SkillViews`; ignored by ``dino``).
         eval_every: Evaluate on the validation designs every this many epochs (0: only when
             the run ends if ``eval_at_end``). Costs a few minutes on a CPU.
         eval_at_end: Evaluate the exported encoder when the run ends.
@@ -136,12 +147,12 @@ class TrainConfig:
     """
 
     method: str = "skill"
-    images_dir: str = "/work/shared/data/hm_colour_variants"
+    images_dir: str = DEFAULT_TRAINING_DATA
     csv_name: str = "articles.csv"
     val_fraction: float = 0.2
     split_seed: int = 0
     output_dir: str = "runs/skill"
-    cache_dir: str = "data/train-cache"
+    cache_dir: str = "train-cache"
     cache_size: int = 160
     architecture: str = "tf_efficientnet_lite0"
     global_pool: str = "avg"
@@ -202,8 +213,8 @@ class TrainConfig:
     display_name: str = "Design (SkiLL)"
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.method not in DESIGN_METHODS:
+            raise ValueError(f"method must be one of {tuple(DESIGN_METHODS)}, got {self.method!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if self.eval_resize_mode not in ("pad", "crop"):
@@ -230,7 +241,23 @@ class TrainConfig:
         """The tail trains on stored trunk maps (a view or photo bank), not on fresh views."""
         return bool(self.view_bank_rounds) or self.bank_source == "photos"
 
+    @property
+    def images_path(self) -> Path:
+        """``images_dir`` resolved (relative to the project folder)."""
+        return project_path(self.images_dir)
+
+    @property
+    def output_path(self) -> Path:
+        """``output_dir`` resolved (relative to the project folder)."""
+        return project_path(self.output_dir)
+
+    @property
+    def cache_path(self) -> Path:
+        """``cache_dir`` resolved (relative to the data folder)."""
+        return data_path(self.cache_dir)
+
     def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-able values, paths as given."""
         return dataclasses.asdict(self)
 
     @classmethod
@@ -242,45 +269,6 @@ class TrainConfig:
             raise ValueError(f"unknown train config keys {sorted(unknown)}")
         fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         return cls(**fixed)
-
-
-def parse_settings(config, settings: list[str]) -> dict[str, Any]:
-    """``field=value`` strings (``--set``) as typed changes of the dataclass ``config``.
-
-    Values are parsed as the field's current type (bool, int, float, tuple of numbers as
-    ``a,b``, ``none``); a field that is None now takes an integer or a string.
-
-    Raises:
-        ValueError: An unknown field or an unparsable value.
-    """
-    fields = {f.name for f in dataclasses.fields(config)}
-    changes: dict[str, Any] = {}
-    for setting in settings:
-        key, sep, value = setting.partition("=")
-        key = key.strip().replace("-", "_")
-        if key not in fields or not sep:
-            raise ValueError(f"--set needs field=value with a field of {sorted(fields)}")
-        current = getattr(config, key)
-        try:
-            if value.lower() == "none":
-                changes[key] = None
-            elif isinstance(current, bool):
-                changes[key] = value.lower() in ("1", "true", "yes")
-            elif isinstance(current, tuple):
-                changes[key] = tuple(float(v) for v in value.split(","))
-            elif isinstance(current, int):
-                changes[key] = int(value)
-            elif isinstance(current, float):
-                changes[key] = float(value)
-            elif current is None and value.lstrip("-").isdigit():  # e.g. an optional cap
-                changes[key] = int(value)
-            else:
-                changes[key] = value
-        except ValueError:
-            raise ValueError(
-                f"--set {key}: cannot read {value!r} as {type(current).__name__}"
-            ) from None
-    return changes
 
 
 _CPU_VIEWS = TrainConfig(
@@ -308,10 +296,9 @@ _CPU_VIEWS = TrainConfig(
 
 
 PRESETS: dict[str, TrainConfig] = {
-    "cpu-views": _CPU_VIEWS,
     "cpu": dataclasses.replace(
         _CPU_VIEWS,
-        cache_dir="data/train-cache-256",
+        cache_dir="train-cache-256",
         epochs=3,
         batch_size=64,
         view_bank_rounds=0,
@@ -321,11 +308,12 @@ PRESETS: dict[str, TrainConfig] = {
         invert_prob=0.5,
         whiten_dim=1024,
         input_grayscale=True,
-        global_scale=TrainConfig.global_scale,  # unused (no crops); as the shipped run stored it
+        global_scale=TrainConfig.global_scale,  # unused (no crops); the shipped encoder records it
     ),
+    "cpu-views": _CPU_VIEWS,
     "gpu": TrainConfig(
         output_dir="runs/skill-gpu",
-        cache_dir="data/train-cache-256",
+        cache_dir="train-cache-256",
         cache_size=256,
         epochs=40,
         batch_size=128,
