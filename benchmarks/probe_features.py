@@ -66,9 +66,9 @@ def main() -> None:
 
     from skill.encoders.registry import create_encoder
     from skill.evaluation.metrics import colour_variant_retrieval
+    from skill.evaluation.splits import read_split
     from skill.images.decode import load_image
     from skill.images.preprocess import Preprocess, to_tensor
-    from skill.train.data import read_split
 
     train, val = read_split(args.images)
     if args.split == "train":

@@ -28,8 +28,8 @@ def main() -> None:
 
     from skill.encoders.registry import create_encoder
     from skill.evaluation.protocol import EvalConfig, embed_gallery
+    from skill.evaluation.splits import read_split
     from skill.evaluation.tone_pairs import PAIR_KINDS, hit1_by_tone_pair
-    from skill.train.data import read_split
 
     _, val_items = read_split(args.images, seed=args.split_seed)
     header = " | ".join(f"{kind} hit@1 (queries)" for kind in PAIR_KINDS)

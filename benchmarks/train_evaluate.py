@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
 from skill.evaluation.protocol import EvalConfig, evaluate_encoder
-from skill.train.data import read_split
+from skill.evaluation.splits import read_split
 
 
 def emit(row: dict, out: Path | None) -> None:

@@ -26,8 +26,8 @@ from train_evaluate import emit  # noqa: E402
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import create_encoder
 from skill.evaluation.metrics import colour_variant_retrieval
+from skill.evaluation.splits import read_split
 from skill.images.decode import load_image
-from skill.train.data import read_split
 
 
 def main() -> None:

@@ -8,9 +8,13 @@ Results are grouped by design where design ids are known (otherwise each photo i
 design), and split in two:
 
 - **this design in other colours**: the query's own design. For a catalog item that is its
-  design id; for an uploaded photo it is the best-scoring design if its score reaches
-  ``same_design_threshold`` (a match confident enough to call it the same product);
-- **similar designs**: every other design, best first.
+  design id. For a new photo it is the best design when the encoder's calibrated same-design
+  rule (:mod:`skill.catalog.same_design`, kept in the catalog's manifest) gives it a
+  probability at or above the rule's ``accept``; the probability comes with the answer
+  (:class:`SameDesignAnswer`). A photo that is itself in the catalog (score
+  :data:`DUPLICATE_SCORE` or more) is always its own design. This group lists every colour of
+  the design, whatever the filters;
+- **similar designs**: every other design, best first, filtered.
 
 A group lists *all* its colour variants in the catalog with their scores, not only the ones
 that made the top k, so a merchandiser sees the whole colour range of a matched design.
@@ -27,10 +31,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from skill.catalog.designs import DesignTable
 from skill.catalog.index import search
+from skill.catalog.same_design import MARGIN_RANK, SameDesignRule, ranking_features
 from skill.catalog.store import Catalog
 
 COMBINE_MODES = ("mean", "max")
+DUPLICATE_SCORE = 0.995
+"""A new photo scoring this close to a catalog photo is that photo: its design is the answer."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,7 @@ class SearchConfig:
     Attributes:
         k: Number of designs (groups) wanted. Typical 5-50.
         combine: ``mean`` or ``max`` over several query photos.
-        min_score: Hide photos scoring below this cosine. Typical 0.0-0.8.
-        same_design_threshold: Best score at which an uploaded photo's top design is called
-            the same design. Typical 0.75-0.95, per encoder (``eval`` calibrates one).
+        min_score: Hide photos of similar designs scoring below this cosine. Typical 0.0-0.8.
         categories: Keep only these categories (empty keeps all).
         colors: Keep only these colour names, matched against the CSV colour and the
             dominant colour (empty keeps all).
@@ -51,7 +57,6 @@ class SearchConfig:
     k: int = 12
     combine: str = "mean"
     min_score: float = 0.0
-    same_design_threshold: float = 0.85
     categories: tuple[str, ...] = ()
     colors: tuple[str, ...] = ()
 
@@ -77,13 +82,36 @@ class DesignGroup:
     hits: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class SameDesignAnswer:
+    """What the same-design rule says of a new photo's best design.
+
+    Attributes:
+        design_id: The best design.
+        probability: That it is the query's own design, in [0, 1].
+        accepted: Whether it is given as the answer (``probability`` reached the rule's
+            ``accept``, or the photo is itself in the catalog).
+        source: Where the rule comes from (its ``fitted["source"]``), or why there is none.
+    """
+
+    design_id: str
+    probability: float | None
+    accepted: bool
+    source: str
+
+
 @dataclass
 class SearchResult:
-    """Grouped results of one search; ``hits`` is every returned photo, flat, for export."""
+    """Grouped results of one search; ``hits`` is every returned photo, flat, for export.
+
+    ``answer`` is set for new photos (no ``query_design``): the same-design decision, accepted
+    or not.
+    """
 
     same_design: DesignGroup | None
     similar: list[DesignGroup]
     hits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    answer: SameDesignAnswer | None = None
 
 
 def combine_queries(vectors: np.ndarray) -> np.ndarray:
@@ -99,6 +127,7 @@ def search_catalog(
     config: SearchConfig = SearchConfig(),
     query_design: str | None = None,
     exclude_rows: tuple[int, ...] = (),
+    rule: SameDesignRule | None = None,
 ) -> SearchResult:
     """Searches a catalog.
 
@@ -109,6 +138,8 @@ def search_catalog(
         config: Search settings.
         query_design: The query's own design id, when the query is a catalog item.
         exclude_rows: Catalog rows to leave out (the query item itself).
+        rule: The same-design rule for a new photo; default: the one the catalog keeps for
+            ``encoder`` (:meth:`~skill.catalog.store.Catalog.same_design_rule`).
 
     Returns:
         A :class:`SearchResult`.
@@ -122,28 +153,69 @@ def search_catalog(
     designs = catalog.designs
     excluded = np.asarray(exclude_rows, dtype=np.int64)
     rows, scores = _candidates(catalog, encoder, queries, config, excluded)
+    answer = None
+    if query_design is None:
+        unfiltered = (rows, scores) if not _filtered(config) else None
+        answer = _answer(catalog, encoder, queries, excluded, rule, unfiltered)
+        if answer is not None and answer.accepted:
+            query_design = answer.design_id
     keep = _filter_mask(items, config, rows) & (scores >= config.min_score)
     keep &= ~np.isin(rows, excluded)
     # Candidates come best first: their designs, in order of first appearance.
-    wanted = list(pd.unique(designs.codes[rows[keep]])[: config.k + 1])
     own = designs.code(query_design) if query_design is not None else None
-    if own is not None and own not in wanted:
-        wanted.insert(0, own)
-    # Every photo of a chosen design is scored exactly, found by the index or not.
-    groups = _groups(catalog, encoder, designs, wanted, queries, config, excluded)
+    wanted = [c for c in pd.unique(designs.codes[rows[keep]]) if c != own][: config.k]
+    # Every photo of a chosen design is scored exactly, found by the index or not; the
+    # query's own design shows every colour it has, whatever the filters.
+    similar = _groups(catalog, encoder, designs, wanted, queries, config, excluded)
     same = None
-    if query_design is not None:
-        same = next((g for g in groups if g.design_id == str(query_design)), None)
-    elif groups and groups[0].score >= config.same_design_threshold:
-        same = groups[0]
-    similar = [g for g in groups if g is not same][: config.k]
+    if own is not None:
+        everything = SearchConfig(k=1, combine=config.combine, min_score=-np.inf)
+        found = _groups(catalog, encoder, designs, [own], queries, everything, excluded)
+        same = found[0] if found else None
     flat = [
         g.hits.assign(group="same design" if g is same else "similar design")
         for g in ([same] if same else []) + similar
     ]
-    return SearchResult(
-        same, similar, pd.concat(flat, ignore_index=True) if flat else pd.DataFrame()
-    )
+    hits = pd.concat(flat, ignore_index=True) if flat else pd.DataFrame()
+    if answer is not None and same is not None and answer.probability is not None:
+        hits["same_design_probability"] = np.where(
+            hits["group"] == "same design", round(answer.probability, 4), np.nan
+        )
+    return SearchResult(same, similar, hits, answer)
+
+
+def _filtered(config: SearchConfig) -> bool:
+    return bool(config.categories or config.colors)
+
+
+def _answer(catalog, encoder, queries, excluded, rule, unfiltered) -> SameDesignAnswer | None:
+    """The same-design decision for a new photo, on the unfiltered ranking."""
+    if rule is None:
+        rule = catalog.same_design_rule(encoder)
+    if unfiltered is None:
+        unfiltered = _candidates(catalog, encoder, queries, SearchConfig(), excluded)
+    rows, scores = unfiltered
+    keep = ~np.isin(rows, excluded)
+    rows, scores = rows[keep], scores[keep]
+    if len(rows) == 0:
+        return None
+    designs: DesignTable = catalog.designs
+    codes = designs.codes[rows]
+    first = pd.unique(codes)[:MARGIN_RANK]
+    best = np.array([scores[codes == c][0] for c in first])  # candidates come best first
+    top = designs.name(first[0])
+    if scores[0] >= DUPLICATE_SCORE:
+        return SameDesignAnswer(top, 1.0, True, "the photo itself is in the catalog")
+    if rule is None:
+        return SameDesignAnswer(top, None, False, "no same-design rule for this encoder")
+    top_rows = designs.rows(first[0])
+    top_rows = top_rows[~np.isin(top_rows, excluded)]
+    photo_scores = np.sort(
+        (queries @ np.asarray(catalog.embeddings(encoder)[top_rows], np.float32).T).max(axis=0)
+    )[::-1]
+    probability = float(rule.probability(ranking_features(best, photo_scores)))
+    source = str(rule.fitted.get("source", ""))
+    return SameDesignAnswer(top, probability, probability >= rule.accept, source)
 
 
 def _candidates(catalog, encoder, queries, config, excluded) -> tuple[np.ndarray, np.ndarray]:

@@ -76,20 +76,51 @@ def test_catalog_item_query_excludes_itself(catalog):
     assert len(result.similar) == 2
 
 
-def test_low_scores_are_not_called_the_same_design(catalog):
-    query = -catalog.embeddings(ENCODER)[0]
-    result = search_catalog(catalog, ENCODER, query, SearchConfig(same_design_threshold=0.99))
+def test_a_new_photo_is_answered_by_the_rule(catalog):
+    from skill.catalog.same_design import SameDesignRule
+
+    query = -catalog.embeddings(ENCODER)[0]  # far from everything: no duplicate
+    # No rule kept for this encoder: the best design is named but not given as the answer.
+    result = search_catalog(catalog, ENCODER, query, SearchConfig(min_score=-1.0))
     assert result.same_design is None
+    assert result.answer is not None and not result.answer.accepted
+    assert result.answer.probability is None and "no same-design rule" in result.answer.source
+    top = result.similar[0].design_id
+    assert result.answer.design_id == top
+    # A rule that is sure of anything answers with the best design, unfiltered.
+    sure = SameDesignRule((0,) * 4, (1,) * 4, (0,) * 4, bias=10.0, accept=0.5,
+                          fitted={"source": "test"})  # fmt: skip
+    config = SearchConfig(colors=("red",), min_score=-1.0)
+    result = search_catalog(catalog, ENCODER, query, config, rule=sure)
+    assert result.answer.accepted and result.answer.source == "test"
+    assert result.same_design.design_id == top
+    assert len(set(result.same_design.hits["color"])) == 4  # every colour, whatever the filter
+    assert top not in [g.design_id for g in result.similar]
+    assert (
+        result.hits.loc[result.hits["group"] == "same design", "same_design_probability"] > 0.99
+    ).all()
+    # A rule that is never sure does not answer.
+    never = SameDesignRule((0,) * 4, (1,) * 4, (0,) * 4, bias=-10.0, accept=0.5)
+    result = search_catalog(catalog, ENCODER, query, rule=never)
+    assert result.same_design is None and not result.answer.accepted
+    assert result.answer.probability < 0.01
 
 
 def test_colour_and_category_filters(catalog):
     query = catalog.embeddings(ENCODER)[0]
+
+    def similar(result):
+        return result.hits[result.hits["group"] == "similar design"]
+
     result = search_catalog(catalog, ENCODER, query, SearchConfig(colors=("red",)))
-    assert set(result.hits["color"]) == {"Red"}
-    result = search_catalog(catalog, ENCODER, query, SearchConfig(categories=("round",)))
-    assert set(result.hits["design_id"]) == {"circle"}
+    assert set(similar(result)["color"]) == {"Red"}
+    result = search_catalog(catalog, ENCODER, query, SearchConfig(categories=("angular",)))
+    assert set(similar(result)["design_id"]) == {"square", "triangle", "cross"}
+    assert result.same_design.design_id == "circle"  # the query's own design, every colour
     result = search_catalog(catalog, ENCODER, query, SearchConfig(min_score=1.5))
-    assert result.same_design is None and result.similar == [] and result.hits.empty
+    assert result.similar == []
+    # The query is a catalog photo: its own design still answers, with every colour.
+    assert result.same_design.design_id == "circle" and len(result.same_design.hits) == 8
 
 
 def test_combining_several_photos(catalog):
@@ -145,7 +176,8 @@ def test_in_memory_catalog_at_scale_matches_brute_force_grouping():
     flat = Catalog.from_arrays(items, {"e": x}, {"e": build_index(x, IndexConfig(kind="flat"))})
     query = x[10] + 0.05 * rng.standard_normal(32).astype(np.float32)
     query /= np.linalg.norm(query)
-    result = search_catalog(flat, "e", query, SearchConfig(k=5, same_design_threshold=2.0))
+    result = search_catalog(flat, "e", query, SearchConfig(k=5))
+    assert result.same_design is None  # no same-design rule in an in-memory catalog
     # Brute force: designs by their best photo's score.
     scores = x @ query
     best = pd.Series(scores).groupby(rows).max().sort_values(ascending=False)
@@ -153,6 +185,6 @@ def test_in_memory_catalog_at_scale_matches_brute_force_grouping():
     for group in result.similar:
         assert len(group.hits) == 2 and group.hits["score"].is_monotonic_decreasing
     red = search_catalog(flat, "e", query, SearchConfig(k=3, colors=("Red",)))
-    assert (red.hits["color"] == "Red").all() and len(red.hits) == 3 + (red.same_design is not None)
+    assert (red.hits["color"] == "Red").all() and len(red.hits) == 3
     with pytest.raises(ValueError, match="embeddings for"):
         Catalog.from_arrays(items.iloc[:5], {"e": x}, {"e": None})

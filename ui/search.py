@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from skill.search import SearchConfig, SearchResult
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp"]
-RESULT_COLUMNS = ["group", "design_id", "item_id", "score", "title", "category", "color"]
+RESULT_COLUMNS = ["group", "design_id", "item_id", "score", "same_design_probability"]
+RESULT_COLUMNS += ["title", "category", "color"]
 RESULT_COLUMNS += ["color_name", "color_hex", "image_path"]
 """Columns of the results CSV (those the catalog has), in this order."""
 
@@ -87,10 +88,11 @@ def search_tab(ctx: Context) -> None:
     )
     elapsed = time.perf_counter() - start
     st.markdown(render_cards(query.cards, heading="Your query"), unsafe_allow_html=True)
-    if result.hits.empty:
-        st.info("No catalog photo passes the filters. Lower the score threshold or clear filters.")
-        return
     results_ui(catalog, result)
+    if not result.similar:
+        st.info("No similar design passes the filters. Lower the minimum score or clear filters.")
+    if result.hits.empty:
+        return
     st.download_button(
         "Download results (CSV)",
         result.hits[[c for c in RESULT_COLUMNS if c in result.hits]].to_csv(index=False),
@@ -165,19 +167,21 @@ def filters_ui(catalog: Catalog) -> SearchConfig:
 
 
 def results_ui(catalog: Catalog, result: SearchResult) -> None:
-    """This design in other colours (when found), then the similar designs, best first."""
+    """The same-design answer (or why there is none), then the similar designs, best first."""
     from skill.catalog.designs import design_label
 
     def cards(group):
         return [item_card(catalog, int(h.row), float(h.score)) for h in group.hits.itertuples()]
 
+    st.markdown(answer_note(result), unsafe_allow_html=True)
     if result.same_design is not None:
         group = result.same_design
+        photos = f"{len(group.hits)} photo{'s' * (len(group.hits) != 1)}"
         st.markdown(
             render_cards(
                 cards(group),
-                heading=f"This design in other colours · design **{group.design_id}** · "
-                f"{len(group.hits)} photo{'s' * (len(group.hits) != 1)}",
+                heading=f"This design in other colours · design **{design_label(group.design_id)}**"
+                f" · {photos}{answer_suffix(result)}",
             ),
             unsafe_allow_html=True,
         )
@@ -189,3 +193,45 @@ def results_ui(catalog: Catalog, result: SearchResult) -> None:
             render_cards(cards(group), heading=f"**{label}** · best {group.score:.2f}"),
             unsafe_allow_html=True,
         )
+
+
+def answer_suffix(result: SearchResult) -> str:
+    """How sure the same-design answer is, for its heading ("" for a catalog item's own design)."""
+    answer = result.answer
+    if answer is None or not answer.accepted:
+        return ""
+    if answer.probability is not None and answer.probability >= 1.0 and "itself" in answer.source:
+        return " · this very photo is in the catalog"
+    return f" · {percent(answer.probability)} sure it is the same design"
+
+
+def answer_note(result: SearchResult) -> str:
+    """A plain line when a new photo's design was not found (HTML, escaped), else ""."""
+    import html
+
+    from skill.catalog.designs import design_label
+
+    answer = result.answer
+    if answer is None or answer.accepted:
+        return ""
+    closest = html.escape(design_label(answer.design_id))
+    if answer.probability is None:
+        text = (
+            f"<b>No same-design answer</b>: this encoder has no calibrated same-design rule for "
+            f"this catalog, so the closest design (<b>{closest}</b>) is shown with the similar "
+            "designs below."
+        )
+    else:
+        text = (
+            f"<b>No same design found.</b> The closest design, <b>{closest}</b>, is "
+            f"{percent(answer.probability)} likely to be this product: too unsure to call it "
+            "the same design. Similar designs below."
+        )
+    return f'<div class="sk-answer">{text}</div>'
+
+
+def percent(probability: float | None) -> str:
+    """A probability as a whole percentage, never 0 % or 100 % for a fitted model's output."""
+    if probability is None:
+        return "?"
+    return f"{min(max(round(100 * probability), 1), 99)}%"

@@ -32,6 +32,7 @@ import skill
 from skill.catalog.index import IndexConfig, build_index, save_index
 from skill.catalog.pointer import switch_current
 from skill.catalog.projection import MapConfig, fit_map
+from skill.catalog.same_design import catalog_rule
 from skill.catalog.source import ColumnMap, read_items
 from skill.catalog.store import FORMAT_VERSION, Catalog, CatalogError, open_catalog
 from skill.encoders.cache import EmbeddingCache, fingerprint
@@ -261,6 +262,7 @@ def _write_version(
             "display_name": encoder.info.display_name,
             "role": encoder.info.role,
             "source": encoder.info.source,
+            "same_design": catalog_rule(xb, items, encoder.info.config.get("same_design")),
         }
     items.to_csv(staging / "items.csv", index=False)
     skipped.to_csv(staging / "skipped.csv", index=False)

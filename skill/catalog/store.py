@@ -33,6 +33,7 @@ import pandas as pd
 from skill.catalog.designs import DesignTable
 from skill.catalog.index import load_index
 from skill.catalog.pointer import current_version
+from skill.catalog.same_design import SameDesignRule
 
 FORMAT_VERSION = 1
 
@@ -135,6 +136,20 @@ class Catalog:
         if encoder not in self._indexes:
             self._indexes[encoder] = load_index(self._folder(encoder) / "index.faiss")
         return self._indexes[encoder]
+
+    def same_design_rule(self, encoder: str) -> SameDesignRule | None:
+        """The same-design rule this catalog keeps for ``encoder``, or ``None``.
+
+        A build keeps the rule refitted on the catalog's own labelled designs where it has
+        them, else the one the encoder ships with (see :mod:`skill.catalog.same_design`).
+        """
+        record = self.manifest["encoders"].get(encoder, {}).get("same_design")
+        if not record:
+            return None
+        try:
+            return SameDesignRule.from_dict(record)
+        except ValueError:
+            return None
 
     def encoder_digest(self, encoder: str) -> str:
         return self.manifest["encoders"][encoder]["digest"]

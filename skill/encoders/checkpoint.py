@@ -42,6 +42,7 @@ OPTIONAL_KEYS = {
     "head": (dict, type(None)),
     "training": dict,
     "metrics": dict,
+    "same_design": dict,
     "created": str,
 }
 _PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")

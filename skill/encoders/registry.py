@@ -89,7 +89,15 @@ class BuiltinEncoder:
             embedding_dim=self.embedding_dim,
             source="builtin",
             description=self.description,
+            config=_builtin_config(name),
         )
+
+
+def _builtin_config(name: str) -> dict[str, Any]:
+    from skill.encoders.builtin_rules import builtin_rule
+
+    rule = builtin_rule(name)
+    return {"same_design": rule} if rule else {}
 
 
 BUILTIN_ENCODERS: dict[str, BuiltinEncoder] = {

@@ -10,7 +10,8 @@ from skill.cli import build_parser, main
 from skill.paths import PROJECT_DIR
 
 COMMANDS = [
-    "encoders", "index", "search", "eval", "split", "demo", "train", "clusters", "trends", "label"
+    "encoders", "index", "search", "eval", "split", "calibrate", "demo", "train", "clusters",
+    "trends", "label",
 ]  # fmt: skip
 
 

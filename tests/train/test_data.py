@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw
 
-from skill.train.data import ViewDataset, build_image_cache, read_split
+from skill.evaluation.splits import read_split
+from skill.train.data import ViewDataset, build_image_cache
 from skill.train.dino.views import SkillViews
 
 

@@ -104,11 +104,14 @@ def test_catalog_item_query_puts_its_design_first_and_filters(app):
         and "Your query" not in m.value
         and not m.value.lstrip().startswith("<style>")
     ]
-    assert len(grids) == 1  # top-k 1, and the query's own design (a top) is filtered out
-    assert "bags ·" in grids[0] and "tops ·" not in grids[0]
+    # The query's own design shows every colour whatever the filters; top-k 1 similar design,
+    # a bag.
+    assert len(grids) == 2
+    assert "This design in other colours" in grids[0] and grids[0].count("sk-card") == 2
+    assert "bags ·" in grids[1] and "tops ·" not in grids[1]
     app.slider(key="min_score").set_value(1.0)
     app.run()
-    assert any("No catalog photo passes" in i.value for i in app.info)
+    assert any("No similar design passes" in i.value for i in app.info)
 
 
 def test_map_tab_colourings(app):

@@ -59,7 +59,7 @@ def test_results_csv_holds_exactly_the_results_shown(app, data_dir, downloads):
         for grid in grids
         for meta in re.findall(r'class="sk-meta">([^<]*)</div>', grid)
     ]
-    shown_scores = re.findall(r'class="sk-score">([^<]*)</span>', "".join(grids))
+    shown_scores = re.findall(r'class="sk-score"[^>]*>([^<]*)</span>', "".join(grids))
     assert shown_designs[0] == "D-circle" and len(shown_designs) == 4
     assert csv["item_id"].tolist() == shown_items  # same photos, same order
     assert list(dict.fromkeys(csv["design_id"])) == shown_designs

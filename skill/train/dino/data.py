@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from skill.evaluation.splits import read_split
 from skill.progress import Progress
-from skill.train.data import ImageCache, build_image_cache, read_split
+from skill.train.data import ImageCache, build_image_cache
 from skill.train.dino.config import TrainConfig
 
 

@@ -23,11 +23,12 @@ import pandas as pd
 from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import Encoder, create_backbone, create_encoder
+from skill.evaluation.splits import read_split
 from skill.images.decode import load_image
 from skill.images.preprocess import Preprocess
 from skill.images.recolor import RECOLORINGS, recolor
 from skill.progress import Progress, offset
-from skill.train.data import build_image_cache, read_split
+from skill.train.data import build_image_cache
 from skill.train.losses.adaptive_triplet import weak_class_ids
 from skill.train.variants.config import VariantConfig
 from skill.train.variants.feature_cache import (
