@@ -78,6 +78,8 @@ def demo_panel(key: str = "build_demo", title: str = "Welcome: build the demo ca
 
 
 def build_ui() -> None:
+    from skill.encoders.registry import default_encoder
+
     st.markdown('<div class="sk-section">Build or extend a catalog</div>', unsafe_allow_html=True)
     with st.container(border=True):
         one, two = st.columns(2)
@@ -108,18 +110,15 @@ def build_ui() -> None:
         one, two = st.columns([3, 2])
         infos = encoder_infos()
         choices = {info.name: info.display_name for info in infos}
-        # The trained design and colour-variant encoders (each ingest pass costs a full embed);
-        # the training-free built-ins of those roles when none ships; else the baseline.
-        roles = ("design", "colour-variant")
-        preferred = [i.name for i in infos if i.role in roles and i.source != "builtin"] or [
-            i.name for i in infos if i.role in roles
-        ]
+        # The best measured encoder, as `python -m skill index` (each one costs a full embed).
+        best, why = default_encoder(infos)
         encoders = one.multiselect(
             "Encoders",
             list(choices),
-            default=preferred or [n for n in choices if n == "imagenet-lite0"] or list(choices)[:1],
+            default=[best],
             format_func=lambda n: choices[n],
             key="build_encoders",
+            help=f"Default: {choices[best]}, {why}.",
         )
         method = two.radio(
             "Map", ["UMAP (best; ~1 min extra)", "PCA (instant)"], key="build_map", horizontal=True

