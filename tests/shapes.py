@@ -104,7 +104,7 @@ def write_articles_catalog(root, designs: int = 10):
             path = f"img/{d}_{c}.png"
             (root / "img").mkdir(exist_ok=True)
             Image.fromarray(array).save(root / path)
-            name = "abcdefghijklmnop"[d] * 3
+            name = "abcdefghijklmnop"[d % 16] * 3 + (str(d // 16) if d >= 16 else "")
             rows.append(f"{path},{d},{colour},Top {name} {colour},Top,Jersey top {name}")
     (root / "articles.csv").write_text("\n".join(rows) + "\n")
 

@@ -29,7 +29,7 @@ layers before it, never from its own siblings."""
 
 TRAIN_FLOW = [
     {"losses", "data", "augment", "multicrop", "state", "settings", "device"},
-    {"view_bank", "export"},
+    {"view_bank", "export", "calibrate"},
     {"dino", "variants"},
     {"recipes"},
 ]

@@ -51,9 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
-    from skill.catalog.same_design import fit_rule, leave_one_out
-    from skill.encoders.embedding import embed_images
     from skill.encoders.registry import create_encoder
+    from skill.evaluation.calibration import calibrate_encoder, store_rule
     from skill.evaluation.splits import HM_COLUMNS, read_split, split_tune
     from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
@@ -62,45 +61,17 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if args.split == "tune":
         train, _ = read_split(images, args.csv_name)
         _, items = split_tune(train)
-        where = "held-out training designs (tune split)"
+        where = f"held-out training designs (tune split) of {images.name}"
     else:
         from skill.catalog.source import read_items
 
         items = read_items(images, images / args.csv_name, HM_COLUMNS).items
-        where = "every photo"
+        where = f"every design of {images.name}"
     with ProgressBar() as progress:
-        result = embed_images(
-            encoder, [images / p for p in items["image_path"]], progress=progress,
-            runtime=args.runtime,
-        )  # fmt: skip
-    kept = items.iloc[result.indices]
-    queries = leave_one_out(result.embeddings, kept["design_id"].to_numpy(), max_queries=None)
-    source = (
-        f"{len(queries.rows):,} photos of {where} of {images.name}, each searched with itself "
-        "left out"
-    )
-    rule = fit_rule(queries, target_precision=args.target_precision, source=source)
-    record = rule.to_dict()
-    record["fitted"]["hit@1"] = queries.hit_at_1
+        record = calibrate_encoder(
+            encoder, items, images, where, args.target_precision, args.runtime, progress
+        )
     if args.write:
-        _write(encoder, record)
-    print(json.dumps({"encoder": encoder.name, **record["fitted"], "accept": rule.accept}))
+        store_rule(encoder, record)
+    print(json.dumps({"encoder": encoder.name, **record["fitted"], "accept": record["accept"]}))
     return 0
-
-
-def _write(encoder, record: dict) -> None:
-    """Stores the rule where the encoder's own description lives."""
-    if encoder.info.source == "builtin":
-        from skill.encoders.builtin_rules import write_builtin_rule
-
-        write_builtin_rule(encoder.name, record)
-        return
-    from skill.encoders.checkpoint import CONFIG_FILE, read_config, validate_config
-
-    folder = Path(encoder.info.source)
-    config = read_config(folder)
-    config["same_design"] = record
-    validate_config(config, str(folder / CONFIG_FILE))
-    staging = folder / f".{CONFIG_FILE}.tmp"
-    staging.write_text(json.dumps(config, indent=1) + "\n")
-    staging.replace(folder / CONFIG_FILE)

@@ -93,3 +93,53 @@ def split_tune(
         train_items.iloc[fit_rows].reset_index(drop=True),
         train_items.iloc[tune_rows].reset_index(drop=True),
     )
+
+
+EVALUATE_ON = ("val", "tune")
+
+
+def read_run_split(
+    images_dir: str | os.PathLike,
+    csv_name: str = "articles.csv",
+    val_fraction: float = VAL_FRACTION,
+    seed: int = VAL_SEED,
+    tune_fraction: float = 0.0,
+    evaluate_on: str = "val",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a training run trains on and is evaluated on.
+
+    Args:
+        images_dir, csv_name, val_fraction, seed: As for :func:`read_split`.
+        tune_fraction: Hold the tune designs out of training (:func:`split_tune`); 0 trains
+            on every training design. Typical 0 or 0.2.
+        evaluate_on: ``"val"`` (the validation designs: the figures a shipped encoder states)
+            or ``"tune"`` (the held-out training designs: for choosing a recipe's settings
+            without looking at validation; needs ``tune_fraction``).
+
+    Returns:
+        ``(train_items, eval_items)``.
+    """
+    if evaluate_on not in EVALUATE_ON:
+        raise ValueError(f"evaluate_on must be one of {EVALUATE_ON}, got {evaluate_on!r}")
+    if evaluate_on == "tune" and tune_fraction <= 0:
+        raise ValueError("evaluate_on='tune' needs tune_fraction > 0 (e.g. 0.2)")
+    train, val = read_split(images_dir, csv_name, val_fraction, seed)
+    if tune_fraction <= 0:
+        return train, val
+    fit, tune = split_tune(train, tune_fraction)
+    return fit, tune if evaluate_on == "tune" else val
+
+
+def describe_run_split(
+    val_fraction: float, seed: int, tune_fraction: float, evaluate_on: str
+) -> str:
+    """The protocol of :func:`read_run_split` in words, for a model card's figures."""
+    gallery = (
+        f"held-out training designs (split_tune fraction {tune_fraction}, seed {TUNE_SEED})"
+        if evaluate_on == "tune"
+        else f"design-disjoint validation, split_designs(val_fraction={val_fraction}, seed={seed})"
+    )
+    trained = (
+        f"; trained without the tune designs (fraction {tune_fraction})" if tune_fraction else ""
+    )
+    return f"{gallery}, gallery = those photos{trained}"

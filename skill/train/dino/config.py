@@ -59,6 +59,11 @@ class TrainConfig:
             folder.
         csv_name: Label CSV inside ``images_dir``; labels only choose the design split.
         val_fraction: Share of designs held out (:func:`skill.evaluation.splits.split_designs`).
+        tune_fraction: Hold the tune designs (held-out training designs) out of training,
+            so that the same-design rule is fitted on them at export
+            (:func:`skill.evaluation.splits.read_run_split`). 0 or 0.2.
+        evaluate_on: ``"val"`` (the figures an encoder ships with) or ``"tune"`` (for choosing
+            settings without looking at the validation designs; needs ``tune_fraction``).
         split_seed: Seed of the split; 0 is the project's shared split.
         output_dir: Run folder: ``state/`` (resumable), ``log.jsonl``, ``encoder/``; relative to
             the project folder.
@@ -150,6 +155,8 @@ class TrainConfig:
     images_dir: str = DEFAULT_TRAINING_DATA
     csv_name: str = "articles.csv"
     val_fraction: float = 0.2
+    tune_fraction: float = 0.0
+    evaluate_on: str = "val"
     split_seed: int = 0
     output_dir: str = "runs/skill"
     cache_dir: str = "train-cache"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from skill.evaluation.splits import read_split
+from skill.evaluation.splits import read_run_split
 from skill.progress import Progress
 from skill.train.data import ImageCache, build_image_cache
 from skill.train.dino.config import TrainConfig
@@ -38,8 +38,13 @@ def split_items(
     val_items: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The given item tables, the run's design split filling in whichever is None."""
-    default_train, default_val = read_split(
-        config.images_path, config.csv_name, config.val_fraction, config.split_seed
+    default_train, default_val = read_run_split(
+        config.images_path,
+        config.csv_name,
+        config.val_fraction,
+        config.split_seed,
+        config.tune_fraction,
+        config.evaluate_on,
     )
     return (
         default_train if train_items is None else train_items,

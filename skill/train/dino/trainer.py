@@ -32,6 +32,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from skill.progress import Progress
+from skill.train.calibrate import calibrate_export
 from skill.train.data import ImageCache, ViewDataset
 from skill.train.device import resolve_device
 from skill.train.dino.banks import (
@@ -290,6 +291,7 @@ def train(
         head=whitening,
         with_head=config.export_head,
     )
+    metrics = {**metrics, **calibrate_export(folder, config, photos.val_items, progress)}
     return {
         "encoder": str(folder),
         "metrics": metrics,

@@ -61,6 +61,11 @@ class VariantConfig:
         csv_name: Label CSV inside ``images_dir``.
         split_seed: Seed of :func:`skill.evaluation.splits.split_designs`; 0 is the project's split.
         val_fraction: Share of designs held out.
+        tune_fraction: Hold the tune designs (held-out training designs) out of training,
+            so that the same-design rule is fitted on them at export
+            (:func:`skill.evaluation.splits.read_run_split`). 0 or 0.2.
+        evaluate_on: ``"val"`` (the figures an encoder ships with) or ``"tune"`` (for choosing
+            settings without looking at the validation designs; needs ``tune_fraction``).
         output_dir: Run folder: ``state/`` (resume), ``log.jsonl``, ``encoder/``; relative to
             the project folder.
         feature_dir: Where frozen features are cached; relative to the data folder
@@ -124,6 +129,8 @@ class VariantConfig:
     csv_name: str = "articles.csv"
     split_seed: int = 0
     val_fraction: float = 0.2
+    tune_fraction: float = 0.0
+    evaluate_on: str = "val"
     output_dir: str = "runs/variants/triplet"
     feature_dir: str = "features"
     catalog_dir: str = "catalogs/hm"

@@ -23,7 +23,7 @@ import pandas as pd
 from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import Encoder, create_backbone, create_encoder
-from skill.evaluation.splits import read_split
+from skill.evaluation.splits import read_run_split
 from skill.images.decode import load_image
 from skill.images.preprocess import Preprocess
 from skill.images.recolor import RECOLORINGS, recolor
@@ -50,8 +50,13 @@ def read_variant_split(config: VariantConfig) -> tuple[pd.DataFrame, pd.DataFram
     Item tables follow :mod:`skill.catalog.source`; ``prod_name``, ``product_type_name`` and
     ``detail_desc`` are added from the CSV (empty strings where absent).
     """
-    train, val = read_split(
-        config.images_path, config.csv_name, config.val_fraction, config.split_seed
+    train, val = read_run_split(
+        config.images_path,
+        config.csv_name,
+        config.val_fraction,
+        config.split_seed,
+        config.tune_fraction,
+        config.evaluate_on,
     )
     raw = pd.read_csv(config.images_path / config.csv_name, dtype=str, keep_default_na=False)
     if "image_path" in raw:

@@ -22,8 +22,10 @@ from skill.encoders.checkpoint import save_checkpoint
 from skill.encoders.heads import ProjectionHead
 from skill.encoders.registry import Encoder, EncoderInfo, create_backbone, load_encoder
 from skill.evaluation.protocol import EvalConfig, evaluate_encoder
+from skill.evaluation.splits import describe_run_split
 from skill.images.preprocess import Preprocess
 from skill.progress import Progress
+from skill.train.calibrate import calibrate_export
 from skill.train.variants.config import VariantConfig
 from skill.train.variants.data import whole_photo_preprocess
 from skill.train.variants.methods import VARIANT_METHODS
@@ -105,8 +107,9 @@ def export_variant_encoder(
             "config": config.to_dict(),
         },
         "metrics": {
-            "split": f"design-disjoint validation, split_designs(val_fraction="
-            f"{config.val_fraction}, seed={config.split_seed}), gallery = validation photos",
+            "split": describe_run_split(
+                config.val_fraction, config.split_seed, config.tune_fraction, config.evaluate_on
+            ),
             **{
                 k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()
             },
@@ -127,7 +130,9 @@ def export_evaluated(
 ) -> Path:
     """Exports the encoder, evaluates the exported checkpoint on ``val_items``
     (:func:`skill.evaluation.protocol.evaluate_encoder`, stage ``evaluating``) and exports it
-    again with those figures. ``export_kwargs`` go to :func:`export_variant_encoder`."""
+    again with those figures; a run held out from its tune designs then gets its same-design
+    rule (:func:`skill.train.calibrate.calibrate_export`). ``export_kwargs`` go to
+    :func:`export_variant_encoder`."""
     folder = export_variant_encoder(head, config, metrics, folder, **export_kwargs)
     if len(val_items):
         figures = evaluate_encoder(
@@ -140,4 +145,5 @@ def export_evaluated(
         folder = export_variant_encoder(
             head, config, {**metrics, **figures}, folder, **export_kwargs
         )
+    calibrate_export(folder, config, val_items, progress)
     return folder
