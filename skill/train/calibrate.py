@@ -49,8 +49,8 @@ def calibrate_export(
         on its tune designs (there is nothing unseen to fit the rule on), and the reason in
         ``same_design_rule`` when the tune designs could not fit one.
     """
-    if config.tune_fraction <= 0:
-        return {}
+    if config.tune_fraction <= 0 or config.evaluate_on == "tune":
+        return {}  # nothing unseen to fit on, or a run that chooses settings on the tune designs
     folder = Path(folder)
     images = config.images_path
     train, _ = read_split(images, config.csv_name, config.val_fraction, config.split_seed)
