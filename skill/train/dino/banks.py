@@ -51,12 +51,26 @@ def describe_views(views) -> dict[str, Any]:
 
 class BankDataset:
     """Batches of stored trunk maps (:class:`skill.train.view_bank.ViewBank`); ``plain`` as in
-    :meth:`~skill.train.view_bank.ViewBank.draw`."""
+    :meth:`~skill.train.view_bank.ViewBank.draw`.
 
-    def __init__(self, bank: ViewBank, num_local: int, plain: int = 0) -> None:
+    With ``partners`` set (:func:`skill.train.dino.neighbours.mutual_partners`), a share
+    ``partner_share`` of the photos that have a partner get the partner's first view as their
+    second view: a pair of two photos instead of two views of one.
+    """
+
+    def __init__(
+        self,
+        bank: ViewBank,
+        num_local: int,
+        plain: int = 0,
+        partners: np.ndarray | None = None,
+        partner_share: float = 0.0,
+    ) -> None:
         self.bank = bank
         self.num_local = num_local
         self.plain = plain
+        self.partners = partners
+        self.partner_share = partner_share
 
     def __len__(self) -> int:
         return len(self.bank)
@@ -66,7 +80,15 @@ class BankDataset:
         rng = np.random.default_rng(seed)
         for start in range(0, len(order) - batch_size + 1, batch_size):
             photos = np.sort(order[start : start + batch_size])
-            yield self.bank.draw(photos, self.num_local, rng, plain=self.plain)
+            views = self.bank.draw(photos, self.num_local, rng, plain=self.plain)
+            if self.partners is not None and self.partner_share > 0:
+                paired = (self.partners[photos] >= 0) & (
+                    rng.random(len(photos)) < self.partner_share
+                )
+                if paired.any():
+                    theirs = self.bank.draw(self.partners[photos[paired]], 0, rng, plain=self.plain)
+                    views[1][torch.from_numpy(paired)] = theirs[0]
+            yield views
 
 
 def bank_trunk(config: TrainConfig, model: MultiCropModel, device: torch.device) -> Trunk:

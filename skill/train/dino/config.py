@@ -106,6 +106,12 @@ class TrainConfig:
             head with this many dimensions (0: no whitening, pooled backbone features).
             Needs a frozen trunk (the photos' maps come from a photo bank). Typical 3/4 to
             all of the backbone's width.
+        neighbour_views: Share of the photos with a catalog neighbour (a mutual nearest
+            neighbour under the teacher, found again every epoch; no label is read) whose
+            second view is the neighbour's (:mod:`skill.train.dino.neighbours`). Needs a photo
+            bank. 0 (off) to 0.5.
+        neighbour_quantile: Keep the neighbour pairs whose gap to the next photo is at or
+            above this quantile of all mutual pairs' gaps. Typical 0-0.7.
         view_bank_rounds: 0 draws fresh views every step. N > 0 runs the frozen trunk once
             over N draws of every photo's views and trains the tail on those stored maps for
             all epochs (:mod:`skill.train.view_bank`): many epochs for the trunk cost of N.
@@ -179,6 +185,8 @@ class TrainConfig:
     bank_source: str = "views"
     photo_recolorings: int = 2
     whiten_dim: int = 0
+    neighbour_views: float = 0.0
+    neighbour_quantile: float = 0.5
     input_grayscale: bool = False
     out_dim: int = 4096
     hidden_dim: int = 1024
@@ -238,6 +246,10 @@ class TrainConfig:
                 "bank_source='photos' needs frozen_stages > 0, num_local = 0 and "
                 "photo_recolorings >= 1"
             )
+        if self.neighbour_views and self.bank_source != "photos":
+            raise ValueError("neighbour_views needs bank_source='photos' (photos to pair)")
+        if not 0.0 <= self.neighbour_views <= 1.0 or not 0.0 <= self.neighbour_quantile < 1.0:
+            raise ValueError("neighbour_views must be in [0, 1] and neighbour_quantile in [0, 1)")
         if self.whiten_dim < 0 or (self.whiten_dim and not self.frozen_stages):
             raise ValueError("whiten_dim needs frozen_stages > 0 (photo maps to fit it on)")
         if self.epochs < 1 or self.batch_size < 2:

@@ -47,6 +47,7 @@ from skill.train.dino.data import RunPhotos, prepare_photos
 from skill.train.dino.ema import update_teacher
 from skill.train.dino.evaluate import evaluate_teacher
 from skill.train.dino.model import create_model, param_groups
+from skill.train.dino.neighbours import mutual_partners, photo_features
 from skill.train.dino.prototypes import init_prototypes, init_prototypes_from_maps
 from skill.train.dino.schedules import cosine_schedule, teacher_temp_schedule
 from skill.train.dino.whitening import fit_teacher_whitening
@@ -209,7 +210,7 @@ def train(
 
     if bank is not None:
         plain = 2 if config.bank_source == "photos" else 0
-        dataset = BankDataset(bank, config.num_local, plain=plain)
+        dataset = BankDataset(bank, config.num_local, plain, partner_share=config.neighbour_views)
     else:
         dataset = ViewDataset(photos.cache, create_views(config), seed=config.seed)
     steps_per_epoch = len(dataset) // config.batch_size
@@ -237,6 +238,9 @@ def train(
     while position["epoch"] < config.epochs:
         epoch = position["epoch"]
         started = time.perf_counter()
+        if config.neighbour_views:
+            features = photo_features(run.teacher, bank, device)
+            dataset.partners = mutual_partners(features, config.neighbour_quantile)
         for views in _epoch_batches(dataset, config, epoch, steps_per_epoch, position):
             loss = run.step(views, position["global_step"], schedules)
             position["losses"].append(loss)
@@ -262,6 +266,8 @@ def train(
             "teacher_temp": float(schedules.teacher_temp[last]),
             "seconds": round(position["seconds"], 1),
         }
+        if config.neighbour_views:
+            record["neighbour_pairs"] = int((dataset.partners >= 0).sum()) // 2
         position.update(epoch=epoch + 1, step_in_epoch=0, losses=[])
         is_last = position["epoch"] == config.epochs
         if config.whiten_dim and is_last:

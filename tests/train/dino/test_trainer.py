@@ -131,3 +131,16 @@ def test_photo_bank_run_pairs_plain_with_recoloured_and_ships_whitening(
         x = tail.bn2(tail.conv_head(torch.nn.Sequential(*list(tail.blocks)[4:])(maps)))
         white = encoder.head(tail.forward_head(x)).double().numpy()
     assert np.allclose(white.mean(0), 0.0, atol=1e-3)
+
+
+def test_photo_bank_run_with_neighbour_views_logs_its_pairs(tmp_path, photo_config, photo_items):
+    config = photo_config(
+        photo_recolorings=1, epochs=2, neighbour_views=0.5, neighbour_quantile=0.0
+    )
+    summary = train(config, train_items=photo_items)
+    log = _log(tmp_path / "run")
+    assert all(r["neighbour_pairs"] >= 1 for r in log)  # 6 photos: at least one mutual pair
+    assert all(np.isfinite(r["loss"]) for r in log)
+    assert load_encoder(summary["encoder"]).embedding_dim > 0
+    with pytest.raises(ValueError, match="neighbour_views needs"):
+        dataclasses.replace(config, bank_source="views", num_local=2)
