@@ -1,4 +1,4 @@
-"""``field=value`` strings (``python -m skill train --set``) as typed changes of a config.
+"""What every training config shares: ``--set field=value`` parsing, paths, JSON round trips.
 
 Example:
     >>> parse_settings(PRESETS["cpu"], ["input_grayscale=true", "global_scale=0.2,0.8"])
@@ -8,7 +8,40 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
+
+from skill.paths import project_path
+
+
+class RunSettings:
+    """Mixed into a frozen training-config dataclass with ``images_dir`` and ``output_dir``."""
+
+    images_dir: str
+    output_dir: str
+
+    @property
+    def images_path(self) -> Path:
+        """``images_dir`` resolved (relative to the project folder)."""
+        return project_path(self.images_dir)
+
+    @property
+    def output_path(self) -> Path:
+        """``output_dir`` resolved (relative to the project folder)."""
+        return project_path(self.output_dir)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-able values, paths as given."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]):
+        """Rebuilds a config saved by :meth:`to_dict` (JSON turns tuples into lists)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} keys {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def parse_settings(config, settings: list[str] | tuple[str, ...]) -> dict[str, Any]:

@@ -41,14 +41,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from skill.paths import DEFAULT_TRAINING_DATA, data_path, project_path
+from skill.paths import DEFAULT_TRAINING_DATA, data_path
 from skill.train.dino.methods import DESIGN_METHODS
+from skill.train.settings import RunSettings
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(RunSettings):
     """One training run.
 
     Attributes:
@@ -261,33 +261,9 @@ class TrainConfig:
         return bool(self.view_bank_rounds) or self.bank_source == "photos"
 
     @property
-    def images_path(self) -> Path:
-        """``images_dir`` resolved (relative to the project folder)."""
-        return project_path(self.images_dir)
-
-    @property
-    def output_path(self) -> Path:
-        """``output_dir`` resolved (relative to the project folder)."""
-        return project_path(self.output_dir)
-
-    @property
     def cache_path(self) -> Path:
         """``cache_dir`` resolved (relative to the data folder)."""
         return data_path(self.cache_dir)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The settings as JSON-able values, paths as given."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Rebuilds a config saved by :meth:`to_dict` (JSON turns tuples into lists)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown train config keys {sorted(unknown)}")
-        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**fixed)
 
 
 _CPU_VIEWS = TrainConfig(

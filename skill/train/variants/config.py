@@ -35,12 +35,11 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from skill.paths import DEFAULT_TRAINING_DATA, data_path, project_path
+from skill.paths import DEFAULT_TRAINING_DATA, data_path
+from skill.train.settings import RunSettings
 from skill.train.variants.methods import VARIANT_METHODS
 
 VARIANT_RECIPES = ("cpu", "bank", "gpu")
@@ -48,7 +47,7 @@ VARIANT_RECIPES = ("cpu", "bank", "gpu")
 
 
 @dataclass(frozen=True)
-class VariantConfig:
+class VariantConfig(RunSettings):
     """One colour-variant training run.
 
     Attributes:
@@ -182,16 +181,6 @@ class VariantConfig:
             raise ValueError(f"views must be at least 2, got {self.views}")
 
     @property
-    def images_path(self) -> Path:
-        """``images_dir`` resolved (relative to the project folder)."""
-        return project_path(self.images_dir)
-
-    @property
-    def output_path(self) -> Path:
-        """``output_dir`` resolved (relative to the project folder)."""
-        return project_path(self.output_dir)
-
-    @property
     def feature_path(self) -> Path:
         """``feature_dir`` resolved (relative to the data folder)."""
         return data_path(self.feature_dir)
@@ -205,10 +194,6 @@ class VariantConfig:
     def image_cache_path(self) -> Path:
         """``image_cache_dir`` resolved (relative to the data folder)."""
         return data_path(self.image_cache_dir)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The settings as JSON-able values, paths as given."""
-        return dataclasses.asdict(self)
 
 
 VARIANT_PRESETS: dict[str, VariantConfig] = {
