@@ -41,6 +41,13 @@ def model_card_ui(name: str, info: EncoderInfo | None) -> None:
     if info.description:
         st.write(info.description)
     config = info.config or {}
+    if config.get("same_design"):
+        from skill.catalog.same_design import describe_rule
+
+        try:
+            st.markdown(describe_rule(config["same_design"]))
+        except ValueError as error:
+            st.caption(f"Its same-design rule cannot be read: {error}")
     recipe = config.get("training") or config.get("recipe")
     data = config.get("training_data") or (recipe.get("data") if isinstance(recipe, dict) else "")
     if isinstance(data, dict):  # a training run's record: folder, label CSV, photo count

@@ -395,3 +395,23 @@ def catalog_rule(
         SameDesignRule.from_dict(shipped)  # a damaged record stops here, not at search time
         return dict(shipped)
     return None
+
+
+def describe_rule(record: dict[str, Any]) -> str:
+    """A rule record in plain words, for a model card (Markdown)."""
+    rule = SameDesignRule.from_dict(record)
+    fitted = rule.fitted
+    figures = []
+    if isinstance(fitted.get("precision"), float) and fitted["precision"] == fitted["precision"]:
+        figures.append(f"{fitted['precision']:.0%} of its answers were right")
+    if isinstance(fitted.get("recall"), float) and fitted["recall"] == fitted["recall"]:
+        figures.append(f"{fitted['recall']:.0%} of the photos got the right design")
+    if isinstance(fitted.get("ece"), float) and fitted["ece"] == fitted["ece"]:
+        figures.append(f"calibration error {fitted['ece']:.3f}")
+    where = f" Fitted on {fitted['source']}" if fitted.get("source") else ""
+    measured = f": {', '.join(figures)}." if figures else "."
+    return (
+        f"**Same-design answer.** A new photo's best design is called its own design when the "
+        f"calibrated probability reaches {rule.accept:.0%} (from the best score, its gap to the "
+        f"next design, the design's other colours and the crowd around it).{where}{measured}"
+    )

@@ -168,3 +168,12 @@ def test_a_catalog_refits_its_rule_where_it_has_enough_labelled_designs():
     assert catalog_rule(x, unlabelled, None, min_queries=100) is None
     with pytest.raises(ValueError):
         catalog_rule(x, unlabelled, {**shipped, "bias": "high"}, min_queries=100)
+
+
+def test_describe_rule_in_plain_words():
+    from skill.catalog.same_design import describe_rule
+
+    rule = fit_rule(_queries(), target_precision=0.9, source="synthetic queries")
+    text = describe_rule(rule.to_dict())
+    assert "Fitted on synthetic queries" in text and "of its answers were right" in text
+    assert "%" in text
