@@ -158,13 +158,18 @@ def test_upload_photo_shows_result_cards(browser_ready, tmp_path):
 
     make_tiny_catalog(tmp_path)
     photo = tmp_path / "query.png"
-    draw_product("stripes", (200, 120, 20)).save(photo)
+    draw_product("circle", (40, 40, 200)).save(photo)  # a circle in blue, a colour it lacks
     with streamlit_server(tmp_path) as url:
         driver = chromium()
         try:
             assert search_with_photo(driver, url, photo) >= 3
             page = driver.page_source
             assert "query.png" in page and "Similar designs" in page
+            # The new photo's design is found in the colours the catalog has, before the rest.
+            answer = page.find("This design in other colours")
+            assert -1 < answer < page.find("Similar designs")
+            assert "D-circle" in page[answer : page.find("Similar designs")]
+            assert "sure it is the same design" in page
             shot = screenshot(driver, tmp_path / "search.png")
             assert shot.stat().st_size > 10_000
             open_tab(driver, "Map")
