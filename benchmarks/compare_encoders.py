@@ -37,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
+
 COLUMNS = ("hit@1", "hit@5", "hit@10", "mAP", "color_invariance")
 
 
@@ -132,7 +134,7 @@ def markdown(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoders", nargs="+", required=True)
-    parser.add_argument("--images", default="/work/shared/data/hm_colour_variants")
+    parser.add_argument("--images", default=str(project_path(DEFAULT_TRAINING_DATA)))
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--input-size", type=int, default=128, help="lite0-frozen default size")
     parser.add_argument("--invariance-sample", type=int, default=50)
