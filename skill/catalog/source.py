@@ -6,7 +6,8 @@ names (``product_code`` -> design, ``colour_group_name`` -> colour, ...). Withou
 image under the folder is an item whose id is its file name.
 
 Rows that cannot be used (missing file, path outside the folder, duplicate id) are returned as
-problems with a reason, never silently dropped.
+problems with a reason, never silently dropped; so is every entry of a folder read without a CSV
+that is not indexed (another file type, a hidden file, a link leading outside the folder).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from skill.images.decode import is_image_name, list_images
+from skill.images.decode import is_image_name, list_images, scan_images
 
 ITEM_COLUMNS = ("item_id", "image_path", "design_id", "color", "category", "title", "date")
 """Standard columns; ``image_path`` is relative to the images folder, with forward slashes."""
@@ -139,10 +140,10 @@ def read_items(
     if not root.is_dir():
         raise CatalogInputError(f"images folder not found: {images_dir}")
     if csv_path is None:
-        paths = list_images(root)
-        rel = [p.relative_to(root).as_posix() for p in paths]
+        scan = scan_images(root)
+        rel = [p.relative_to(root).as_posix() for p in scan.paths]
         items = pd.DataFrame({"item_id": [Path(r).stem for r in rel], "image_path": rel})
-        return _finish(items, [], {})
+        return _finish(items, scan.left_out, {})
     frame = read_csv(csv_path)
     resolved = resolve_columns(frame, columns)
     problems: list[tuple[str, str]] = []

@@ -143,3 +143,13 @@ def test_resolve_columns_is_case_insensitive():
 
     frame = pd.DataFrame({"Image_Path": ["a.jpg"], "Product_Code": ["x"]})
     assert resolve_columns(frame, ColumnMap()) == {"image": "Image_Path", "design": "Product_Code"}
+
+
+def test_a_link_to_a_file_outside_the_folder_is_refused_with_a_line(tmp_path, photos):
+    (photos / "passwd.jpg").symlink_to("/etc/passwd")
+    (photos / "anim.gif").write_bytes(b"GIF89a")
+    table = read_items(photos)
+    assert "passwd" not in set(table.items["item_id"]) and len(table.items) == 4
+    reasons = dict(zip(table.problems["image_path"], table.problems["reason"], strict=True))
+    assert reasons["passwd.jpg"] == "symbolic link leading outside the images folder; refused"
+    assert reasons["anim.gif"].startswith("'.gif' files are not indexed")
