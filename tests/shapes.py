@@ -1,8 +1,14 @@
-"""Generated product photos for tests: simple shapes (designs) in a few fills (colours)."""
+"""Generated product photos for tests: simple shapes (designs) in a few fills (colours).
+
+Also the other things tests build: a tiny encoder checkpoint, an H&M-like folder, and a second
+process holding a catalog's lock.
+"""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +113,36 @@ def write_articles_catalog(root, designs: int = 10):
             name = "abcdefghijklmnop"[d] * 3
             rows.append(f"{path},{d},{colour},Top {name} {colour},Top,Jersey top {name}")
     (root / "articles.csv").write_text("\n".join(rows) + "\n")
+
+
+_HOLD = (
+    "import sys, time\n"
+    "from skill.catalog.lock import catalog_lock\n"
+    "with catalog_lock(sys.argv[1], 'index holder-photos into cat (add)'):\n"
+    "    print('held', flush=True)\n"
+    "    time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def hold_catalog_lock(catalog: Path, seconds: float) -> subprocess.Popen:
+    """Starts a second process that takes ``catalog``'s build lock and keeps it ``seconds``.
+
+    Returns once the lock is held; the caller kills (or waits for) the process.
+    """
+    from skill.paths import PROJECT_DIR
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(catalog), str(seconds)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
