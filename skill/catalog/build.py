@@ -191,20 +191,20 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
     roots = {source.key: source.images_dir for source in plan.sources}
     items = plan.items.copy()
     skipped = [plan.left_out]
-    items, lost = _fingerprint(items, roots)
-    skipped.append(lost)
-    items = _add_colors(items, roots, previous, report)
-    items, lost = _fall_back_on_failures(items, items["color_hex"] == "", previous, plan)
-    skipped.append(lost)
-
     from skill.encoders.registry import create_encoder, reopen_encoder
 
+    # Encoders first: a bad checkpoint stops the build before any photo is read.
     loaded = [create_encoder(e) if isinstance(e, str) else e for e in encoders]
     if previous is not None:  # extending keeps the encoders the catalog already had
         listed = {encoder.name for encoder in loaded}
         for name, entry in previous.manifest["encoders"].items():
             if name not in listed:
                 loaded.append(reopen_encoder(name, entry.get("source", "")))
+    items, lost = _fingerprint(items, roots)
+    skipped.append(lost)
+    items = _add_colors(items, roots, previous, report)
+    items, lost = _fall_back_on_failures(items, items["color_hex"] == "", previous, plan)
+    skipped.append(lost)
     embedded, reused, vectors = {}, {}, {}
     for encoder in loaded:
         cache = EmbeddingCache(
