@@ -118,7 +118,7 @@ def write_articles_catalog(root, designs: int = 10):
 _HOLD = (
     "import sys, time\n"
     "from skill.catalog.lock import catalog_lock\n"
-    "with catalog_lock(sys.argv[1], 'index holder-photos into cat (add)'):\n"
+    "with catalog_lock(sys.argv[1], \"index 'holder-photos' into 'cat' (add)\"):\n"
     "    print('held', flush=True)\n"
     "    time.sleep(float(sys.argv[2]))\n"
 )

@@ -171,7 +171,7 @@ def build_catalog(
     if table.items.empty:  # before the lock: an empty or wrong folder creates nothing
         raise CatalogInputError(nothing_to_index(images_dir, csv_path, table.problems))
     mode = "replace" if replace else "prune" if prune else "add"
-    description = f"index {images_root} into {catalog_dir.name} ({mode})"
+    description = f"index {images_root.name!r} into {catalog_dir.name!r} ({mode})"
     with catalog_lock(catalog_dir, description, wait=wait) as holder:
         previous = try_open(catalog_dir)
         plan = plan_from_table(

@@ -13,7 +13,7 @@ time, what it builds) for the message a second build shows. It works on one mach
 network file system it is as good as that file system's locks.
 
 Example:
-    >>> with catalog_lock("catalogs/spring", "index photos/ (add)", wait=60) as holder:
+    >>> with catalog_lock("catalogs/shop", "index 'spring' into 'shop' (add)", wait=60):
     ...     ...  # build
 """
 
@@ -54,7 +54,7 @@ class LockHolder:
         pid: Process id of the build.
         host: Host name of the machine it runs on.
         started: ISO time the build took the lock (UTC).
-        description: What it builds, e.g. ``index /photos/spring (add)``.
+        description: What it builds, e.g. ``index 'spring' into 'shop' (add)``.
         recovered: For the build that took the lock: the lock it found left by a build that
             died without releasing it (``kill -9``, a crash), described; else empty.
     """
@@ -128,7 +128,7 @@ def catalog_lock(
             running = holder.describe() if holder else "another build (starting)"
             hint = f"waited {wait:g} s; " if wait > 0 else ""
             raise CatalogBusyError(
-                f"catalog {folder} is being built by {running}; {hint}let it finish, "
+                f"catalog {folder.name!r} is being built by {running}; {hint}let it finish, "
                 "then build again",
                 holder,
             )

@@ -23,7 +23,7 @@ index stops the build with a message: the catalog is never emptied by an empty o
 Example:
     >>> plan = plan_build("photos/summer", "catalogs/spring")
     >>> print(plan.describe())
-    adds photos/summer to the catalog: 120 new photos; 4,310 photos of 2 other sources kept ...
+    adds folder 'summer' to the catalog: 120 new photos; 4,310 photos of 2 other sources ...
     >>> plan.needs_confirmation
     False
 """

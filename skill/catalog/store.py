@@ -78,8 +78,9 @@ class CatalogSource:
         return Path(images_dir).resolve() == self.images_dir
 
     def describe(self) -> str:
-        """The folder, and the CSV when there is one, for messages."""
-        return f"{self.images_dir}" + (f" with {self.csv.name}" if self.csv else "")
+        """The folder's name, and the CSV's, for messages (never where they are on the
+        server: the app shows these to its users)."""
+        return f"folder {self.images_dir.name!r}" + (f" with {self.csv.name}" if self.csv else "")
 
     def to_json(self) -> dict:
         return {

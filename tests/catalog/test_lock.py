@@ -38,7 +38,9 @@ def test_a_second_build_stops_with_a_message_naming_the_running_one(tmp_path, ti
         assert running.host == socket.gethostname()
         with pytest.raises(CatalogBusyError, match=f"pid {holder.pid}") as caught:
             build_catalog(photos, catalog, encoders=[str(tiny_encoder_dir)], config=CONFIG)
-        assert "index holder-photos into cat (add)" in str(caught.value)
+        assert "index 'holder-photos' into 'cat' (add)" in str(caught.value)
+        assert str(caught.value).startswith("catalog 'cat' is being built by")
+        assert str(tmp_path) not in str(caught.value)  # the app shows it: no server path
         assert caught.value.holder.pid == holder.pid
         assert not list(catalog.glob("v-*"))  # nothing written
         start = time.monotonic()

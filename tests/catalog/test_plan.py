@@ -67,7 +67,10 @@ def test_a_new_folder_is_added_beside_the_existing_source(tmp_path, built):
     assert plan.items["item_id"].is_unique
     assert plan.items["source"].value_counts().to_dict() == {"s1": 16, "s2": 4}
     assert [s.key for s in plan.sources] == ["s1", "s2"]
-    assert "adds" in plan.describe() and "16 photos of 1 other source kept" in plan.describe()
+    text = plan.describe()
+    assert text.startswith("adds folder 'more' to the catalog: 4 new photos")
+    assert "16 photos of 1 other source kept" in text
+    assert str(tmp_path) not in text  # the app shows it: no server path
 
 
 SHAPES = ("circle", "square", "triangle", "cross")
