@@ -70,7 +70,7 @@ BACKBONE_KWARGS = {
 """``timm.create_model`` arguments a config may pass: a pooling type from a fixed set, or a
 rate in a closed range. Everything else (``checkpoint_path``, ``pretrained_cfg_overlay``,
 ``num_classes``...) is refused."""
-HEAD_KEYS = {
+HEAD_KEYS: dict[str, type] = {
     "type": str,
     "in_dim": int,
     "out_dim": int,
@@ -78,12 +78,12 @@ HEAD_KEYS = {
     "num_layers": int,
     "normalize_input": bool,
 }
-PREPROCESS_KEYS = {
+PREPROCESS_KEYS: dict[str, type | tuple[type, ...]] = {
     "input_size": int,
     "crop_pct": float,
     "resize_mode": str,
-    "mean": list,
-    "std": list,
+    "mean": (list, tuple),  # a tuple before JSON: Preprocess.to_dict()
+    "std": (list, tuple),
     "interpolation": str,
     "grayscale": bool,
 }
