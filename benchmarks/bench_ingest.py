@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -105,8 +106,12 @@ def run_build(encoder, paths, tmp: Path, batch_size: int) -> float:
 
     folder = tmp / "build-photos"
     folder.mkdir()
-    for i, path in enumerate(paths):
-        (folder / f"{i:05d}{path.suffix}").symlink_to(path.resolve())
+    for i, path in enumerate(paths):  # real files: indexing refuses links leading outside
+        target = folder / f"{i:05d}{path.suffix}"
+        try:
+            os.link(path, target)
+        except OSError:  # another file system
+            shutil.copyfile(path, target)
     from skill.encoders.onnx import create_onnx_encoder
 
     create_onnx_encoder(encoder)  # the export is once per encoder, like the line above

@@ -1,4 +1,11 @@
-"""``index`` and ``search``: build or extend a catalog, and find the nearest designs in it."""
+"""``index`` and ``search``: build or extend a catalog, and find the nearest designs in it.
+
+``index`` adds its folder (and CSV) to the catalog as a source, or refreshes it when the catalog
+already has that source; ``--replace`` starts over, ``--prune`` removes rows whose photo is gone.
+It stops with exit code 2 and one line, the catalog untouched, when the source has nothing to
+index, when the build would remove more than half of the catalog without ``--allow-shrink``,
+and when another build of the catalog runs (``--wait SECONDS`` waits for it).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +18,47 @@ from skill.cli.common import ProgressBar, add_column_flags, add_runtime_flag, co
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the ``index`` and ``search`` commands."""
-    parser = subparsers.add_parser("index", help="build or extend a catalog")
+    parser = subparsers.add_parser(
+        "index",
+        help="build a catalog, or add a folder to it (refresh it if the catalog has it)",
+        description="Indexes a folder of photos (and a label CSV) into a catalog. A catalog "
+        "remembers its sources: a new folder or CSV is added beside them, a known one is "
+        "refreshed (new and changed photos; rows it no longer lists are kept unless --prune).",
+    )
     parser.add_argument("--images", type=Path, required=True, help="folder of product photos")
     parser.add_argument("--catalog", type=Path, required=True, help="catalog folder to write")
+    what = parser.add_argument_group("what the build may change")
+    what.add_argument(
+        "--replace",
+        action="store_true",
+        help="start over: the catalog becomes this source only (its other sources are dropped)",
+    )
+    what.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove rows whose photo file is gone, and rows this source no longer lists",
+    )
+    what.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="allow a build that removes more than half of the catalog's rows",
+    )
+    what.add_argument(
+        "--dry-run", action="store_true", help="say what the build would do, and stop"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to this long for another build of the catalog to finish (default: stop)",
+    )
     parser.add_argument(
         "--encoder",
         action="append",
-        help="encoder name or path (repeatable; default: the installed encoder with the best "
-        "measured hit@1 on held-out designs, named in the summary)",
+        help="encoder name or path (repeatable; default: a catalog's own encoders, and for a new "
+        "catalog the installed encoder with the best measured hit@1 on held-out designs, named "
+        "in the summary)",
     )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
@@ -47,7 +87,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_index(args: argparse.Namespace) -> int:
     from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.index import IndexConfig
+    from skill.catalog.lock import CatalogBusyError
+    from skill.catalog.plan import CatalogShrinkError, plan_build
+    from skill.catalog.pointer import current_version
     from skill.catalog.projection import MapConfig
+
+    if args.dry_run:
+        plan = plan_build(
+            args.images, args.catalog, args.csv, columns(args), args.replace, args.prune
+        )
+        print(f"would {plan.describe()}")
+        for row in plan.removed.head(20).itertuples():
+            print(f"  would remove {row.item_id} ({row.image_path}): {row.reason}")
+        if plan.needs_confirmation and not args.allow_shrink:
+            print("  (needs --allow-shrink)")
+        return 0
 
     config = CatalogConfig(
         batch_size=args.batch_size,
@@ -56,22 +110,39 @@ def run_index(args: argparse.Namespace) -> int:
         map=MapConfig(method=args.map),
         runtime=args.runtime,
     )
-    encoders, chosen = args.encoder, ""
-    if not encoders:
+    encoders, chosen = args.encoder or [], ""
+    if not encoders and current_version(args.catalog) is None:
         from skill.encoders.registry import default_encoder
 
         name, why = default_encoder()
         encoders, chosen = [name], f"encoder {name}: {why}"
-    with ProgressBar() as progress:
-        summary = build_catalog(
-            args.images,
-            args.catalog,
-            csv_path=args.csv,
-            columns=columns(args),
-            encoders=encoders,
-            config=config,
-            progress=progress,
+    try:
+        with ProgressBar() as progress:
+            summary = build_catalog(
+                args.images,
+                args.catalog,
+                csv_path=args.csv,
+                columns=columns(args),
+                encoders=encoders,
+                config=config,
+                progress=progress,
+                replace=args.replace,
+                prune=args.prune,
+                allow_shrink=args.allow_shrink,
+                wait=args.wait,
+            )
+    except CatalogShrinkError as error:
+        print(
+            f"error: {error.what}; nothing was changed (--allow-shrink builds anyway)",
+            file=sys.stderr,
         )
+        return 2
+    except CatalogBusyError as error:
+        hint = "" if args.wait else " (--wait SECONDS waits for it)"
+        print(f"error: {error}{hint}", file=sys.stderr)
+        return 2
+    if summary.recovered_lock:
+        print(f"note: recovered the lock of a build that did not finish: {summary.recovered_lock}")
     print(summary.describe())
     if chosen:
         print(chosen)
