@@ -88,3 +88,12 @@ def design_clusters(path: str, version: str, encoder: str, n_clusters: int):
     return cluster_designs(
         catalog.embeddings(encoder), catalog.items, ClusterConfig(n_clusters=n_clusters)
     )
+
+
+@st.cache_data(show_spinner=False)
+def demo_size() -> tuple[int, int]:
+    """Photos and designs the demo catalog renders, counted from its config."""
+    from skill.demo import DemoConfig
+    from skill.demo.builder import demo_photo_count
+
+    return demo_photo_count(DemoConfig()), DemoConfig().n_designs
