@@ -70,7 +70,8 @@ def test_upload_search_shows_cards_and_csv(app):
 
 def test_bad_uploads_warn_and_good_one_still_searches(app):
     truncated = png_bytes("square")[:200]
-    app.file_uploader(key="upload").set_value(
+    app.toggle(key="several_photos").set_value(True).run()
+    app.file_uploader(key="upload_many").set_value(
         [
             ("notes.jpg", b"this is not an image", "image/jpeg"),
             ("cut.png", truncated, "image/png"),
