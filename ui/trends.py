@@ -29,24 +29,39 @@ def trends_tab(ctx: Context) -> None:
     if designs < 2:
         st.info("Clusters need at least two designs.")
         return
-    top = st.columns([1, 1, 3])
+    top = st.columns([1, 1, 1, 3])
     n_clusters = top[0].number_input(
         "Clusters",
         min_value=2,
         max_value=min(60, designs),
         value=auto_cluster_count(designs),
         key="trends_clusters",
+        help="Shared among the categories by their number of designs; every category has at "
+        "least one cluster, so a catalog of many categories has more.",
     )
     freq = top[1].selectbox(
         "Period", ["M", "Q", "Y"], index=1, key="trends_freq",
         format_func={"M": "month", "Q": "quarter", "Y": "year"}.get,
     )  # fmt: skip
-    result = design_clusters(str(catalog.path), catalog.version.name, ctx.encoder, n_clusters)
-    top[2].caption(
-        f"{len(result.table)} clusters of {designs:,} designs: each design's colour variants are "
-        "averaged first, so they always share a cluster. Rename a cluster below."
+    across = top[2].toggle(
+        "Across categories",
+        key="trends_across",
+        help="Off: clusters within each category, never mixing two (the purest on the H&M "
+        "photos). On: one clustering of the whole catalog, which can group a print across "
+        "kinds, but also sandals with t-shirts.",
     )
-    names = {c: st.session_state.get(f"trends_name_{n_clusters}_{c}", "") for c in result.names}
+    within = None if across else "category"
+    result = design_clusters(
+        str(catalog.path), catalog.version.name, ctx.encoder, n_clusters, within
+    )
+    where = "across categories" if across else "each within one category"
+    top[3].caption(
+        f"{len(result.table)} clusters of {designs:,} designs, {where}; a label's percentages "
+        "say how much of its cluster each part is true of. A design's colour variants always "
+        "share a cluster. Rename a cluster below."
+    )
+    prefix = f"trends_name_{n_clusters}{'x' if across else ''}"  # names belong to one clustering
+    names = {c: st.session_state.get(f"{prefix}_{c}", "") for c in result.names}
     table = name_clusters(result.table, names)
     labels = dict(zip(table["cluster"], table["label"], strict=True))
     with st.expander(f"Clusters ({len(table)})", expanded=True):
@@ -55,7 +70,7 @@ def trends_tab(ctx: Context) -> None:
             left.text_input(
                 f"Cluster {row.cluster} · {row.size} photos · {row.n_designs} designs",
                 placeholder=result.names[row.cluster],
-                key=f"trends_name_{n_clusters}_{row.cluster}",
+                key=f"{prefix}_{row.cluster}",
             )
             left.caption(row.top_categories)
             cards = [item_card(catalog, r) for r in result.representatives[row.cluster]]
@@ -68,6 +83,32 @@ def trends_tab(ctx: Context) -> None:
     )  # fmt: skip
     trend_ui(catalog, result.labels, labels, freq)
     fewshot_ui(ctx)
+
+
+TREND_COLUMNS = {
+    "name": st.column_config.TextColumn(width="large"),
+    "launches": st.column_config.NumberColumn("Launches", help="Designs launched, all periods"),
+    "mean_share": st.column_config.NumberColumn(
+        "Mean share", format="percent", help="Share of launches, over all periods"
+    ),
+    "first_share": st.column_config.NumberColumn(
+        "First period", format="percent", help="Fitted share at the first period"
+    ),
+    "last_share": st.column_config.NumberColumn(
+        "Last period", format="percent", help="Fitted share at the last period"
+    ),
+    "change_points": st.column_config.NumberColumn(
+        "Change", format="%+.1f pts", help="Fitted change, first to last period"
+    ),
+    "p_value": st.column_config.NumberColumn(
+        "p-value", format="%.3f", help="Is the slope distinguishable from flat? (t-test)"
+    ),
+    "consistency": st.column_config.NumberColumn(
+        "Consistency", format="%+.2f", help="Kendall's tau of share against time, -1 to 1"
+    ),
+    "direction": st.column_config.TextColumn("Trend"),
+}
+"""The trend table's columns as shown (the CSV keeps every column under its own name)."""
 
 
 def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: str) -> None:
@@ -94,17 +135,24 @@ def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: st
         st.caption(
             f"Left out: {shares.bad_dates} unreadable and {shares.missing_dates} missing dates."
         )
-    for direction, icon in (("rising", "📈"), ("falling", "📉")):
+    # Coloured words, no emoji: the chart glyphs did not render in every browser font.
+    for direction, colour in (("rising", "green"), ("falling", "red")):
         moved = trends[trends["direction"] == direction]
         if len(moved):
             st.markdown(
-                f"{icon} **{direction.title()}:** "
+                f":{colour}[**{direction.title()}:**] "
                 + ", ".join(f"{r.name} ({r.change_points:+.1f} pts)" for r in moved.itertuples())
             )
     if (trends["direction"] == "flat").all():
         st.caption("No cluster or category share moved significantly.")
     st.plotly_chart(trend_figure(shares, trends, names=names), key=f"trends_chart_{by}")
-    st.dataframe(trends.drop(columns="group"), hide_index=True, key=f"trends_table_{by}")
+    st.dataframe(
+        trends[list(TREND_COLUMNS)].rename(columns={"name": by.title()}),
+        hide_index=True,
+        width="stretch",
+        column_config={by.title() if k == "name" else k: v for k, v in TREND_COLUMNS.items()},
+        key=f"trends_table_{by}",
+    )
     st.download_button(
         "Trend table CSV", trends.to_csv(index=False), f"trends_by_{by}.csv", "text/csv",
         key="trends_download_trends",

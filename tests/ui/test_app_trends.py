@@ -14,6 +14,16 @@ def _table_with(at, column):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def _shown_columns(at, column):
+    """The column headings of the table holding ``column``: column_config labels, else names."""
+    import json
+
+    table = next(d for d in at.dataframe if column in d.value.columns)
+    config = json.loads(table.proto.columns or "{}")
+    names = list(table.value.columns)
+    return [config.get(name, {}).get("label") or name for name in names]
+
+
 def test_clusters_rename_and_trends_by_cluster_and_category(app):
     assert "Trends" in [t.label for t in app.tabs]
     assert app.number_input(key="trends_clusters").value == 2  # 4 designs: the minimum
@@ -22,7 +32,14 @@ def test_clusters_rename_and_trends_by_cluster_and_category(app):
     labels[0].set_value("Round things").run()
     assert not app.exception, app.exception
     trends = _table_with(app, "change_points")
-    assert "Round things" in trends["name"].tolist()
+    assert "Round things" in trends["Cluster"].tolist()
+    shown = _shown_columns(app, "change_points")
+    assert shown == [
+        "Cluster", "Launches", "Mean share", "First period", "Last period", "Change",
+        "p-value", "Consistency", "Trend",
+    ]  # fmt: skip
+    lines = [m.value for m in app.markdown if "Rising:" in m.value or "Falling:" in m.value]
+    assert all(ord(c) < 0x2000 for line in lines for c in line)  # no emoji before them
     assert len(app.get("plotly_chart")) == 1
     downloads = [e for e in app.get("download_button")]
     assert len(downloads) == 2  # clusters, trend table
@@ -30,7 +47,19 @@ def test_clusters_rename_and_trends_by_cluster_and_category(app):
     app.radio(key="trends_by").set_value("category").run()
     assert not app.exception, app.exception
     trends = _table_with(app, "change_points")
-    assert set(trends["name"]) == {"tops", "bags"}
+    assert set(trends["Category"]) == {"tops", "bags"}
+
+
+def test_clusters_stay_within_categories_unless_asked_across(app):
+    captions = " ".join(c.value for c in app.caption)
+    assert "each within one category" in captions
+    labels = [t.placeholder for t in app.text_input if t.key.startswith("trends_name_2_")]
+    assert sorted(label.split(" ")[0] for label in labels) == ["bags", "tops"]
+    assert all(" 100%" in label for label in labels)  # each label says how true it is
+    app.toggle(key="trends_across").set_value(True).run()
+    assert not app.exception, app.exception
+    assert "across categories" in " ".join(c.value for c in app.caption)
+    assert [t for t in app.text_input if t.key.startswith("trends_name_2x_")]
 
 
 def test_few_shot_labels_match_the_library(app, data_dir):
