@@ -29,7 +29,7 @@ def trends_tab(ctx: Context) -> None:
     if designs < 2:
         st.info("Clusters need at least two designs.")
         return
-    top = st.columns([1, 1, 1, 3])
+    top = st.columns([1, 1, 1.4, 2.6])
     n_clusters = top[0].number_input(
         "Clusters",
         min_value=2,
@@ -55,16 +55,22 @@ def trends_tab(ctx: Context) -> None:
         str(catalog.path), catalog.version.name, ctx.encoder, n_clusters, within
     )
     where = "across categories" if across else "each within one category"
+    more = (
+        f" ({n_clusters} asked for; every category has one at least)"
+        if len(result.table) > n_clusters
+        else ""
+    )
     top[3].caption(
-        f"{len(result.table)} clusters of {designs:,} designs, {where}; a label's percentages "
-        "say how much of its cluster each part is true of. A design's colour variants always "
-        "share a cluster. Rename a cluster below."
+        f"{len(result.table)} clusters of {designs:,} designs{more}, {where}; a label's "
+        "percentages say how much of its cluster each part is true of. A design's colour "
+        "variants always share a cluster. Rename a cluster below."
     )
     prefix = f"trends_name_{n_clusters}{'x' if across else ''}"  # names belong to one clustering
     names = {c: st.session_state.get(f"{prefix}_{c}", "") for c in result.names}
     table = name_clusters(result.table, names)
     labels = dict(zip(table["cluster"], table["label"], strict=True))
-    with st.expander(f"Clusters ({len(table)})", expanded=True):
+    # Many clusters would push the trends far down the page: then they wait behind a click.
+    with st.expander(f"Clusters ({len(table)})", expanded=len(table) <= 12):
         for row in table.itertuples():
             left, right = st.columns([1, 3])
             left.text_input(

@@ -16,9 +16,9 @@ photos; ``benchmarks/cluster_purity.py`` measures both.
 
 Each cluster gets a label that is true of most of it and says how true: its most common
 category with that category's share of its photos, then up to two title words found in at
-least ``min_word_share`` of its designs and over-represented there compared with the whole
-catalog (colour words left out), each with its share, e.g. ``"Dress 100% · floral 83%"``. An
-analyst's own names override those (:func:`name_clusters`).
+least ``min_word_share`` of its designs (and two designs at least) and over-represented there
+compared with the whole catalog (colour words left out), each with its share, e.g.
+``"Dress 100% · floral 83%"``. An analyst's own names override those (:func:`name_clusters`).
 
 Example:
     >>> result = cluster_designs(catalog.embeddings("imagenet-lite0"), catalog.items)
@@ -377,8 +377,8 @@ def _cluster_table(items, labels, designs, representatives, config) -> pd.DataFr
 def _distinctive(
     docs: list[set[str]], overall: Counter, total_docs: int, count: int, min_share: float = 0.0
 ) -> list[tuple[str, float]]:
-    """Words in at least ``min_share`` of the cluster's documents and rarer outside, ranked by
-    in-cluster share x log lift; each with its in-cluster share."""
+    """Words in at least two and ``min_share`` of the cluster's documents and rarer outside,
+    ranked by in-cluster share x log lift; each with its in-cluster share."""
     if not docs or count == 0:
         return []
     local = Counter(w for doc in docs for w in doc)
@@ -386,7 +386,7 @@ def _distinctive(
     for word, hits in local.items():
         share = hits / len(docs)
         lift = share / (overall[word] / total_docs)
-        if (hits >= 2 or len(docs) == 1) and share >= min_share:
+        if hits >= 2 and share >= min_share:  # one design's title word describes no group
             scores[word] = share * math.log(lift) if lift > 1 else 0.0
     ranked = sorted((w for w in scores if scores[w] > 0), key=lambda w: (-scores[w], w))
     return [(word, local[word] / len(docs)) for word in ranked[:count]]

@@ -3,9 +3,10 @@
 Skips when Chromium, chromedriver or selenium is missing. The server listens on 127.0.0.1
 only and is always killed. With ``SKILL_SCREENSHOT_DIR`` set, screenshots are copied there too.
 
-Also a script for the README screenshots, on the real data folder (the demo catalog)::
+Also a script for the README screenshots of every tab, on the real data folder (the demo
+catalog; ``SKILL_DATA_DIR`` points it elsewhere)::
 
-    python tests/test_browser.py --out docs --photo data/demo/photos/images/<file>.jpg
+    python -m tests.ui.test_browser --out docs --photo data/demo/photos/images/<file>.jpg
 """
 
 from __future__ import annotations
@@ -274,14 +275,20 @@ def test_build_progress_stays_in_view_and_the_console_stays_quiet(browser_ready,
 
 
 def capture_readme_screenshots(out: Path, photo: Path) -> list[Path]:
-    """Search, map, catalogs and models tabs of the app on the real data folder."""
+    """Every tab of the app on the data folder (``$SKILL_DATA_DIR``, else the project's
+    ``data/``): the first page, a search with ``photo``, then Map, Trends, Catalogs, Models."""
     shots = []
     with streamlit_server(None) as url:
         driver = chromium(1440, 1500)
         try:
+            driver.get(url)
+            wait_for(driver, 'input[type="file"]')
+            settle(driver)
+            shots.append(screenshot(driver, out / "app-start.png"))
             search_with_photo(driver, url, photo)
             shots.append(screenshot(driver, out / "app-search.png"))
-            for label, css in (("Map", ".js-plotly-plot"), ("Catalogs", '[data-testid="stDataFrame"]'),
+            for label, css in (("Map", ".js-plotly-plot"), ("Trends", ".js-plotly-plot"),
+                               ("Catalogs", '[data-testid="stDataFrame"]'),
                                ("Models", ".js-plotly-plot")):  # fmt: skip
                 open_tab(driver, label)
                 wait_for(driver, css)
