@@ -12,14 +12,15 @@ against H&M's own labels (joined on ``article_id``): the share of photos whose c
 common value they share, for ``product_type_name`` (the catalog's category),
 ``garment_group_name`` and ``graphical_appearance_name`` (solid, stripe, ...). Purity rises with
 the number of clusters, so the whole-catalog clustering also runs with as many clusters as the
-within-category one made. ``label truth`` is how true a cluster's label is: the share of the
+default made. ``label truth`` is how true a cluster's label is: the share of the
 cluster that its least true part (the category, or a title word) holds for, photo-weighted
 over clusters; ``old labels`` picks title words by lift alone, as the labels did before
 (``min_word_share=0``).
 
 Options: ``whole catalog`` (``within=None``: one k-means over every design) and ``within
-category`` (``within="category"``, the default). Attribute-based clusters are not measured
-here (attributes are not part of this branch).
+category`` (``within="category"``), with k clusters shared among the categories or the
+automatic count per category (the default). Attribute-based clusters are not measured here
+(attributes are not part of this branch).
 
 Any labelled catalog works with ``--labels`` (a CSV), ``--id-col`` (its column of item ids) and
 ``--columns`` (the columns to measure purity against), e.g. the demo's print and fit::
@@ -129,22 +130,22 @@ def main() -> None:
     print(f"{header} | label truth | old labels | seconds")
     for encoder in catalog.encoders:
         embeddings = catalog.embeddings(encoder)
-        within = ClusterConfig(n_clusters=k)
-        start = time.perf_counter()
-        inside = cluster_designs(embeddings, items, within)
-        seconds = time.perf_counter() - start
-        made = len(inside.table)
-        options = [
-            ("whole catalog", ClusterConfig(n_clusters=k, within=None), None),
-            (f"whole catalog, k = {made}", ClusterConfig(n_clusters=made, within=None), None),
-            ("within category", within, (inside, seconds)),
+        rows = [
+            (f"whole catalog, k = {k}", ClusterConfig(n_clusters=k, within=None)),
+            (f"within category, k = {k} shared", ClusterConfig(n_clusters=k)),
+            ("within category, automatic (default)", ClusterConfig()),
         ]
-        for name, config, done in options:
-            if done is None:
-                start = time.perf_counter()
-                result = cluster_designs(embeddings, items, config)
-                done = (result, time.perf_counter() - start)
-            result, took = done
+        done = []
+        for name, config in rows:
+            start = time.perf_counter()
+            done.append((name, config, cluster_designs(embeddings, items, config), start))
+            done[-1] = (*done[-1][:3], time.perf_counter() - start)
+        made = len(done[-1][2].table)  # as many clusters as the default makes
+        config = ClusterConfig(n_clusters=made, within=None)
+        start = time.perf_counter()
+        result = cluster_designs(embeddings, items, config)
+        done.append((f"whole catalog, k = {made}", config, result, time.perf_counter() - start))
+        for name, config, result, took in done:
             purities = " | ".join(f"{purity(result.labels, truth[c]):.3f}" for c in args.columns)
             old = dataclasses.replace(config, min_word_share=0.0)
             print(

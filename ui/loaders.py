@@ -82,7 +82,7 @@ def catalog_retrieval(path: str, version: str, encoder: str) -> dict:
 
 @st.cache_data(show_spinner="Clustering designs…", max_entries=16)
 def design_clusters(
-    path: str, version: str, encoder: str, n_clusters: int, within: str | None = "category"
+    path: str, version: str, encoder: str, n_clusters: int | None, within: str | None = "category"
 ):
     from skill.analysis.clusters import ClusterConfig, cluster_designs
 

@@ -21,7 +21,7 @@ def trends_tab(ctx: Context) -> None:
     if ctx.catalog is None:
         st.markdown('<div class="sk-empty">No catalog open yet.</div>', unsafe_allow_html=True)
         return
-    from skill.analysis.clusters import auto_cluster_count, cluster_members, name_clusters
+    from skill.analysis.clusters import cluster_members, name_clusters
     from skill.catalog.designs import design_keys
 
     catalog = ctx.catalog
@@ -34,10 +34,12 @@ def trends_tab(ctx: Context) -> None:
         "Clusters",
         min_value=2,
         max_value=min(60, designs),
-        value=auto_cluster_count(designs),
+        value=None,
+        placeholder="auto",
         key="trends_clusters",
-        help="Shared among the categories by their number of designs; every category has at "
-        "least one cluster, so a catalog of many categories has more.",
+        help="Empty: about sqrt(designs / 2), within each category when clusters stay within "
+        "categories. A number is shared among the categories by their number of designs; "
+        "every category has one cluster at least, so a catalog of many categories has more.",
     )
     freq = top[1].selectbox(
         "Period", ["M", "Q", "Y"], index=1, key="trends_freq",
@@ -57,7 +59,7 @@ def trends_tab(ctx: Context) -> None:
     where = "across categories" if across else "each within one category"
     more = (
         f" ({n_clusters} asked for; every category has one at least)"
-        if len(result.table) > n_clusters
+        if n_clusters is not None and len(result.table) > n_clusters
         else ""
     )
     top[3].caption(
@@ -65,7 +67,8 @@ def trends_tab(ctx: Context) -> None:
         "percentages say how much of its cluster each part is true of. A design's colour "
         "variants always share a cluster. Rename a cluster below."
     )
-    prefix = f"trends_name_{n_clusters}{'x' if across else ''}"  # names belong to one clustering
+    # Names belong to one clustering: its count and whether it crosses categories.
+    prefix = f"trends_name_{n_clusters or 'auto'}{'x' if across else ''}"
     names = {c: st.session_state.get(f"{prefix}_{c}", "") for c in result.names}
     table = name_clusters(result.table, names)
     labels = dict(zip(table["cluster"], table["label"], strict=True))
@@ -92,16 +95,16 @@ def trends_tab(ctx: Context) -> None:
 
 
 TREND_COLUMNS = {
-    "name": st.column_config.TextColumn(width="large"),
+    "name": st.column_config.TextColumn(),
     "launches": st.column_config.NumberColumn("Launches", help="Designs launched, all periods"),
     "mean_share": st.column_config.NumberColumn(
-        "Mean share", format="percent", help="Share of launches, over all periods"
+        "Mean share", format="%.1f%%", help="Share of launches, over all periods"
     ),
     "first_share": st.column_config.NumberColumn(
-        "First period", format="percent", help="Fitted share at the first period"
+        "First", format="%.1f%%", help="Fitted share at the first period"
     ),
     "last_share": st.column_config.NumberColumn(
-        "Last period", format="percent", help="Fitted share at the last period"
+        "Last", format="%.1f%%", help="Fitted share at the last period"
     ),
     "change_points": st.column_config.NumberColumn(
         "Change", format="%+.1f pts", help="Fitted change, first to last period"
@@ -114,7 +117,8 @@ TREND_COLUMNS = {
     ),
     "direction": st.column_config.TextColumn("Trend"),
 }
-"""The trend table's columns as shown (the CSV keeps every column under its own name)."""
+"""The trend table's columns as shown, shares in percent (the CSV keeps every column under its
+own name, shares as fractions)."""
 
 
 def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: str) -> None:
@@ -152,8 +156,11 @@ def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: st
     if (trends["direction"] == "flat").all():
         st.caption("No cluster or category share moved significantly.")
     st.plotly_chart(trend_figure(shares, trends, names=names), key=f"trends_chart_{by}")
+    shown = trends[list(TREND_COLUMNS)].rename(columns={"name": by.title()})
+    shares = ["mean_share", "first_share", "last_share"]
+    shown[shares] = 100 * shown[shares]
     st.dataframe(
-        trends[list(TREND_COLUMNS)].rename(columns={"name": by.title()}),
+        shown,
         hide_index=True,
         width="stretch",
         column_config={by.title() if k == "name" else k: v for k, v in TREND_COLUMNS.items()},

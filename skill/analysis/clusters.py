@@ -61,10 +61,11 @@ class ClusterConfig:
         title_words: Distinctive title words in a cluster's label (0-3).
         seed: Random seed; equal seeds give equal clusters.
         within: Item column to cluster within (``category``): each of its values is clustered
-            on its own, so no cluster mixes two, and ``n_clusters`` (or the automatic count) is
-            shared among them by their number of units, at least one each (so there are at
-            least as many clusters as values). ``None`` clusters the whole catalog at once. A
-            design takes its first photo's value.
+            on its own, so no cluster mixes two; ``n_clusters`` is shared among them by their
+            number of units, at least one each (so there are at least as many clusters as
+            values), and ``None`` applies the automatic rule to each value's units (at least
+            one). ``None`` clusters the whole catalog at once. A design takes its first
+            photo's value.
         min_word_share: Share of a cluster's designs whose titles must hold a word for it to
             join the label. Typical 0.3-0.8; 0 labels with words few designs have.
     """
@@ -159,8 +160,8 @@ def cluster_designs(
         units = _unit(sums.astype(np.float32))
     else:
         unit_of_row, units = np.arange(len(vectors)), vectors
-    k = config.n_clusters or auto_cluster_count(len(units), config.max_clusters)
-    if k > len(units):
+    k = config.n_clusters
+    if k is not None and k > len(units):
         raise ValueError(f"n_clusters={k} is more than the {len(units)} units to cluster")
     unit_labels = _fit_within(units, _unit_groups(items, config.within, unit_of_row), k, config)
     labels = _relabel_by_size(unit_labels[unit_of_row])
@@ -231,14 +232,22 @@ def _unit_groups(items: pd.DataFrame, within: str | None, unit_of_row: np.ndarra
     return values.groupby(unit_of_row).first().reindex(range(units)).to_numpy(dtype=object)
 
 
-def _fit_within(units: np.ndarray, groups: np.ndarray, k: int, config: ClusterConfig) -> np.ndarray:
-    """Clusters each group of units on its own, ``k`` shared by group size (at least 1 each)."""
+def _fit_within(
+    units: np.ndarray, groups: np.ndarray, k: int | None, config: ClusterConfig
+) -> np.ndarray:
+    """Clusters each group of units on its own: ``k`` shared by group size (at least 1 each),
+    or with ``k`` None the automatic count of each group's own units."""
     names, group_of_unit, sizes = np.unique(
         groups.astype(str), return_inverse=True, return_counts=True
     )
     if len(names) == 1:
-        return _fit(units, k, config)
-    shares = np.minimum(np.maximum(1, np.round(k * sizes / sizes.sum())).astype(int), sizes)
+        return _fit(units, k or auto_cluster_count(len(units), config.max_clusters), config)
+    if k is None:
+        shares = np.array([min(auto_cluster_count(int(n), config.max_clusters), n) for n in sizes])
+        shares = np.where(sizes < 4, 1, shares)  # 1-3 designs: one cluster, not two
+    else:
+        shares = np.round(k * sizes / sizes.sum())
+    shares = np.minimum(np.maximum(1, shares).astype(int), sizes)
     labels = np.empty(len(units), np.int64)
     first_id = 0
     for group, share in enumerate(shares):

@@ -55,7 +55,8 @@ def point_labels(
         if len(items) < 2:
             return pd.Series(["1"] * len(items), dtype=str)
         k = min(n_clusters, len(np.unique(design_keys(items))))
-        result = cluster_designs(embeddings, items, ClusterConfig(n_clusters=k))
+        # Across categories: within them, 12 clusters of a 10-category catalog are its categories.
+        result = cluster_designs(embeddings, items, ClusterConfig(n_clusters=k, within=None))
         names = result.names
         labels = pd.Series(
             [f"{c + 1}. {names.get(c, '')}".rstrip(". ") for c in result.labels],

@@ -156,6 +156,12 @@ def test_clusters_within_categories_never_mix_them():
     assert within.table["label"].str.match(r"^(Sandals|T-shirt) 100%$").all()
     # Fewer clusters wanted than categories: each category is still a cluster of its own.
     assert len(cluster_designs(x, items, ClusterConfig(n_clusters=1)).table) == 2
+    # No number: the automatic rule within each category (sqrt(30 / 2) -> 4, sqrt(10 / 2) -> 2).
+    auto = cluster_designs(x, items, ClusterConfig())
+    assert pd.crosstab(auto.labels, items["category"]).gt(0).sum(axis=0).to_dict() == {
+        "Sandals": 4,
+        "T-shirt": 2,
+    }
 
 
 def test_a_label_holds_only_words_most_of_its_cluster_has_with_their_shares():

@@ -26,8 +26,8 @@ def _shown_columns(at, column):
 
 def test_clusters_rename_and_trends_by_cluster_and_category(app):
     assert "Trends" in [t.label for t in app.tabs]
-    assert app.number_input(key="trends_clusters").value == 2  # 4 designs: the minimum
-    labels = [t for t in app.text_input if t.key.startswith("trends_name_2_")]
+    assert app.number_input(key="trends_clusters").value is None  # automatic
+    labels = [t for t in app.text_input if t.key.startswith("trends_name_auto_")]
     assert len(labels) == 2
     labels[0].set_value("Round things").run()
     assert not app.exception, app.exception
@@ -35,7 +35,7 @@ def test_clusters_rename_and_trends_by_cluster_and_category(app):
     assert "Round things" in trends["Cluster"].tolist()
     shown = _shown_columns(app, "change_points")
     assert shown == [
-        "Cluster", "Launches", "Mean share", "First period", "Last period", "Change",
+        "Cluster", "Launches", "Mean share", "First", "Last", "Change",
         "p-value", "Consistency", "Trend",
     ]  # fmt: skip
     lines = [m.value for m in app.markdown if "Rising:" in m.value or "Falling:" in m.value]
@@ -53,13 +53,15 @@ def test_clusters_rename_and_trends_by_cluster_and_category(app):
 def test_clusters_stay_within_categories_unless_asked_across(app):
     captions = " ".join(c.value for c in app.caption)
     assert "each within one category" in captions
-    labels = [t.placeholder for t in app.text_input if t.key.startswith("trends_name_2_")]
+    labels = [t.placeholder for t in app.text_input if t.key.startswith("trends_name_auto_")]
     assert sorted(label.split(" ")[0] for label in labels) == ["bags", "tops"]
     assert all(" 100%" in label for label in labels)  # each label says how true it is
     app.toggle(key="trends_across").set_value(True).run()
     assert not app.exception, app.exception
     assert "across categories" in " ".join(c.value for c in app.caption)
-    assert [t for t in app.text_input if t.key.startswith("trends_name_2x_")]
+    assert [t for t in app.text_input if t.key.startswith("trends_name_autox_")]
+    app.number_input(key="trends_clusters").set_value(3).run()  # a number is shared
+    assert [t for t in app.text_input if t.key.startswith("trends_name_3x_")]
 
 
 def test_few_shot_labels_match_the_library(app, data_dir):
