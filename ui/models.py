@@ -101,7 +101,12 @@ def figures_ui(ctx: Context, infos: dict[str, EncoderInfo | None]) -> None:
         figures = catalog_retrieval(str(catalog.path), catalog.version.name, name)
         for key in ("hit@1", "hit@5", "hit@10", "mAP"):
             rows.append({"encoder": name, "figure": key, "value": figures[key]})
-    figures_chart(pd.DataFrame(rows), infos, "catalog", f"This catalog ({catalog.path.name})")
+    figures_chart(
+        pd.DataFrame(rows),
+        infos,
+        "catalog",
+        f"This catalog ({ctx.catalog_name or catalog.path.name})",
+    )
 
 
 def figures_chart(frame, infos: dict[str, EncoderInfo | None], key: str, title: str) -> None:

@@ -67,19 +67,24 @@ def trends_tab(ctx: Context) -> None:
         "percentages say how much of its cluster each part is true of. A design's colour "
         "variants always share a cluster. Rename a cluster below."
     )
-    # Names belong to one clustering: its count and whether it crosses categories.
+    # Names belong to one clustering: its count and whether it crosses categories. They are
+    # kept apart from the widgets, which Streamlit forgets on pages of clusters not shown.
     prefix = f"trends_name_{n_clusters or 'auto'}{'x' if across else ''}"
-    names = {c: st.session_state.get(f"{prefix}_{c}", "") for c in result.names}
+    saved = st.session_state.setdefault("trends_names", {})
+    names = {c: saved.get(f"{prefix}_{c}", "") for c in result.names}
     table = name_clusters(result.table, names)
     labels = dict(zip(table["cluster"], table["label"], strict=True))
-    # Many clusters would push the trends far down the page: then they wait behind a click.
-    with st.expander(f"Clusters ({len(table)})", expanded=len(table) <= 12):
-        for row in table.itertuples():
+    with st.expander(f"Clusters ({len(table)})", expanded=True):
+        shown = cluster_page(table)
+        for row in shown.itertuples():
             left, right = st.columns([1, 3])
+            key = f"{prefix}_{row.cluster}"
             left.text_input(
                 f"Cluster {row.cluster} · {row.size} photos · {row.n_designs} designs",
+                value=saved.get(key, ""),
                 placeholder=result.names[row.cluster],
-                key=f"{prefix}_{row.cluster}",
+                key=key,
+                on_change=lambda key=key: saved.update({key: st.session_state[key]}),
             )
             left.caption(row.top_categories)
             cards = [item_card(catalog, r) for r in result.representatives[row.cluster]]
@@ -92,6 +97,28 @@ def trends_tab(ctx: Context) -> None:
     )  # fmt: skip
     trend_ui(catalog, result.labels, labels, freq)
     fewshot_ui(ctx)
+
+
+CLUSTERS_PER_PAGE = 12
+"""Clusters drawn at once, with their photos: 299 clusters of a 9,388-photo catalog took a
+page of 1,196 thumbnails."""
+
+
+def cluster_page(table):
+    """The rows of ``table`` on the page of clusters chosen (all when they fit on one)."""
+    pages = -(-len(table) // CLUSTERS_PER_PAGE)
+    if pages <= 1:
+        return table
+    page = st.selectbox(
+        "Clusters shown",
+        range(pages),
+        key="trends_cluster_page",
+        format_func=lambda p: (
+            f"{p * CLUSTERS_PER_PAGE}-"
+            f"{min((p + 1) * CLUSTERS_PER_PAGE, len(table)) - 1} of {len(table)}"
+        ),
+    )
+    return table.iloc[page * CLUSTERS_PER_PAGE : (page + 1) * CLUSTERS_PER_PAGE]
 
 
 TREND_COLUMNS = {

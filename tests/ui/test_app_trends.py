@@ -84,3 +84,25 @@ def test_few_shot_labels_match_the_library(app, data_dir):
     assert shown["label"].tolist() == expected["label"].tolist()
     assert shown["confidence"].round(6).tolist() == expected["confidence"].round(6).tolist()
     assert len(app.get("download_button")) == 3  # + labels CSV
+
+
+def test_many_clusters_are_shown_a_page_at_a_time():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import pandas as pd
+        import streamlit as st
+
+        from ui.trends import cluster_page
+
+        st.session_state["shown"] = cluster_page(pd.DataFrame({"cluster": range(30)}))[
+            "cluster"
+        ].tolist()
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception, at.exception
+    assert at.session_state["shown"] == list(range(12))
+    pages = at.selectbox(key="trends_cluster_page")
+    assert pages.options == ["0-11 of 30", "12-23 of 30", "24-29 of 30"]
+    pages.set_value(2).run()
+    assert at.session_state["shown"] == list(range(24, 30))

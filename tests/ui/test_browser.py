@@ -144,7 +144,8 @@ def settle(driver, timeout: float = 60.0) -> None:
     time.sleep(0.8)
     while time.monotonic() < deadline:
         running = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
-        if not any(
+        spinning = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSpinner"]')
+        if not spinning and not any(
             "Running" in el.text or el.get_attribute("innerHTML").count("Stop") for el in running
         ):
             break
@@ -287,12 +288,15 @@ def capture_readme_screenshots(out: Path, photo: Path) -> list[Path]:
             shots.append(screenshot(driver, out / "app-start.png"))
             search_with_photo(driver, url, photo)
             shots.append(screenshot(driver, out / "app-search.png"))
-            for label, css in (("Map", ".js-plotly-plot"), ("Trends", ".js-plotly-plot"),
+            for label, css in (("Map", ".js-plotly-plot"), ("Trends", '[data-testid="stExpander"]'),
                                ("Catalogs", '[data-testid="stDataFrame"]'),
                                ("Models", ".js-plotly-plot")):  # fmt: skip
                 open_tab(driver, label)
                 wait_for(driver, css)
+                if label == "Models":  # tall enough for both charts under the encoder cards
+                    driver.set_window_size(1440, 2350)
                 settle(driver)
+                time.sleep(2)  # tables and charts draw on a canvas after the page settles
                 shots.append(screenshot(driver, out / f"app-{label.lower()}.png"))
         finally:
             driver.quit()
