@@ -247,4 +247,3 @@ def test_closest_other_design_scores_equal_brute_force_and_flag_weak_matches():
     assert near.match_share > WEAK_MATCH_SHARE and not near.weak
     item = search_catalog(catalog, "e", x[5], query_design="d1", exclude_rows=(5,))
     assert item.match_share is None and not item.weak  # only new photos are judged
-
