@@ -366,6 +366,7 @@ def _add_colors(items, roots, previous, report) -> pd.DataFrame:
         swatch = dominant_color(image)
         return i, swatch.hex, swatch.name
 
+    report("reading colours", 0, len(todo))
     with ThreadPoolExecutor(max_workers=2) as pool:
         for done, (i, hex_code, name) in enumerate(pool.map(work, todo), start=1):
             hexes[i], names[i] = hex_code, name
@@ -431,11 +432,11 @@ def _write_staging(staging, sources, items, skipped, encoders, caches, config, r
         folder = staging / _safe(encoder.name)
         folder.mkdir()
         np.save(folder / "embeddings.npy", xb)
-        report(f"indexing {encoder.name}", 0, 1)
+        report(f"indexing {encoder.name}", 0, len(xb))
         save_index(build_index(xb, config.index), folder / "index.faiss")
-        report(f"mapping {encoder.name}", 0, 1)
-        np.save(folder / "map.npy", fit_map(xb, config.map))
-        report(f"mapping {encoder.name}", 1, 1)
+        report(f"indexing {encoder.name}", len(xb), len(xb))
+        np.save(folder / "map.npy", fit_map(xb, config.map, report, f"mapping {encoder.name}"))
+        report(f"same-design rule for {encoder.name}", 0, 1, "fits")
         encoder_entries[encoder.name] = {
             "folder": _safe(encoder.name),
             "digest": encoder.digest,
@@ -445,6 +446,7 @@ def _write_staging(staging, sources, items, skipped, encoders, caches, config, r
             "source": encoder.info.source,
             "same_design": catalog_rule(xb, items, encoder.info.config.get("same_design")),
         }
+        report(f"same-design rule for {encoder.name}", 1, 1, "fits")
     items.to_csv(staging / "items.csv", index=False)
     skipped.to_csv(staging / "skipped.csv", index=False)
     manifest = {

@@ -70,17 +70,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_column_flags(parser)
     parser.set_defaults(run=run_index)
 
-    parser = subparsers.add_parser("search", help="find the nearest designs to photos")
-    parser.add_argument("images", nargs="+", type=Path, help="query photo(s)")
+    parser = subparsers.add_parser(
+        "search",
+        help="find the nearest designs to photos",
+        description="Each photo (and each photo in a folder) is searched on its own, in one "
+        "call; --one-product searches them together as views of one product. An encoder "
+        "exported to ONNX before (by any search or build) runs without loading torch.",
+    )
+    parser.add_argument(
+        "images", nargs="+", type=Path, help="query photos, or folders of them (searched within)"
+    )
     parser.add_argument("--catalog", type=Path, required=True)
+    parser.add_argument(
+        "--one-product",
+        action="store_true",
+        help="the photos are views of one product: one query of them all (see --combine)",
+    )
     parser.add_argument(
         "--encoder",
         help="encoder (default: the catalog's best measured one: hit@1 on its own labelled "
         "designs, else on held-out designs; printed to stderr)",
     )
     parser.add_argument("-k", type=int, default=10, help="designs to return")
-    parser.add_argument("--combine", default="mean", choices=["mean", "max"])
-    parser.add_argument("--json", action="store_true", help="print the hits as JSON")
+    parser.add_argument(
+        "--combine",
+        default="mean",
+        choices=["mean", "max"],
+        help="with --one-product: average the photos' embeddings, or keep each hit's best",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the hits as JSON, each with its query"
+    )
     parser.set_defaults(run=run_search)
 
 
@@ -154,7 +174,7 @@ def run_index(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     from skill.catalog.store import open_catalog
     from skill.encoders.embedding import embed_images
-    from skill.encoders.registry import reopen_encoder
+    from skill.encoders.onnx import open_exported
     from skill.search import SearchConfig, search_catalog
 
     catalog = open_catalog(args.catalog)
@@ -164,19 +184,61 @@ def run_search(args: argparse.Namespace) -> int:
 
         name, why = best_encoder(catalog.manifest["encoders"])
         print(f"encoder: {name} ({why})", file=sys.stderr)
-    encoder = reopen_encoder(name, catalog.manifest["encoders"].get(name, {}).get("source", ""))
-    result = embed_images(encoder, args.images)
+    photos = _query_photos(args.images)
+    entry = catalog.manifest["encoders"].get(name, {})
+    # An export from an earlier run needs neither torch nor timm: most of a search's start-up.
+    encoder = open_exported(name, entry.get("digest", ""))
+    if encoder is None:
+        from skill.encoders.registry import reopen_encoder
+
+        encoder = reopen_encoder(name, entry.get("source", ""))
+    result = embed_images(encoder, photos, batch_size=16, runtime="auto")
     for i, reason in result.failures:
-        print(f"skipped {args.images[i]}: {reason}", file=sys.stderr)
+        print(f"skipped {photos[i]}: {reason}", file=sys.stderr)
     if len(result.embeddings) == 0:
         print("error: no usable query photo", file=sys.stderr)
         return 2
-    found = search_catalog(
-        catalog, encoder.name, result.embeddings, SearchConfig(k=args.k, combine=args.combine)
-    )
+    config = SearchConfig(k=args.k, combine=args.combine)
+    if args.one_product:
+        queries = [("; ".join(str(photos[i]) for i in result.indices), result.embeddings)]
+    else:
+        queries = [
+            (str(photos[i]), vector[None])
+            for i, vector in zip(result.indices, result.embeddings, strict=True)
+        ]
+    found = [(query, search_catalog(catalog, name, vectors, config)) for query, vectors in queries]
     if args.json:
-        print(found.hits.to_json(orient="records"))
+        import pandas as pd
+
+        hits = [r.hits.assign(query=query) for query, r in found if not r.hits.empty]
+        print(pd.concat(hits, ignore_index=True).to_json(orient="records") if hits else "[]")
         return 0
+    for query, search in found:
+        if len(found) > 1:
+            print(f"== {query}")
+        _print_result(search)
+    return 0
+
+
+def _query_photos(paths: list[Path]) -> list[Path]:
+    """The photos named, with every photo inside a named folder (sorted) in its place."""
+    from skill.images.decode import list_images
+
+    photos: list[Path] = []
+    for path in paths:
+        photos.extend(list_images(path) if path.is_dir() else [path])
+    if not photos:
+        raise ValueError(f"no photos in {', '.join(map(str, paths))}")
+    return photos
+
+
+def _print_result(found) -> None:
+    if found.weak:
+        print(
+            f"Weak match: the best score ({found.best_score:.3f}) is below the closest other "
+            f"design of {100 * (1 - found.match_share):.0f}% of the catalog's photos; the "
+            "catalog likely holds nothing like this photo."
+        )
     if found.same_design is not None:
         print(f"This design in other colours: {found.same_design.design_id}")
         _print_hits(found.same_design.hits)
@@ -184,7 +246,6 @@ def run_search(args: argparse.Namespace) -> int:
     for group in found.similar:
         print(f"  design {group.design_id}  best {group.score:.3f}")
         _print_hits(group.hits, indent="    ")
-    return 0
 
 
 def _print_hits(hits, indent: str = "  ") -> None:

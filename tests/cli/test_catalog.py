@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,7 @@ def test_index_then_search(cli_photos, tiny_encoder_dir, run_cli, tmp_path):
     )
     assert code == 0
     hits = json.loads(out)
+    assert {h["query"] for h in hits} == {str(photos / "square-green-1.jpg")}
     assert hits[0]["item_id"] == "square-green-1" and hits[0]["design_id"] == "square"
     assert hits[0]["group"] == "same design"
     assert {h["design_id"] for h in hits if h["group"] == "same design"} == {"square"}
@@ -121,3 +123,63 @@ def test_a_build_while_another_runs_exits_2_naming_it(small_catalog, tiny_encode
         holder.wait()
     code, out, _ = _index(run_cli, photos, catalog, tiny_encoder_dir)
     assert code == 0 and "recovered the lock" in out and "0 embedded, 16 reused" in out
+
+
+def test_one_call_searches_each_photo_of_a_folder_or_them_all_as_one_product(
+    cli_photos, cli_catalog, run_cli, tmp_path
+):
+    import shutil
+
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    for name in ("square-green-1.jpg", "cross-red-0.jpg"):
+        shutil.copy(cli_photos / name, folder / name)
+    code, out, _ = run_cli("search", folder, cli_photos / "triangle-blue-1.jpg",
+                           "--catalog", cli_catalog, "-k", 1, "--json")  # fmt: skip
+    assert code == 0
+    hits = json.loads(out)
+    queries = list(dict.fromkeys(h["query"] for h in hits))
+    assert [Path(q).name for q in queries] == [
+        "cross-red-0.jpg", "square-green-1.jpg", "triangle-blue-1.jpg"
+    ]  # fmt: skip
+    for query in queries:  # each photo is its own search: its own design comes first
+        first = next(h for h in hits if h["query"] == query)
+        assert first["group"] == "same design" and first["design_id"] in Path(query).name
+    code, out, _ = run_cli("search", folder, "--catalog", cli_catalog, "--one-product", "--json")
+    assert code == 0 and len({h["query"] for h in json.loads(out)}) == 1
+    code, out, _ = run_cli("search", folder, "--catalog", cli_catalog)
+    assert code == 0 and out.count("== ") == 2 and out.count("Similar designs:") == 2
+
+
+def test_a_search_with_an_exported_encoder_loads_no_torch(cli_photos, cli_catalog, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from skill.paths import PROJECT_DIR
+
+    code = (
+        "import sys; from skill.cli import main; "
+        f"main(['search', {str(cli_photos / 'square-green-1.jpg')!r}, "
+        f"'--catalog', {str(cli_catalog)!r}, '--json']); "
+        "print('torch' in sys.modules)"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # the ONNX export goes under tmp_path
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    first, second = (run.stdout.strip().rsplit("\n", 1) for run in runs)
+    assert list(tmp_path.glob("skill-onnx/*.json"))  # the first search left the export's card
+    assert first[1] == "True" and second[1] == "False"  # the second needed no torch...
+    a, b = json.loads(first[0]), json.loads(second[0])
+    assert [h["item_id"] for h in a] == [h["item_id"] for h in b]  # ...for the same results
+    assert [h["score"] for h in a] == [h["score"] for h in b]
