@@ -333,6 +333,8 @@ def save_checkpoint(
 
     folder = Path(folder)
     config = {"format_version": FORMAT_VERSION, **config}
+    if "metrics" in config:
+        config["metrics"] = json_ready(config["metrics"])
     validate_config(config)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -353,6 +355,17 @@ def save_checkpoint(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def json_ready(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` with NaN and infinities as None: JSON has no NaN, and the reader refuses it.
+
+    A figure is NaN when it is undefined (the precision of a rule that answered nothing).
+    """
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in metrics.items()
+    }
 
 
 def file_digest(path: str | os.PathLike, length: int = 12) -> str:

@@ -29,7 +29,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -221,16 +221,29 @@ def open_exported(
         return _CACHE[key]
 
 
-def _write_card(path: Path, encoder: Encoder) -> None:
-    """The ``.json`` card beside an export: what :func:`open_exported` needs to run it."""
-    card = path.with_suffix(".json")
-    record = {
-        "version": CARD_VERSION,
-        "name": encoder.name,
+def _card(encoder: Encoder) -> dict[str, Any]:
+    """What an export depends on besides its name: weights, input and output shape."""
+    return {
         "digest": encoder.digest,
         "embedding_dim": encoder.embedding_dim,
         "preprocess": encoder.preprocess.to_dict(),
     }
+
+
+def _card_matches(path: Path, encoder: Encoder) -> bool:
+    """Whether the export at ``path`` was made for ``encoder``'s weights and shapes."""
+    try:
+        record = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return False
+    expected = json.loads(json.dumps(_card(encoder)))  # as read back: tuples become lists
+    return all(record.get(key) == value for key, value in expected.items())
+
+
+def _write_card(path: Path, encoder: Encoder) -> None:
+    """The ``.json`` card beside an export: what :func:`open_exported` needs to run it."""
+    card = path.with_suffix(".json")
+    record = {"version": CARD_VERSION, "name": encoder.name, **_card(encoder)}
     staging = card.with_suffix(f".{os.getpid()}.tmp")
     staging.write_text(json.dumps(record, indent=2) + "\n")
     staging.replace(card)
@@ -258,12 +271,13 @@ def create_onnx_encoder(
     path = export_path(encoder.name, encoder.digest, cache_dir)
     if not encoder.digest:  # nothing identifies these weights: export afresh, cache nothing
         return OnnxEncoder.from_encoder(export_onnx(encoder, path), encoder, num_threads)
-    key = (str(path), encoder.digest, num_threads)
+    shape = json.dumps(_card(encoder), sort_keys=True)
+    key = (str(path), encoder.digest, shape, num_threads)
     with _LOCK:
         if key not in _CACHE:
-            if not path.exists():
+            if not path.exists() or not _card_matches(path, encoder):
+                # Same weights exported at another input size or embedding: export again.
                 export_onnx(encoder, path)
-            if not path.with_suffix(".json").exists():
                 _write_card(path, encoder)
             _CACHE[key] = OnnxEncoder.from_encoder(path, encoder, num_threads)
         return _CACHE[key]

@@ -124,3 +124,19 @@ def test_an_export_opens_again_from_its_name_and_digest_alone(tmp_path):
     assert open_exported("tiny-onnx", "", cache_dir=tmp_path) is None
     export_path("tiny-onnx", "0123abcd", tmp_path).with_suffix(".json").write_text("{broken")
     assert open_exported("tiny-onnx", "0123abcd", cache_dir=tmp_path, num_threads=2) is None
+
+
+def test_same_weights_at_another_input_size_are_exported_again(tiny_encoder_dir, tmp_path):
+    import dataclasses
+
+    from skill.encoders.onnx import create_onnx_encoder
+    from skill.encoders.registry import load_encoder
+
+    encoder = load_encoder(tiny_encoder_dir)
+    small = create_onnx_encoder(encoder, tmp_path)
+    side = encoder.preprocess.input_size
+    encoder.preprocess = dataclasses.replace(encoder.preprocess, input_size=side + 32)
+    large = create_onnx_encoder(encoder, tmp_path)
+    batch = np.random.default_rng(0).random((1, 3, side + 32, side + 32), dtype=np.float32)
+    assert small is not large
+    assert large.embed(batch).shape == (1, encoder.embedding_dim)
