@@ -11,7 +11,7 @@ Prints images/s of each variant beside the naive loop's, as a ratio measured in 
   GFLOPs per image (``torch.utils.flop_counter``) against this machine's sustained fp32
   matmul GFLOP/s.
 
-Real photos come from ``/work/shared/data/hm_colour_variants`` when present, else generated.
+Real photos come from ``../shared/data/hm_colour_variants`` when present, else generated.
 
     nice -n 10 python benchmarks/bench_ingest.py --images 200
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -33,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from skill.encoders.embedding import embed_images, prepare  # noqa: E402
 from skill.encoders.registry import create_encoder  # noqa: E402
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
-HM_IMAGES = Path("/work/shared/data/hm_colour_variants/images")
+HM_IMAGES = project_path(DEFAULT_TRAINING_DATA) / "images"
 
 
 def describe_machine() -> str:
@@ -104,8 +106,12 @@ def run_build(encoder, paths, tmp: Path, batch_size: int) -> float:
 
     folder = tmp / "build-photos"
     folder.mkdir()
-    for i, path in enumerate(paths):
-        (folder / f"{i:05d}{path.suffix}").symlink_to(path.resolve())
+    for i, path in enumerate(paths):  # real files: indexing refuses links leading outside
+        target = folder / f"{i:05d}{path.suffix}"
+        try:
+            os.link(path, target)
+        except OSError:  # another file system
+            shutil.copyfile(path, target)
     from skill.encoders.onnx import create_onnx_encoder
 
     create_onnx_encoder(encoder)  # the export is once per encoder, like the line above

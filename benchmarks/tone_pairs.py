@@ -17,19 +17,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("encoders", nargs="+", help="encoder names or checkpoint folders")
-    parser.add_argument("--images", default="/work/shared/data/hm_colour_variants")
+    parser.add_argument("--images", default=str(project_path(DEFAULT_TRAINING_DATA)))
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--cache", default="data/eval-cache", help="embedding cache folder")
     args = parser.parse_args()
 
     from skill.encoders.registry import create_encoder
     from skill.evaluation.protocol import EvalConfig, embed_gallery
+    from skill.evaluation.splits import read_split
     from skill.evaluation.tone_pairs import PAIR_KINDS, hit1_by_tone_pair
-    from skill.train.data import read_split
 
     _, val_items = read_split(args.images, seed=args.split_seed)
     header = " | ".join(f"{kind} hit@1 (queries)" for kind in PAIR_KINDS)

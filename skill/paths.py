@@ -4,6 +4,9 @@ Every default path in the library is relative to the project, never to one machi
 
     <project>/assets/encoders/   shipped encoder checkpoints
     <project>/data/              catalogs, the demo, training caches (``$SKILL_DATA_DIR`` overrides)
+
+A relative path in a setting is read from one of these folders (:func:`project_path`,
+:func:`data_path`), so a config never needs, or records, an absolute path of one machine.
 """
 
 from __future__ import annotations
@@ -29,3 +32,9 @@ def project_path(path: str | os.PathLike) -> Path:
     """A path as given, with a relative one read from the project folder (not the caller's cwd)."""
     path = Path(path).expanduser()
     return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def data_path(path: str | os.PathLike) -> Path:
+    """A path as given, with a relative one read from the data folder (:func:`data_dir`)."""
+    path = Path(path).expanduser()
+    return path if path.is_absolute() else data_dir() / path

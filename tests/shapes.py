@@ -1,8 +1,14 @@
-"""Generated product photos for tests: simple shapes (designs) in a few fills (colours)."""
+"""Generated product photos for tests: simple shapes (designs) in a few fills (colours).
+
+Also the other things tests build: a tiny encoder checkpoint, an H&M-like folder, and a second
+process holding a catalog's lock.
+"""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +110,7 @@ def write_articles_catalog(root, designs: int = 10):
             path = f"img/{d}_{c}.png"
             (root / "img").mkdir(exist_ok=True)
             Image.fromarray(array).save(root / path)
-            name = "abcdefghijklmnop"[d] * 3
+            name = "abcdefghijklmnop"[d % 16] * 3 + (str(d // 16) if d >= 16 else "")
             rows.append(f"{path},{d},{colour},Top {name} {colour},Top,Jersey top {name}")
     (root / "articles.csv").write_text("\n".join(rows) + "\n")
 
@@ -148,3 +154,65 @@ def save_random_attribute_model(
         "likely_threshold": 0.5,
     }
     return save_attribute_model(folder, head, config)
+
+
+def draw_dresses_and_trousers(n: int = 6, size: int = 48) -> list[Image.Image]:
+    """Two designs (a dress, then trousers) in three colours each, on a white background:
+    photo ``i`` is design ``i // (n // 2)`` in colour ``i % 3``."""
+    colours = [(200, 30, 30), (30, 120, 200), (40, 40, 40)]
+    images = []
+    for i in range(n):
+        image = Image.new("RGB", (size, int(size * 1.5)), "white")
+        draw = ImageDraw.Draw(image)
+        colour = colours[i % 3]
+        if i < n // 2:
+            draw.polygon([(24, 6), (12, 66), (36, 66)], fill=colour)
+        else:
+            draw.rectangle((12, 6, 20, 66), fill=colour)
+            draw.rectangle((28, 6, 36, 66), fill=colour)
+        images.append(image)
+    return images
+
+
+def draw_tshirt(size: int = 96, color=(200, 40, 40)) -> Image.Image:
+    """A T-shirt (body, sleeves and a blue stripe) on a light grey (235) background."""
+    image = Image.new("RGB", (size, size), (235, 235, 235))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((30, 20, 66, 80), fill=color)
+    draw.rectangle((18, 20, 30, 40), fill=color)
+    draw.rectangle((66, 20, 78, 40), fill=color)
+    draw.rectangle((30, 50, 66, 56), fill=(20, 90, 160))
+    return image
+
+
+_HOLD = (
+    "import sys, time\n"
+    "from skill.catalog.lock import catalog_lock\n"
+    "with catalog_lock(sys.argv[1], \"index 'holder-photos' into 'cat' (add)\"):\n"
+    "    print('held', flush=True)\n"
+    "    time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def hold_catalog_lock(catalog: Path, seconds: float) -> subprocess.Popen:
+    """Starts a second process that takes ``catalog``'s build lock and keeps it ``seconds``.
+
+    Returns once the lock is held; the caller kills (or waits for) the process.
+    """
+    from skill.paths import PROJECT_DIR
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(catalog), str(seconds)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

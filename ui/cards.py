@@ -57,6 +57,8 @@ CARD_CSS = """
 .sk-tag.sk-likely{background:#fff;color:#667085;border:1px dashed #d0d5dd}
 .sk-group{font-size:14px;color:#344054;margin:10px 0 2px 0}
 .sk-group b{color:#101828}
+.sk-answer{background:#f9fafb;border:1px solid #e4e7ec;border-radius:10px;padding:10px 14px;
+  color:#344054;margin:6px 0 10px 0}
 </style>
 """
 
@@ -131,6 +133,7 @@ def render_card(card: Card) -> str:
     # Unscored cards (cluster representatives) show no score; only the query says "query".
     query_label = "query" if card.highlight else ""
     score = query_label if card.score is None else f"{card.score:.2f}"
+    hint = "" if card.score is None else f' title="cosine similarity {card.score:.4f}"'
     meta = " · ".join(esc(part) for part in (card.category, card.meta) if part)
     tags = "".join(
         f'<span class="sk-tag{"" if fact else " sk-likely"}">{esc(text)}</span>'
@@ -139,7 +142,7 @@ def render_card(card: Card) -> str:
     return (
         f'<div class="sk-card{" sk-query" if card.highlight else ""}">'
         f'<div class="sk-thumb">{picture}</div><div class="sk-body">'
-        f'<div class="sk-top"><span class="sk-score">{score}</span>'
+        f'<div class="sk-top"><span class="sk-score"{hint}>{score}</span>'
         f'<span class="sk-colour">{swatch}{esc(card.color_name)}</span></div>'
         f'<div class="sk-title" title="{esc(card.title)}">{esc(card.title) or "&nbsp;"}</div>'
         f'<div class="sk-meta">{meta or "&nbsp;"}</div>'

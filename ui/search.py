@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from skill.search import SearchConfig, SearchResult
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp"]
-RESULT_COLUMNS = ["group", "design_id", "item_id", "score", "title", "category", "color"]
+RESULT_COLUMNS = ["group", "design_id", "item_id", "score", "same_design_probability"]
+RESULT_COLUMNS += ["title", "category", "color"]
 RESULT_COLUMNS += ["color_name", "color_hex", "image_path"]
 """Columns of the results CSV (those the catalog has), in this order."""
 
@@ -59,16 +60,7 @@ def search_tab(ctx: Context) -> None:
             horizontal=True,
             label_visibility="collapsed",
         )
-        if mode == "Upload photos":
-            uploads = st.file_uploader(
-                "Product photos (several photos of one product are searched together)",
-                type=UPLOAD_TYPES,
-                accept_multiple_files=True,
-                key="upload",
-            )
-            query = upload_query(ctx, uploads or [])
-        else:
-            query = item_query(ctx)
+        query = upload_query(ctx, uploads_ui()) if mode == "Upload photos" else item_query(ctx)
     with right:
         config = filters_ui(catalog)
     if query is None:
@@ -86,11 +78,12 @@ def search_tab(ctx: Context) -> None:
         catalog, ctx.encoder, query.vectors, config, query.design, query.exclude
     )
     elapsed = time.perf_counter() - start
-    st.markdown(render_cards(query.cards, heading="Your query"), unsafe_allow_html=True)
-    if result.hits.empty:
-        st.info("No catalog photo passes the filters. Lower the score threshold or clear filters.")
-        return
+    st.markdown(render_cards(query.cards, heading=query_heading(query)), unsafe_allow_html=True)
     results_ui(catalog, result)
+    if not result.similar:
+        st.info("No similar design passes the filters. Lower the minimum score or clear filters.")
+    if result.hits.empty:
+        return
     st.download_button(
         "Download results (CSV)",
         results_table(catalog, result.hits).to_csv(index=False),
@@ -108,6 +101,37 @@ def results_table(catalog: Catalog, hits):
     if stored is not None:
         table["tags"] = ["; ".join(t.text for t in stored.tags(int(r))) for r in hits["row"]]
     return table
+
+
+def uploads_ui() -> list:
+    """One photo, which a new upload replaces; or, by choice, several photos of one product.
+
+    Several photos used to be the only mode, so a second upload silently joined the first and
+    the query became a blend of two products.
+    """
+    several = st.toggle(
+        "Several photos of one product",
+        key="several_photos",
+        help="Front, back, detail… of one product, searched together as one query. Off: each "
+        "upload replaces the last.",
+    )
+    if several:
+        uploads = st.file_uploader(
+            "Photos of one product (searched together as one query)",
+            type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            key="upload_many",
+        )
+        return list(uploads or [])
+    upload = st.file_uploader("Product photo", type=UPLOAD_TYPES, key="upload")
+    return [upload] if upload is not None else []
+
+
+def query_heading(query: Query) -> str:
+    """The heading over the query's cards: several photos say they are one query."""
+    if len(query.cards) > 1:
+        return f"Your query · one product, {len(query.cards)} photos searched together"
+    return "Your query"
 
 
 def upload_query(ctx: Context, uploads: list) -> Query | None:
@@ -198,27 +222,93 @@ def attribute_filter_ui(catalog: Catalog) -> list[str]:
 
 
 def results_ui(catalog: Catalog, result: SearchResult) -> None:
-    """This design in other colours (when found), then the similar designs, best first."""
+    """The same-design answer (or why there is none), then the similar designs, best first."""
     from skill.catalog.designs import design_label
 
     def cards(group):
         return [item_card(catalog, int(h.row), float(h.score)) for h in group.hits.itertuples()]
 
+    st.markdown(answer_note(result), unsafe_allow_html=True)
+    weak = weak_note(result)
+    if weak:
+        st.markdown(weak, unsafe_allow_html=True)
     if result.same_design is not None:
         group = result.same_design
+        photos = f"{len(group.hits)} photo{'s' * (len(group.hits) != 1)}"
         st.markdown(
             render_cards(
                 cards(group),
-                heading=f"This design in other colours · design **{group.design_id}** · "
-                f"{len(group.hits)} photo{'s' * (len(group.hits) != 1)}",
+                heading=f"This design in other colours · design **{design_label(group.design_id)}**"
+                f" · {photos}{answer_suffix(result)}",
             ),
             unsafe_allow_html=True,
         )
-    if result.similar:
+    if not result.similar:
+        return
+    # A weak best match: the nearest designs are likely unrelated, so they wait behind a click.
+    where = st.expander("Nearest designs anyway (weak matches)") if weak else st.container()
+    with where:
         st.markdown('<div class="sk-section">Similar designs</div>', unsafe_allow_html=True)
-    for group in result.similar:
-        label = design_label(group.design_id)
-        st.markdown(
-            render_cards(cards(group), heading=f"**{label}** · best {group.score:.2f}"),
-            unsafe_allow_html=True,
+        for group in result.similar:
+            label = design_label(group.design_id)
+            st.markdown(
+                render_cards(cards(group), heading=f"**{label}** · best {group.score:.2f}"),
+                unsafe_allow_html=True,
+            )
+
+
+def answer_suffix(result: SearchResult) -> str:
+    """How sure the same-design answer is, for its heading ("" for a catalog item's own design)."""
+    answer = result.answer
+    if answer is None or not answer.accepted:
+        return ""
+    if answer.probability is not None and answer.probability >= 1.0 and "itself" in answer.source:
+        return " · this very photo is in the catalog"
+    return f" · {percent(answer.probability)} sure it is the same design"
+
+
+def answer_note(result: SearchResult) -> str:
+    """A plain line when a new photo's design was not found (HTML, escaped), else ""."""
+    import html
+
+    from skill.catalog.designs import design_label
+
+    answer = result.answer
+    if answer is None or answer.accepted:
+        return ""
+    closest = html.escape(design_label(answer.design_id))
+    if answer.probability is None:
+        text = (
+            f"<b>No same-design answer</b>: this encoder has no calibrated same-design rule for "
+            f"this catalog, so the closest design (<b>{closest}</b>) is shown with the similar "
+            "designs below."
         )
+    else:
+        text = (
+            f"<b>No same design found.</b> The closest design, <b>{closest}</b>, is "
+            f"{percent(answer.probability)} likely to be this product: too unsure to call it "
+            "the same design. Similar designs below."
+        )
+    return f'<div class="sk-answer">{text}</div>'
+
+
+def weak_note(result: SearchResult) -> str:
+    """A plain note (HTML) when a new photo's best match is weak (:attr:`SearchResult.weak`)
+    and no same design was accepted, else ""."""
+    if not result.weak or (result.answer is not None and result.answer.accepted):
+        return ""
+    above = 1.0 - result.match_share
+    share = "every" if above >= 1.0 else f"{100 * above:.0f}% of the"
+    text = (
+        "<b>Nothing in this catalog looks much like this photo.</b> Its best match scores "
+        f"{result.best_score:.2f}, lower than the closest other design of {share} catalog's own "
+        "photos: the nearest designs are likely unrelated."
+    )
+    return f'<div class="sk-answer">{text}</div>'
+
+
+def percent(probability: float | None) -> str:
+    """A probability as a whole percentage, never 0 % or 100 % for a fitted model's output."""
+    if probability is None:
+        return "?"
+    return f"{min(max(round(100 * probability), 1), 99)}%"

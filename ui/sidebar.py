@@ -16,7 +16,7 @@ def render_sidebar() -> Context:
     """Draws the catalog and encoder choices; returns them (no catalog: an empty context)."""
     from skill.catalog.pointer import current_version
     from skill.catalog.registry import catalog_path, list_catalogs
-    from skill.encoders.roles import ROLE_HELP, order_encoders
+    from skill.encoders.roles import ROLE_HELP, best_encoder, order_encoders
 
     entries = {entry.name: entry for entry in list_catalogs()}
     with st.sidebar:
@@ -44,8 +44,9 @@ def render_sidebar() -> Context:
         st.markdown("### Encoder")
         described = catalog.manifest["encoders"]
         names = order_encoders(described)
+        best, why = best_encoder(described)
         if st.session_state.get("encoder") not in names:
-            st.session_state["encoder"] = names[0]
+            st.session_state["encoder"] = best
         encoder = st.radio(
             "Encoder",
             names,
@@ -54,4 +55,5 @@ def render_sidebar() -> Context:
             label_visibility="collapsed",
         )
         st.caption(ROLE_HELP.get(described[encoder].get("role"), ""))
+        st.caption(f"Default: {described[best].get('display_name', best)}, {why}.")
     return Context(catalog, name, encoder)

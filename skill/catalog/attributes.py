@@ -17,7 +17,7 @@ Probabilities are cached by photo fingerprint like embeddings (``cache/attribute
                                    thresholds, the encoder whose trunk was shared, timings
 
 Example:
-    >>> step = start_attributes(items, images_root, catalog_dir, encoders, "auto", cache_for)
+    >>> step = start_attributes(items, roots, catalog_dir, encoders, "auto", cache_for)
     >>> ...                                      # the build embeds, writes the version
     >>> step.finish(version_dir, items)
 """
@@ -59,7 +59,7 @@ class AttributeStep:
 
     model: AttributeModel
     cache: EmbeddingCache
-    images_root: Path
+    roots: dict[str, Path]
     batch_size: int = 32
     part_size: int = 256
     runtime: str = "auto"
@@ -119,6 +119,15 @@ class AttributeStep:
         }
         (folder / "model.json").write_text(json.dumps(description, indent=1) + "\n")
 
+    def _path(self, items: pd.DataFrame, row: int) -> Path:
+        """The photo of ``row`` under its own source's folder (the only one when unnamed)."""
+        from skill.catalog.store import SOURCE_COLUMN
+
+        relative = items["image_path"].iat[row]
+        if SOURCE_COLUMN in items and items[SOURCE_COLUMN].iat[row] in self.roots:
+            return self.roots[items[SOURCE_COLUMN].iat[row]] / relative
+        return next(iter(self.roots.values())) / relative
+
     def _predict(self, runner, items, todo, encoder_cache: EmbeddingCache | None) -> None:
         from skill.attributes.model import split_rows
         from skill.encoders.embedding import embed_images
@@ -129,7 +138,7 @@ class AttributeStep:
         self.report(stage, 0, len(todo))
         for begin in range(0, len(todo), self.part_size):
             part = todo[begin : begin + self.part_size]
-            paths = [self.images_root / items["image_path"].iat[i] for i in part]
+            paths = [self._path(items, i) for i in part]
             result = embed_images(
                 runner,
                 paths,
@@ -153,7 +162,7 @@ class AttributeStep:
 
 def start_attributes(
     items: pd.DataFrame,
-    images_root: str | Path,
+    roots: dict[str, Path],
     catalog_dir: str | Path,
     encoders: Sequence[Encoder],
     model: str | None,
@@ -167,7 +176,7 @@ def start_attributes(
 
     Args:
         items: The build's items (``fingerprint``, ``image_path``).
-        images_root: The photos' folder.
+        roots: The photos' folder of each source (``items["source"]``), oldest first.
         catalog_dir: The catalog folder (its ``cache/`` holds the probabilities).
         encoders: The build's loaded encoders.
         model: ``"auto"`` (the shipped default model when installed, else no attributes),
@@ -196,7 +205,13 @@ def start_attributes(
         len(loaded.labels),
     )
     step = AttributeStep(
-        loaded, cache, Path(images_root), batch_size, part_size, runtime, progress or silent
+        loaded,
+        cache,
+        {k: Path(v) for k, v in roots.items()},
+        batch_size,
+        part_size,
+        runtime,
+        progress or silent,
     )
     from skill.attributes.trunk import shares_trunk
 
@@ -411,7 +426,8 @@ def add_attributes(
     items = catalog.items
     if "fingerprint" not in items:
         raise ValueError(f"{catalog_dir} has no file fingerprints; rebuild it")
-    step = start_attributes(items, catalog.images_dir, catalog_dir, [], model, lambda e: None,
+    roots = {source.key: source.images_dir for source in catalog.sources}
+    step = start_attributes(items, roots, catalog_dir, [], model, lambda e: None,
                             batch_size, 256, runtime, progress)  # fmt: skip
     if step is None:
         raise ValueError("no attribute model is installed (assets/attributes)")

@@ -174,6 +174,7 @@ def leave_one_out(
     max_queries: int | None = 3000,
     seed: int = 0,
     chunk_size: int = 256,
+    eligible: np.ndarray | None = None,
 ) -> LeaveOneOut:
     """Searches the gallery with each of its photos, itself left out, and reads the features.
 
@@ -185,6 +186,8 @@ def leave_one_out(
             Cost is ``max_queries x n`` dot products.
         seed: Seed of the sample.
         chunk_size: Queries scored at once (memory is ``chunk_size x n`` floats).
+        eligible: Rows that may be queries, shape (n,) bool (default: all); the others stay
+            in the gallery (e.g. unlabelled photos as distractors).
 
     Returns:
         A :class:`LeaveOneOut` over the queried photos, in row order.
@@ -192,9 +195,9 @@ def leave_one_out(
     x = np.asarray(embeddings, np.float32)
     n = len(x)
     codes = _codes(designs)
-    rows = np.arange(n)
-    if max_queries is not None and n > max_queries:
-        rows = np.sort(np.random.default_rng(seed).choice(n, size=max_queries, replace=False))
+    rows = np.arange(n) if eligible is None else np.flatnonzero(eligible)
+    if max_queries is not None and len(rows) > max_queries:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_queries, replace=False))
     order = np.argsort(codes, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
     design_of_block = codes[order][starts]
@@ -340,3 +343,75 @@ def expected_calibration_error(
 def _codes(values: np.ndarray) -> np.ndarray:
     _, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
     return codes.astype(np.int64)
+
+
+def catalog_rule(
+    embeddings: np.ndarray,
+    items,
+    shipped: dict[str, Any] | None,
+    min_queries: int = 300,
+    max_queries: int = 3000,
+) -> dict[str, Any] | None:
+    """The rule a catalog keeps for one encoder, as a record for its manifest.
+
+    Refitted on the catalog itself where it has enough labelled designs (each labelled photo
+    searched with itself left out, the unlabelled ones kept as distractors): its own scale,
+    density and look-alikes are what a new photo meets. Otherwise the encoder's shipped rule.
+
+    Args:
+        embeddings: Shape (n, dim), row-aligned with ``items``.
+        items: The catalog's item table (``design_id`` may be empty).
+        shipped: The encoder's rule record (its ``config.json`` ``same_design``), or None.
+        min_queries: Fewest labelled queries whose design has another photo for a refit.
+            Typical 200-1000.
+        max_queries: Queries sampled for the refit (cost ``max_queries x n`` dot products).
+
+    Returns:
+        A :meth:`SameDesignRule.to_dict` record (``fitted`` says where it comes from and its
+        leave-one-out ``hit@1`` on the catalog, when refitted), or None.
+    """
+    from skill.catalog.designs import design_keys
+
+    keys = design_keys(items)
+    labelled = (items["design_id"].astype(str) != "").to_numpy() if "design_id" in items else None
+    if labelled is not None:
+        _, counts = np.unique(keys[labelled], return_counts=True)
+        answerable = int(counts[counts > 1].sum())
+        if answerable >= min_queries:
+            queries = leave_one_out(embeddings, keys, max_queries, eligible=labelled)
+            source = (
+                f"this catalog: {len(queries.rows):,} photos of labelled designs, each searched "
+                "with itself left out"
+            )
+            try:
+                rule = fit_rule(queries, source=source)
+            except ValueError:
+                rule = None
+            if rule is not None:
+                record = rule.to_dict()
+                record["fitted"]["hit@1"] = queries.hit_at_1
+                return record
+    if shipped:
+        SameDesignRule.from_dict(shipped)  # a damaged record stops here, not at search time
+        return dict(shipped)
+    return None
+
+
+def describe_rule(record: dict[str, Any]) -> str:
+    """A rule record in plain words, for a model card (Markdown)."""
+    rule = SameDesignRule.from_dict(record)
+    fitted = rule.fitted
+    figures = []
+    if isinstance(fitted.get("precision"), float) and fitted["precision"] == fitted["precision"]:
+        figures.append(f"{fitted['precision']:.0%} of its answers were right")
+    if isinstance(fitted.get("recall"), float) and fitted["recall"] == fitted["recall"]:
+        figures.append(f"{fitted['recall']:.0%} of the photos got the right design")
+    if isinstance(fitted.get("ece"), float) and fitted["ece"] == fitted["ece"]:
+        figures.append(f"calibration error {fitted['ece']:.3f}")
+    where = f" Fitted on {fitted['source']}" if fitted.get("source") else ""
+    measured = f": {', '.join(figures)}." if figures else "."
+    return (
+        f"**Same-design answer.** A new photo's best design is called its own design when the "
+        f"calibrated probability reaches {rule.accept:.0%} (from the best score, its gap to the "
+        f"next design, the design's other colours and the crowd around it).{where}{measured}"
+    )

@@ -5,6 +5,7 @@ Commands:
     index      build or extend a catalog from a folder of photos (and a CSV)
     search     find the nearest designs to one or more photos
     eval       colour-variant retrieval and colour invariance on a labelled catalog
+    calibrate  fit an encoder's same-design rule on held-out labelled designs
     split      write a design-disjoint train/validation split of a labelled CSV
     demo       render the demo photos and build the demo catalog the app opens first
     train      train a design encoder with SkiLL (or the plain-DINO ablation), resumable
@@ -26,9 +27,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from skill.cli import analysis, attributes, catalog, demo, encoders, evaluate, train
+from skill.cli import analysis, attributes, calibrate, catalog, demo, encoders, evaluate, train
 
-COMMAND_MODULES = (encoders, catalog, evaluate, demo, train, analysis, attributes)
+COMMAND_MODULES = (encoders, catalog, evaluate, calibrate, demo, train, analysis, attributes)
 """The command families, in the order ``--help`` lists their commands."""
 
 

@@ -1,8 +1,6 @@
-"""Training data: the design-disjoint split of a labelled catalog and a pre-resized image cache.
+"""Training data: a pre-resized image cache of the training photos.
 
-Self-supervised training uses no labels; the design column is read only to hold out whole
-designs (:func:`skill.evaluation.splits.split_designs`), so validation measures designs never seen in any
-colour.
+The split itself is :func:`skill.evaluation.splits.read_split`.
 
 Decoding a 360x540 JPEG costs more than a small training view, so every training photo is
 decoded once, padded to a square with its own border colour (the whole garment stays in view)
@@ -10,8 +8,7 @@ and stored in a ``uint8`` array of shape (n, size, size, 3) with its foreground 
 :func:`build_image_cache`. The cache lives under ``data/`` (git-ignored): it holds photos.
 
 Example:
-    >>> train_items, val_items = read_split("/work/shared/data/hm_colour_variants")
-    >>> cache = build_image_cache(train_items, images_dir, "data/train-cache", size=176)
+    >>> cache = build_image_cache(train_items, images_dir, cache_dir, size=176)
     >>> dataset = ViewDataset(cache, views)
 """
 
@@ -27,39 +24,10 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from skill.catalog.source import ColumnMap, read_items
-from skill.evaluation.splits import split_designs
 from skill.images.decode import load_image
 from skill.images.foreground import estimate_foreground_box
 from skill.images.preprocess import pad_to_square
-
-HM_COLUMNS = ColumnMap(image="image_path", design="product_code", color="colour_group_name")
-
-
-def read_split(
-    images_dir: str | os.PathLike,
-    csv_name: str = "articles.csv",
-    val_fraction: float = 0.2,
-    seed: int = 0,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Reads a labelled catalog and splits it by design, as every SkiLL experiment does.
-
-    Args:
-        images_dir: Folder holding the photos and ``csv_name``.
-        csv_name: Label CSV inside ``images_dir``.
-        val_fraction: Share of designs held out. Typical 0.1-0.3.
-        seed: Seed of :func:`skill.evaluation.splits.split_designs`.
-
-    Returns:
-        ``(train_items, val_items)``: item tables (see :mod:`skill.catalog.source`).
-    """
-    root = Path(images_dir)
-    items = read_items(root, root / csv_name, HM_COLUMNS).items
-    train_rows, val_rows = split_designs(items["design_id"], val_fraction=val_fraction, seed=seed)
-    return (
-        items.iloc[train_rows].reset_index(drop=True),
-        items.iloc[val_rows].reset_index(drop=True),
-    )
+from skill.progress import Progress
 
 
 class ImageCache:
@@ -108,7 +76,7 @@ def build_image_cache(
     images_dir: str | os.PathLike,
     cache_dir: str | os.PathLike,
     size: int = 176,
-    progress=None,
+    progress: Progress | None = None,
 ) -> ImageCache:
     """Decodes, pads and resizes every item's photo once; reuses the cache when it matches.
 
@@ -118,7 +86,7 @@ def build_image_cache(
         cache_dir: Where ``images.npy``, ``boxes.npy``, ``backgrounds.npy`` and
             ``manifest.json`` go. Rebuilt when the image list or size differ.
         size: Side of the cached squares. Typical 1.1-1.4x the global view size.
-        progress: Optional ``progress(done, total)``.
+        progress: Reports stage ``caching photos`` after each photo decoded.
 
     Returns:
         The cache, images memory-mapped read-only.
@@ -140,7 +108,7 @@ def build_image_cache(
         image = load_image(root / path, draft_size=size)
         images[i], boxes[i], backgrounds[i] = _prepare(image, size)
         if progress:
-            progress(i + 1, len(paths))
+            progress("caching photos", i + 1, len(paths))
     images.flush()
     del images
     np.save(cache_dir / "boxes.npy", boxes)
@@ -163,7 +131,7 @@ class ViewDataset(Dataset):
     Args:
         cache: The pre-resized photos.
         views: A callable ``views(image, box, background, rng) -> list[Tensor]`` such as
-            :class:`skill.train.views.SkillViews`.
+            :class:`skill.train.dino.views.SkillViews`.
         seed: Base seed; the views of item ``i`` in epoch ``e`` are drawn from
             ``seed + e * len(cache) + i``, so a resumed run sees the views it would have seen.
     """

@@ -55,7 +55,7 @@ def export_encoder(
         backbone_kwargs: ``timm.create_model`` arguments the backbone was built with (e.g.
             ``{"global_pool": "max"}``); stored so that :func:`load_encoder` rebuilds it.
         head: A projection fitted after training (the whitening of
-            :func:`skill.train.dino.trainer.fit_teacher_whitening`) to ship instead of the DINO
+            :func:`skill.train.dino.whitening.fit_teacher_whitening`) to ship instead of the DINO
             head's MLP; not with ``with_head``.
 
     Returns:

@@ -1,12 +1,15 @@
 """Resumable training state without pickle: tensors in safetensors, everything else in JSON.
 
-``state/tensors.safetensors`` holds ``student.*``, ``teacher.*``, ``loss.*`` and the flattened
-optimizer moments ``optimizer.<param index>.<name>``; ``state/state.json`` holds the schedule
-position (epoch, step in epoch, global step), the optimizer's param groups and the config.
+A state folder holds ``tensors.safetensors`` (each module's tensors as ``<name>.<key>`` and the
+flattened optimizer moments as ``optimizer.<param index>.<moment>``) and ``state.json`` (the
+run's position, e.g. epoch and step, and the optimizer's param groups). The folder is written
+whole into a temporary sibling and renamed into place, so an interrupted save leaves the last
+complete state.
 
 Example:
-    >>> save_state(folder, student, teacher, loss_fn, optimizer, {"epoch": 1, "global_step": 40})
-    >>> position = load_state(folder, student, teacher, loss_fn, optimizer)
+    >>> modules = {"student": student, "teacher": teacher, "loss": loss_fn}
+    >>> save_state(folder, modules, optimizer, {"epoch": 1, "global_step": 40})
+    >>> position = load_state(folder, modules, optimizer)  # None when nothing was saved
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +31,7 @@ STATE_FILE = "state.json"
 
 def save_state(
     folder: str | os.PathLike,
-    student: nn.Module,
-    teacher: nn.Module,
-    loss_fn: nn.Module,
+    modules: Mapping[str, nn.Module],
     optimizer: torch.optim.Optimizer,
     position: dict[str, Any],
 ) -> Path:
@@ -37,9 +39,8 @@ def save_state(
 
     Args:
         folder: The state folder, e.g. ``runs/skill/state``.
-        student: Student model.
-        teacher: Teacher model.
-        loss_fn: The loss (its centre is state).
+        modules: Modules whose tensors are state, by name (e.g. student, teacher and the loss,
+            whose centre is state); names must not contain dots.
         optimizer: The optimizer (moments and param groups).
         position: JSON-able schedule position and anything else to restore.
 
@@ -50,7 +51,9 @@ def save_state(
 
     folder = Path(folder)
     tensors: dict[str, torch.Tensor] = {}
-    for prefix, module in (("student", student), ("teacher", teacher), ("loss", loss_fn)):
+    for prefix, module in modules.items():
+        if "." in prefix or prefix == "optimizer":
+            raise ValueError(f"module name must be dot-free and not 'optimizer', got {prefix!r}")
         tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
     optim = optimizer.state_dict()
     for index, moments in optim["state"].items():
@@ -82,18 +85,22 @@ def has_state(folder: str | os.PathLike) -> bool:
 
 def load_state(
     folder: str | os.PathLike,
-    student: nn.Module,
-    teacher: nn.Module,
-    loss_fn: nn.Module,
+    modules: Mapping[str, nn.Module],
     optimizer: torch.optim.Optimizer,
-) -> dict[str, Any]:
-    """Restores what :func:`save_state` wrote, strictly, and returns the saved position."""
+) -> dict[str, Any] | None:
+    """Restores what :func:`save_state` wrote, strictly, and returns the saved position.
+
+    Returns:
+        The position, or None (nothing restored) when ``folder`` holds no complete state.
+    """
     from safetensors.torch import load_file
 
     folder = Path(folder)
+    if not has_state(folder):
+        return None
     tensors = load_file(str(folder / TENSORS_FILE), device="cpu")
     meta = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    for prefix, module in (("student", student), ("teacher", teacher), ("loss", loss_fn)):
+    for prefix, module in modules.items():
         part = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
         module.load_state_dict(part, strict=True)
     moments: dict[int, dict[str, torch.Tensor]] = {}

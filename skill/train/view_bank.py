@@ -18,7 +18,7 @@ float16, row-aligned with the image cache, and ``bank.json`` with the settings t
 
 Example:
     >>> bank = build_view_bank(cache, SkillViews(128, 64), model.run_trunk, rounds=2,
-    ...                        folder="data/bank-skill")
+    ...                        folder=data_path("train-cache/bank-skill"))
     >>> globals_, locals_ = bank.draw([0, 5, 9], num_local=4, rng=np.random.default_rng(0))
 """
 
@@ -37,10 +37,10 @@ import torch
 from PIL import Image
 
 from skill.images.preprocess import Preprocess
+from skill.progress import Progress
 from skill.train.data import ImageCache
 
 Trunk = Callable[[torch.Tensor], torch.Tensor]
-Progress = Callable[[int, int], None]
 Recolor = Callable[[Image.Image, tuple[int, int, int], np.random.Generator], Image.Image]
 """``recolor(image, background, rng) -> image``: a colour space applied to a whole photo."""
 
@@ -117,7 +117,8 @@ def build_view_bank(
     Args:
         cache: The pre-resized photos.
         views: ``views(image, box, background, rng) -> [globals..., locals...]`` with a
-            ``num_global`` and ``num_local`` attribute (e.g. :class:`skill.train.views.SkillViews`).
+            ``num_global`` and ``num_local`` attribute (e.g.
+            :class:`skill.train.dino.views.SkillViews`).
         trunk: Frozen trunk, images (b, 3, s, s) -> feature maps.
         rounds: Draws of every photo's views. Typical 2-4.
         folder: Bank folder; reopened when its ``bank.json`` equals this call's settings.
@@ -127,7 +128,7 @@ def build_view_bank(
             :class:`skill.train.data.ViewDataset` does in epoch ``r``.
         batch_size: Photos per trunk pass.
         num_threads: Threads drawing views ahead of the trunk.
-        progress: ``progress(done, total)`` over photo rounds.
+        progress: Reports stage ``view bank`` over photo rounds.
 
     Returns:
         The :class:`ViewBank`.
@@ -185,7 +186,7 @@ def build_view_bank(
                 arrays[kind][start:stop, slot : slot + count] = maps
             done += len(drawn)
             if progress:
-                progress(done, n * rounds)
+                progress("view bank", done, n * rounds)
     for kind in ("globals", "locals"):
         if kind in arrays:
             arrays[kind].flush()
@@ -212,9 +213,9 @@ def build_photo_bank(
 
     The supervised recipes need no augmentation space: a design's other colours are its
     positives. What they need is the encoder's own input: a tail trained on maps of 128 px
-    views and then run on 224 px photos sees maps of another size and scale, and lost what it
-    had learned (``bank`` triplet at 128 px: 0.419 hit@1 on the validation designs, below its
-    untrained start). This bank holds two views per photo, the photo under ``preprocess`` and
+    views and run on 224 px photos sees maps of another size and scale, and loses what it
+    learned (``bank`` triplet trained at 128 px: 0.419 hit@1 on the validation designs, below
+    its untrained start). This bank holds two views per photo, the photo under ``preprocess`` and
     its left-right mirror, so training and the exported encoder share one input.
 
     With ``recolorings`` > 0 it also holds that many recoloured copies of each photo (mirrored
@@ -230,9 +231,10 @@ def build_photo_bank(
         folder: Bank folder; reopened when its ``bank.json`` equals this call's settings.
         settings: Anything else that changes the bank (trunk weights); stored and compared.
         batch_size: Photos per trunk pass.
-        progress: ``progress(done, total)`` over photos.
+        progress: Reports stage ``photo bank`` over photos.
         recolor: ``recolor(image, background, rng) -> image``, a colour space such as
-            :meth:`skill.train.views.SkillViews.recolor_view`; needed when ``recolorings`` > 0.
+            :meth:`skill.train.dino.views.SkillViews.recolor_view`; needed when
+            ``recolorings`` > 0.
             Describe it in ``settings`` so a changed space rebuilds the bank.
         recolorings: Recoloured copies per photo. Typical 2-4; each costs one trunk pass.
         seed: Seed of the recolourings: photo ``i`` draws from ``default_rng([seed, i])``.
@@ -281,7 +283,7 @@ def build_photo_bank(
                 )
             maps_out[start : start + len(photos)] = maps
             if progress:
-                progress(start + len(photos), len(paths))
+                progress("photo bank", start + len(photos), len(paths))
     if maps_out is not None:
         maps_out.flush()
     del maps_out

@@ -148,3 +148,32 @@ def test_rule_round_trips_through_json_and_refuses_bad_records():
             SameDesignRule.from_dict({**record, key: bad})
     with pytest.raises(ValueError):
         SameDesignRule.from_dict([])
+
+
+def test_a_catalog_refits_its_rule_where_it_has_enough_labelled_designs():
+    import pandas as pd
+
+    from skill.catalog.same_design import catalog_rule
+
+    x, keys = _gallery(designs=60, colours=3, noise=0.9)
+    items = pd.DataFrame({"item_id": [str(i) for i in range(len(keys))], "design_id": keys})
+    shipped = fit_rule(_queries(), source="shipped").to_dict()
+    record = catalog_rule(x, items, shipped, min_queries=100)
+    assert record["fitted"]["source"].startswith("this catalog: 180 photos")
+    assert 0 < record["fitted"]["hit@1"] < 1
+    SameDesignRule.from_dict(record)
+    # Too few labelled photos: the encoder's shipped rule; no rule at all: none.
+    unlabelled = items.assign(design_id=np.where(np.arange(len(items)) < 30, keys, ""))
+    assert catalog_rule(x, unlabelled, shipped, min_queries=100)["fitted"]["source"] == "shipped"
+    assert catalog_rule(x, unlabelled, None, min_queries=100) is None
+    with pytest.raises(ValueError):
+        catalog_rule(x, unlabelled, {**shipped, "bias": "high"}, min_queries=100)
+
+
+def test_describe_rule_in_plain_words():
+    from skill.catalog.same_design import describe_rule
+
+    rule = fit_rule(_queries(), target_precision=0.9, source="synthetic queries")
+    text = describe_rule(rule.to_dict())
+    assert "Fitted on synthetic queries" in text and "of its answers were right" in text
+    assert "%" in text

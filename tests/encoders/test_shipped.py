@@ -11,7 +11,7 @@ import pytest
 
 from skill.encoders.registry import create_encoder, list_encoders
 from skill.evaluation.protocol import EvalConfig, evaluate_encoder
-from skill.train.data import read_split
+from skill.evaluation.splits import read_split
 
 SHIPPED = [info.name for info in list_encoders() if info.source not in ("builtin", "timm")]
 TOLERANCE = 0.005  # ONNX Runtime and torch may order a few near-ties differently

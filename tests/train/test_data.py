@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw
 
-from skill.train.data import ViewDataset, build_image_cache, read_split
-from skill.train.views import SkillViews
+from skill.evaluation.splits import read_split
+from skill.train.data import ViewDataset, build_image_cache
+from skill.train.dino.views import SkillViews
 
 
 def _write_photos(folder, n=3):

@@ -6,8 +6,8 @@ import torch
 from PIL import Image
 
 from skill.train.data import ImageCache
+from skill.train.dino.views import SkillViews
 from skill.train.view_bank import ViewBank, build_view_bank, onnx_trunk
-from skill.train.views import SkillViews
 
 
 def _cache(n=5):
@@ -119,8 +119,8 @@ def test_photo_bank_recolourings_are_the_colour_space_applied_to_the_photo(tmp_p
     from PIL import ImageOps
 
     from skill.images.preprocess import Preprocess, border_color, to_tensor
+    from skill.train.dino.views import invert_foreground
     from skill.train.view_bank import build_photo_bank
-    from skill.train.views import invert_foreground
 
     image = Image.new("RGB", (20, 30), "white")
     image.paste((20, 20, 20), (4, 6, 12, 26))  # a dark product on a white background

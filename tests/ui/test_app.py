@@ -70,7 +70,8 @@ def test_upload_search_shows_cards_and_csv(app):
 
 def test_bad_uploads_warn_and_good_one_still_searches(app):
     truncated = png_bytes("square")[:200]
-    app.file_uploader(key="upload").set_value(
+    app.toggle(key="several_photos").set_value(True).run()
+    app.file_uploader(key="upload_many").set_value(
         [
             ("notes.jpg", b"this is not an image", "image/jpeg"),
             ("cut.png", truncated, "image/png"),
@@ -104,11 +105,14 @@ def test_catalog_item_query_puts_its_design_first_and_filters(app):
         and "Your query" not in m.value
         and not m.value.lstrip().startswith("<style>")
     ]
-    assert len(grids) == 1  # top-k 1, and the query's own design (a top) is filtered out
-    assert "bags ·" in grids[0] and "tops ·" not in grids[0]
+    # The query's own design shows every colour whatever the filters; top-k 1 similar design,
+    # a bag.
+    assert len(grids) == 2
+    assert "This design in other colours" in grids[0] and grids[0].count("sk-card") == 2
+    assert "bags ·" in grids[1] and "tops ·" not in grids[1]
     app.slider(key="min_score").set_value(1.0)
     app.run()
-    assert any("No catalog photo passes" in i.value for i in app.info)
+    assert any("No similar design passes" in i.value for i in app.info)
 
 
 def test_map_tab_colourings(app):
@@ -125,11 +129,10 @@ def test_catalogs_tab_lists_and_builds_from_zip(app, data_dir):
     assert app.button(key="build_demo_tab")  # the demo is missing: offered here
     table = app.dataframe[0].value
     assert table["catalog"].tolist() == ["tiny"] and table["photos"].tolist() == [12]
-    # The build form starts on the shipped trained encoders, not the training-free built-ins.
-    from skill.encoders.registry import list_encoders
+    # The build form starts on the best measured encoder, as `python -m skill index` does.
+    from skill.encoders.registry import default_encoder
 
-    shipped = {i.name for i in list_encoders() if i.source != "builtin" and i.role != "experiment"}
-    assert set(app.multiselect(key="build_encoders").value) == shipped
+    assert app.multiselect(key="build_encoders").value == [default_encoder()[0]]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a.png", png_bytes("circle"))
@@ -178,9 +181,18 @@ def test_models_tab_cards_and_catalog_figures(app):
     text = _html(app)
     assert "ImageNet baseline" in text
     assert "Colour-variant retrieval on this catalog" in text
-    # One chart of the shipped encoders' own figures (if any ship), one of this catalog's.
+    # One chart of the shipped encoders' own figures (if any ship), one of this catalog's,
+    # each titled for what it measures.
     charts = [c for c in app.get("plotly_chart") if c.key == "figures_catalog"]
     assert len(charts) == 1
+    assert json.loads(charts[0].proto.spec)["layout"]["title"]["text"] == "This catalog (tiny)"
+    recorded = [c for c in app.get("plotly_chart") if c.key == "figures_recorded"]
+    from skill.encoders.registry import list_encoders
+
+    if any(info.config.get("metrics") for info in list_encoders()):
+        title = json.loads(recorded[0].proto.spec)["layout"]["title"]["text"]
+        assert title == "Own evaluation (H&M validation)"
+        assert "not this catalog" in " ".join(c.value for c in app.caption)
     from skill.catalog.store import open_catalog
     from skill.evaluation.metrics import colour_variant_retrieval
 

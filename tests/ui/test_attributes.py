@@ -53,7 +53,7 @@ def test_attribute_filter_keeps_only_photos_with_every_chosen_fact(app, download
     assert len(csv) == 3 and set(csv["title"].str.split().str[0]) == {"Stripes"}
     assert csv["tags"].str.startswith("Stripe").all()
     app.multiselect(key="filter_attributes").set_value(["pattern: Stripe", "type: Bag"]).run()
-    assert any("No catalog photo passes the filters" in i.value for i in app.info)
+    assert any("No similar design passes the filters" in i.value for i in app.info)
 
 
 def test_map_colours_points_by_an_attribute(app):
@@ -81,10 +81,10 @@ def test_trends_by_attribute_call_out_the_rising_hood_and_export_every_photo(app
     rising = [m.value for m in app.markdown if "Rising" in m.value]
     assert rising and "hood" in rising[0]
     table = next(d.value for d in app.dataframe if "change_points" in d.value.columns)
-    assert set(table["name"]) == {"hood", "pockets"}
+    assert set(table["Details"]) == {"hood", "pockets"}  # the column is named for the choice
     button = next(b for b in app.get("download_button") if b.key == "trends_download_attributes")
     every = pd.read_csv(io.BytesIO(downloads[button.proto.url]))
     assert len(every) == 12 and "p: hood" in every.columns
     app.selectbox(key="trends_attribute").set_value("pattern").run()
     table = next(d.value for d in app.dataframe if "change_points" in d.value.columns)
-    assert set(table["name"]) == {"Stripe", "Solid"}
+    assert set(table["Pattern"]) == {"Stripe", "Solid"}

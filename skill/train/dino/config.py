@@ -1,4 +1,5 @@
-"""Settings of ``python -m skill train``: one frozen dataclass and named presets.
+"""Settings of the design encoders (``python -m skill train --method skill|dino``): one frozen
+dataclass and named presets.
 
 Presets (:data:`PRESETS`):
 
@@ -16,15 +17,19 @@ Presets (:data:`PRESETS`):
   ``--method dino`` the same recipe recolours with DINO's colour jitter instead: the ablation
   differs only in the colour space. ``--untrained`` exports the starting point with the same
   whitening, so the table shows what training adds.
-- ``cpu-views``: session 2's CPU recipe, kept to reproduce its rows: two rounds of SkiLL's
-  multi-crop views (2 globals at 128 px, 4 anchored locals at 64 px) in a view bank
+- ``cpu-views``: multi-crop training on 2 CPU cores: two rounds of SkiLL's multi-crop views
+  (2 globals at 128 px, 4 anchored locals at 64 px) stored in a view bank
   (:mod:`skill.train.view_bank`), 4 epochs of 234 steps of 32 photos, no whitening.
   Validation designs, hit@1 / mAP / colour invariance: SkiLL 0.426 / 0.456 / 0.997, plain
   DINO 0.418 / 0.447 / 0.997; with ``input_grayscale`` 0.442 / 0.461 / 1.000 against
   0.436 / 0.452 / 1.000, all below the untrained grey max-pooled features (0.450).
-- ``gpu``: full recipe for a machine with a GPU (not run here): globals at 224, 6 locals at 96,
-  nothing frozen but BatchNorm, 40 epochs, 16384 randomly initialised prototypes as in DINO,
+- ``gpu``: full recipe for a machine with a GPU: globals at 224, 6 locals at 96, nothing
+  frozen but BatchNorm, 40 epochs, 16384 randomly initialised prototypes as in DINO,
   evaluation every 5 epochs.
+
+Paths are kept as given: a relative ``images_dir`` or ``output_dir`` is read from the project
+folder, a relative ``cache_dir`` from the data folder (:mod:`skill.paths`), so a recorded config
+holds no path of one machine.
 
 Example:
     >>> config = dataclasses.replace(PRESETS["cpu"], method="dino", output_dir="runs/dino")
@@ -35,24 +40,35 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
-METHODS = ("skill", "dino")
+from skill.paths import DEFAULT_TRAINING_DATA, data_path
+from skill.train.dino.methods import DESIGN_METHODS
+from skill.train.settings import RunSettings
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(RunSettings):
     """One training run.
 
     Attributes:
         method: ``"skill"`` (global + task-specific local colour-invariant spaces) or
-            ``"dino"`` (DINO's standard augmentations, the ablation).
-        images_dir: Catalog folder with the photos and ``csv_name``.
+            ``"dino"`` (DINO's standard augmentations, the ablation); a key of
+            :data:`skill.train.dino.methods.DESIGN_METHODS`.
+        images_dir: Catalog folder with the photos and ``csv_name``; relative to the project
+            folder.
         csv_name: Label CSV inside ``images_dir``; labels only choose the design split.
         val_fraction: Share of designs held out (:func:`skill.evaluation.splits.split_designs`).
+        tune_fraction: Hold the tune designs (held-out training designs) out of training,
+            so that the same-design rule is fitted on them at export
+            (:func:`skill.evaluation.splits.read_run_split`). 0 or 0.2.
+        evaluate_on: ``"val"`` (the figures an encoder ships with) or ``"tune"`` (for choosing
+            settings without looking at the validation designs; needs ``tune_fraction``).
         split_seed: Seed of the split; 0 is the project's shared split.
-        output_dir: Run folder: ``state/`` (resumable), ``log.jsonl``, ``encoder/``.
-        cache_dir: Where the pre-resized training photos go (git-ignored ``data/``).
+        output_dir: Run folder: ``state/`` (resumable), ``log.jsonl``, ``encoder/``; relative to
+            the project folder.
+        cache_dir: Where the pre-resized training photos, banks and the ONNX trunk go;
+            relative to the data folder (git-ignored ``data/``).
         cache_size: Side of the cached padded squares. Typical 1.1-1.4x ``global_size``.
         architecture: timm backbone name.
         global_pool: timm pooling of the backbone's last feature map: ``avg`` (ImageNet's) or
@@ -90,6 +106,12 @@ class TrainConfig:
             head with this many dimensions (0: no whitening, pooled backbone features).
             Needs a frozen trunk (the photos' maps come from a photo bank). Typical 3/4 to
             all of the backbone's width.
+        neighbour_views: Share of the photos with a catalog neighbour (a mutual nearest
+            neighbour under the teacher, found again every epoch; no label is read) whose
+            second view is the neighbour's (:mod:`skill.train.dino.neighbours`). Needs a photo
+            bank. 0 (off) to 0.5.
+        neighbour_quantile: Keep the neighbour pairs whose gap to the next photo is at or
+            above this quantile of all mutual pairs' gaps. Typical 0-0.7.
         view_bank_rounds: 0 draws fresh views every step. N > 0 runs the frozen trunk once
             over N draws of every photo's views and trains the tail on those stored maps for
             all epochs (:mod:`skill.train.view_bank`): many epochs for the trunk cost of N.
@@ -115,11 +137,11 @@ class TrainConfig:
         freeze_last_layer_steps: Steps during which the prototype layer is not updated
             (DINO: one epoch). Typical 1-5% of the run.
         init_prototypes: Seed the prototypes with embeddings of ``out_dim`` training photos
-            (see :func:`skill.train.dino.trainer.init_prototypes`); a random init needs far more
+            (see :func:`skill.train.dino.prototypes.init_prototypes`); a random init needs far more
             steps than a CPU run has.
         hue_prob, channel_permute_prob, grayscale_prob, saturation_range, brightness_range,
         invert_prob, rotation_degrees, blur_prob, global_scale, local_scale: SkiLL's view
-            spaces (see :class:`skill.train.views.SkillViews`; ignored by ``dino``).
+            spaces (see :class:`skill.train.dino.views.SkillViews`; ignored by ``dino``).
         eval_every: Evaluate on the validation designs every this many epochs (0: only when
             the run ends if ``eval_at_end``). Costs a few minutes on a CPU.
         eval_at_end: Evaluate the exported encoder when the run ends.
@@ -136,12 +158,14 @@ class TrainConfig:
     """
 
     method: str = "skill"
-    images_dir: str = "/work/shared/data/hm_colour_variants"
+    images_dir: str = DEFAULT_TRAINING_DATA
     csv_name: str = "articles.csv"
     val_fraction: float = 0.2
+    tune_fraction: float = 0.0
+    evaluate_on: str = "val"
     split_seed: int = 0
     output_dir: str = "runs/skill"
-    cache_dir: str = "data/train-cache"
+    cache_dir: str = "train-cache"
     cache_size: int = 160
     architecture: str = "tf_efficientnet_lite0"
     global_pool: str = "avg"
@@ -161,6 +185,8 @@ class TrainConfig:
     bank_source: str = "views"
     photo_recolorings: int = 2
     whiten_dim: int = 0
+    neighbour_views: float = 0.0
+    neighbour_quantile: float = 0.5
     input_grayscale: bool = False
     out_dim: int = 4096
     hidden_dim: int = 1024
@@ -202,8 +228,8 @@ class TrainConfig:
     display_name: str = "Design (SkiLL)"
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.method not in DESIGN_METHODS:
+            raise ValueError(f"method must be one of {tuple(DESIGN_METHODS)}, got {self.method!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if self.eval_resize_mode not in ("pad", "crop"):
@@ -220,6 +246,10 @@ class TrainConfig:
                 "bank_source='photos' needs frozen_stages > 0, num_local = 0 and "
                 "photo_recolorings >= 1"
             )
+        if self.neighbour_views and self.bank_source != "photos":
+            raise ValueError("neighbour_views needs bank_source='photos' (photos to pair)")
+        if not 0.0 <= self.neighbour_views <= 1.0 or not 0.0 <= self.neighbour_quantile < 1.0:
+            raise ValueError("neighbour_views must be in [0, 1] and neighbour_quantile in [0, 1)")
         if self.whiten_dim < 0 or (self.whiten_dim and not self.frozen_stages):
             raise ValueError("whiten_dim needs frozen_stages > 0 (photo maps to fit it on)")
         if self.epochs < 1 or self.batch_size < 2:
@@ -230,57 +260,10 @@ class TrainConfig:
         """The tail trains on stored trunk maps (a view or photo bank), not on fresh views."""
         return bool(self.view_bank_rounds) or self.bank_source == "photos"
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        """Rebuilds a config saved by :meth:`to_dict` (JSON turns tuples into lists)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown train config keys {sorted(unknown)}")
-        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**fixed)
-
-
-def parse_settings(config, settings: list[str]) -> dict[str, Any]:
-    """``field=value`` strings (``--set``) as typed changes of the dataclass ``config``.
-
-    Values are parsed as the field's current type (bool, int, float, tuple of numbers as
-    ``a,b``, ``none``); a field that is None now takes an integer or a string.
-
-    Raises:
-        ValueError: An unknown field or an unparsable value.
-    """
-    fields = {f.name for f in dataclasses.fields(config)}
-    changes: dict[str, Any] = {}
-    for setting in settings:
-        key, sep, value = setting.partition("=")
-        key = key.strip().replace("-", "_")
-        if key not in fields or not sep:
-            raise ValueError(f"--set needs field=value with a field of {sorted(fields)}")
-        current = getattr(config, key)
-        try:
-            if value.lower() == "none":
-                changes[key] = None
-            elif isinstance(current, bool):
-                changes[key] = value.lower() in ("1", "true", "yes")
-            elif isinstance(current, tuple):
-                changes[key] = tuple(float(v) for v in value.split(","))
-            elif isinstance(current, int):
-                changes[key] = int(value)
-            elif isinstance(current, float):
-                changes[key] = float(value)
-            elif current is None and value.lstrip("-").isdigit():  # e.g. an optional cap
-                changes[key] = int(value)
-            else:
-                changes[key] = value
-        except ValueError:
-            raise ValueError(
-                f"--set {key}: cannot read {value!r} as {type(current).__name__}"
-            ) from None
-    return changes
+    @property
+    def cache_path(self) -> Path:
+        """``cache_dir`` resolved (relative to the data folder)."""
+        return data_path(self.cache_dir)
 
 
 _CPU_VIEWS = TrainConfig(
@@ -308,10 +291,9 @@ _CPU_VIEWS = TrainConfig(
 
 
 PRESETS: dict[str, TrainConfig] = {
-    "cpu-views": _CPU_VIEWS,
     "cpu": dataclasses.replace(
         _CPU_VIEWS,
-        cache_dir="data/train-cache-256",
+        cache_dir="train-cache-256",
         epochs=3,
         batch_size=64,
         view_bank_rounds=0,
@@ -321,11 +303,12 @@ PRESETS: dict[str, TrainConfig] = {
         invert_prob=0.5,
         whiten_dim=1024,
         input_grayscale=True,
-        global_scale=TrainConfig.global_scale,  # unused (no crops); as the shipped run stored it
+        global_scale=TrainConfig.global_scale,  # unused (no crops); the shipped encoder records it
     ),
+    "cpu-views": _CPU_VIEWS,
     "gpu": TrainConfig(
         output_dir="runs/skill-gpu",
-        cache_dir="data/train-cache-256",
+        cache_dir="train-cache-256",
         cache_size=256,
         epochs=40,
         batch_size=128,

@@ -13,9 +13,9 @@ projection head on top trained slower and ended lower on held-out training desig
 The preset's choices were made on a fifth of the *training* designs held out (never on the
 validation designs): grey input with max pooling (the untrained start, 0.450 hit@1 on the
 validation designs against 0.373 for ``imagenet-lite0``), batch-hard mining at 3e-4 (semi-hard
-at 3e-5 gained less per epoch), four epochs (held-out hit@1 levelled off from the third).
-Earlier, this recipe trained on SkiLL's 128 px views and ran at 224 px; the tail then
-saw maps of another size and ended below its untrained start (0.419).
+at 3e-5 gained less per epoch), four epochs (held-out hit@1 levelled off from the third). The
+photos are stored at the encoder's own 224 px: a tail trained on 128 px views and run at 224
+px sees maps of another size and ends below its untrained start (0.419).
 
 ``parts`` and ``simclr`` store ``bank_rounds`` draws of their views (grey, ``view_size`` px) in
 a view bank (:func:`skill.train.view_bank.build_view_bank`) and train the same layers with
@@ -25,27 +25,37 @@ recolourings (``part_pairs="same"``, which beat random crops on the validation d
 against 0.340 hit@1; two different parts scored 0.221).
 
 Example:
-    >>> config = make_variant_config("bank", "triplet")
-    >>> folder = bank_variant(config)
+    >>> config = find_recipe("triplet", "bank").configure(epochs=2)
+    >>> summary = bank_variant(config)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
-from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from skill.encoders.heads import ProjectionHead
+from skill.encoders.registry import create_backbone
 from skill.images.preprocess import Preprocess
+from skill.progress import Progress
+from skill.train.augment import GrayscaleViews, TensorViews
+from skill.train.data import build_image_cache
 from skill.train.losses.nt_xent import NTXentLoss
-from skill.train.variants.config import SUPERVISED, VariantConfig
+from skill.train.multicrop import MultiCropModel
+from skill.train.variants.config import VariantConfig
+from skill.train.variants.data import read_variant_split
+from skill.train.variants.export import export_evaluated
 from skill.train.variants.head_training import load_head_state, save_head_state
+from skill.train.variants.methods import VARIANT_METHODS
 from skill.train.variants.pk_sampler import PKSampler
 from skill.train.view_bank import (
+    Trunk,
     ViewBank,
     build_photo_bank,
     build_view_bank,
@@ -53,22 +63,22 @@ from skill.train.view_bank import (
     photo_bank_folder,
 )
 
-Progress = Callable[[str, int, int], None]
 
+def bank_variant(config: VariantConfig, progress: Progress | None = None) -> dict[str, Any]:
+    """Trains, evaluates and exports one colour-variant encoder (see module docstring).
 
-def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Path:
-    """Trains, evaluates and exports one supervised colour-variant encoder (see module docstring).
+    Args:
+        config: The run (``recipe`` ``"bank"``).
+        progress: Reports the bank, training (``epoch i/n`` in ``steps``) and evaluation stages.
 
     Returns:
-        The exported encoder folder, ``<output_dir>/encoder``.
+        ``encoder`` (the exported folder, ``<output_dir>/encoder``) and ``output_dir``.
     """
-    from skill.encoders.registry import create_backbone
-    from skill.train.multicrop import MultiCropModel
-    from skill.train.variants.data import read_variant_split
-    from skill.train.variants.recipe import export_evaluated
-
+    if config.recipe != "bank":
+        raise ValueError(f"bank_variant runs the bank recipe, got recipe={config.recipe!r}")
+    method = VARIANT_METHODS[config.method]
     torch.manual_seed(config.seed)
-    out = Path(config.output_dir)
+    out = config.output_path
     out.mkdir(parents=True, exist_ok=True)
     train_items, val_items = read_variant_split(config)
     kwargs = {"global_pool": "max"}
@@ -82,8 +92,9 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
     )
     model = MultiCropModel(backbone, torch.nn.Identity(), config.frozen_stages, True)
     preprocess = Preprocess(input_size=224, crop_pct=0.875, grayscale=config.input_grayscale)
-    trunk = onnx_trunk(model.trunk_modules(), Path(config.image_cache_dir) / "onnx")
-    if config.method in SUPERVISED:
+    exported = dataclasses.replace(preprocess, input_size=config.export_input_size or 224)
+    trunk = onnx_trunk(model.trunk_modules(), config.image_cache_path / "onnx")
+    if method.supervised:
         bank = _photo_bank(config, train_items, preprocess, trunk, progress)
         batches, loss_of = _supervised_steps(config, train_items, bank)
     else:
@@ -95,7 +106,7 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
         groups.append({"params": list(head.parameters()), "lr": config.lr * 10})
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
     state_dir = out / "state"
-    trained = torch.nn.ModuleDict({"model": model, **({"head": head} if head else {})})
+    trained = {"model": model, **({"head": head} if head is not None else {})}
     start_epoch = load_head_state(state_dir, trained, optimizer)
     started = time.perf_counter()
 
@@ -115,7 +126,7 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
             optimizer.step()
             losses.append(float(loss.item()))
             if progress:
-                progress(f"epoch {epoch + 1}/{config.epochs}", step + 1, len(steps))
+                progress(f"epoch {epoch + 1}/{config.epochs}", step + 1, len(steps), "steps")
         save_head_state(state_dir, trained, optimizer, epoch + 1)
         with open(out / "log.jsonl", "a", encoding="utf-8") as handle:
             record = {"method": config.method, "recipe": "bank", "epoch": epoch + 1}
@@ -124,68 +135,73 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> Pat
             handle.write(json.dumps(record) + "\n")
     model.eval()
     metrics = {"train_seconds": round(time.perf_counter() - started, 1)}
-    return export_evaluated(
+    folder = export_evaluated(
         head,
         config,
         metrics,
         out / "encoder",
         val_items,
+        progress,
         backbone=backbone,
-        preprocess=preprocess,
+        preprocess=exported,
         backbone_kwargs=kwargs,
     )
+    return {"encoder": str(folder), "output_dir": config.output_dir}
 
 
-def _bank_progress(progress: Progress | None, stage: str):
-    return progress and (lambda done, total: progress(stage, done, total))
-
-
-def _photo_bank(config, train_items, preprocess, trunk, progress) -> ViewBank:
+def _photo_bank(
+    config: VariantConfig,
+    train_items: pd.DataFrame,
+    preprocess: Preprocess,
+    trunk: Trunk,
+    progress: Progress | None,
+) -> ViewBank:
     """Trunk maps of every training photo as the encoder sees it, and of its mirror."""
     return build_photo_bank(
         train_items,
-        config.images_dir,
+        config.images_path,
         preprocess,
         trunk,
-        photo_bank_folder(config.image_cache_dir, config.frozen_stages, config.input_grayscale),
+        photo_bank_folder(config.image_cache_path, config.frozen_stages, config.input_grayscale),
         settings={
             "architecture": config.architecture,
             "pretrained": config.pretrained,
             "frozen_stages": config.frozen_stages,
         },
-        progress=_bank_progress(progress, "photo bank"),
+        progress=progress,
     )
 
 
-def _supervised_steps(config, train_items, bank: ViewBank):
+def _supervised_steps(config: VariantConfig, train_items: pd.DataFrame, bank: ViewBank):
     """P x K batches; each photo enters as its stored photo or mirror view, at random."""
-    from skill.train.variants.data import supervision
-
-    labels, colours, loss_fn, texts = supervision(config, train_items)
-    sampler = PKSampler(labels, colours, config.batch_classes, config.per_class, config.seed)
-    codes = torch.from_numpy(np.unique(labels.astype(str), return_inverse=True)[1])
+    supervision = VARIANT_METHODS[config.method].supervision(config, train_items)
+    sampler = PKSampler(
+        supervision.labels, supervision.colours, config.batch_classes, config.per_class, config.seed
+    )
+    codes = supervision.codes()
+    texts = supervision.texts
     n_views = bank.globals.shape[1]
 
     def loss_of(batch: np.ndarray, embed, rng: np.random.Generator) -> torch.Tensor:
         chosen = rng.integers(0, n_views, len(batch))
         embeddings = embed(torch.from_numpy(np.asarray(bank.globals[batch, chosen], np.float32)))
-        if texts is None:
-            return loss_fn(embeddings, codes[batch])
-        return loss_fn(embeddings, codes[batch], texts[batch])
+        return supervision.loss(embeddings, codes[batch], None if texts is None else texts[batch])
 
     return sampler.batches, loss_of
 
 
-def _contrastive_bank(config, train_items, trunk, progress) -> ViewBank:
+def _contrastive_bank(
+    config: VariantConfig, train_items: pd.DataFrame, trunk: Trunk, progress: Progress | None
+) -> ViewBank:
     """Trunk maps of ``bank_rounds`` draws of every photo's part (or random-crop) views."""
-    from skill.train.data import build_image_cache
-    from skill.train.variants.data import contrastive_views
-    from skill.train.views import GrayscaleViews, TensorViews
-
     cache = build_image_cache(
-        train_items, config.images_dir, config.image_cache_dir, config.image_cache_size
+        train_items,
+        config.images_path,
+        config.image_cache_path,
+        config.image_cache_size,
+        progress,
     )
-    space = contrastive_views(config)
+    space = VARIANT_METHODS[config.method].views(config)
     views = TensorViews(space)
     if config.input_grayscale:
         views = GrayscaleViews(views)
@@ -195,7 +211,7 @@ def _contrastive_bank(config, train_items, trunk, progress) -> ViewBank:
         views,
         trunk,
         config.bank_rounds,
-        Path(config.image_cache_dir) / f"bank-{config.method}{grey}-r{config.bank_rounds}",
+        config.image_cache_path / f"bank-{config.method}{grey}-r{config.bank_rounds}",
         settings={
             "views": repr(space),
             "architecture": config.architecture,
@@ -203,16 +219,16 @@ def _contrastive_bank(config, train_items, trunk, progress) -> ViewBank:
             "frozen_stages": config.frozen_stages,
         },
         seed=config.seed,
-        progress=_bank_progress(progress, "view bank"),
+        progress=progress,
     )
 
 
-def _contrastive_steps(config, bank: ViewBank):
+def _contrastive_steps(config: VariantConfig, bank: ViewBank):
     """Shuffled batches of photos and the positive pair of each (see ``part_pairs``)."""
     loss_fn = NTXentLoss(config.temperature)
     n = len(bank)
     per_round = bank.globals.shape[1] // config.bank_rounds
-    same_part = config.method == "parts" and config.part_pairs == "same"
+    same_part = VARIANT_METHODS[config.method].fixed_parts and config.part_pairs == "same"
     if same_part and config.bank_rounds < 2:
         raise ValueError("part_pairs='same' needs bank_rounds >= 2 (two recolourings per part)")
 

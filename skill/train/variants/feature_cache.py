@@ -10,7 +10,7 @@ embeddings are exactly these features and are read instead of embedding the phot
 (:func:`read_catalog_features`).
 
 Example:
-    >>> cache = FeatureCache.load("data/features/lite0_224_crop.npz")
+    >>> cache = FeatureCache.load(data_path("features/lite0_224_crop.npz"))
     >>> x = cache.get(["images/010/0108775015.jpg"])  # shape (1, 1280)
 """
 
@@ -24,6 +24,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from skill.progress import Progress
+from skill.train.augment import normalize_image
 
 
 class FeatureCache:
@@ -96,7 +99,7 @@ def extract_features(
     batches: Callable[[int, int], torch.Tensor],
     count: int,
     batch_size: int = 32,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """Runs a frozen backbone over ``count`` inputs, made batch by batch on demand.
 
@@ -106,7 +109,7 @@ def extract_features(
             (stop - start, 3, height, width). Views of any size work: the backbone pools.
         count: Number of inputs.
         batch_size: Inputs per forward pass. Typical 16-64.
-        progress: Optional ``progress(done, total)``.
+        progress: Reports stage ``features`` over inputs.
 
     Returns:
         Shape (count, dim), float32, unit L2 norm (as :class:`skill.encoders.registry.Encoder` returns).
@@ -117,7 +120,7 @@ def extract_features(
         stop = min(start + batch_size, count)
         out.append(F.normalize(backbone(batches(start, stop)).float(), dim=-1).numpy())
         if progress:
-            progress(stop, count)
+            progress("features", stop, count, "inputs")
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
@@ -128,7 +131,7 @@ def cache_view_features(
     views: Callable,
     seed: int = 0,
     batch_size: int = 32,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """Frozen features of the views of cached photos (the self-supervised CPU recipe).
 
@@ -140,12 +143,11 @@ def cache_view_features(
             :class:`skill.train.variants.part_views.PartViews`; every photo must give the same count.
         seed: Photo ``rows[i]`` draws its views from ``default_rng(seed + rows[i])``.
         batch_size: Photos per forward pass (each contributes all its views).
-        progress: Optional ``progress(done, total)`` over photos.
+        progress: Reports stage ``views`` over photos.
 
     Returns:
         Shape (len(rows), num_views, dim), float32, unit norm.
     """
-    from skill.train.views import normalize_image
 
     def view_tensors(start: int, stop: int) -> torch.Tensor:
         tensors = []
@@ -171,9 +173,18 @@ def cache_view_features(
         lambda start, stop: view_tensors(start // per_photo, stop // per_photo),
         len(rows) * per_photo,
         batch_size * per_photo,
-        progress=progress and (lambda done, total: progress(done // per_photo, len(rows))),
+        progress=progress and _per_photo(progress, per_photo, len(rows)),
     )
     return flat.reshape(len(rows), per_photo, -1)
+
+
+def _per_photo(progress: Progress, per_photo: int, photos: int) -> Progress:
+    """Reports inputs done as photos done, as stage ``views``."""
+
+    def count(_stage: str, done: int, _total: int, unit: str = "inputs") -> None:
+        progress("views", done // per_photo, photos, "photos")
+
+    return count
 
 
 def view_cache_path(

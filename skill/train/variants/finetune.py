@@ -1,6 +1,7 @@
 """The GPU recipe of the colour-variant encoders: fine-tune the last backbone stages.
 
-Same losses and views as the CPU recipe (:mod:`skill.train.variants.recipe`), but nothing is cached:
+Same losses and views as the CPU recipe (:mod:`skill.train.variants.head_recipe`), but nothing
+is cached:
 every step draws fresh views from the pre-resized photos
 (:func:`skill.train.data.build_image_cache`) and back-propagates into the last
 ``trainable_blocks`` stages of the backbone (earlier stages and all BatchNorm statistics stay
@@ -10,32 +11,35 @@ a light crop, flip and a random recolouring (so the colour of a photo cannot sep
 checkpoint has the same format as the CPU recipe's.
 
 Example:
-    >>> config = dataclasses.replace(VARIANT_PRESETS["gpu"], method="triplet")
-    >>> finetune_variant(config)
+    >>> config = find_recipe("triplet", "gpu").configure(device="cuda")
+    >>> summary = finetune_variant(config)
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from PIL import ImageOps
+from PIL import Image, ImageOps
 from torch import nn
 
 from skill.encoders.heads import ProjectionHead
+from skill.encoders.registry import create_backbone
 from skill.images.preprocess import Preprocess
+from skill.progress import Progress
+from skill.train.augment import normalize_image, random_resized_crop_box
+from skill.train.data import build_image_cache
+from skill.train.device import resolve_device
 from skill.train.losses.nt_xent import NTXentLoss
-from skill.train.variants.config import SUPERVISED, VariantConfig
-from skill.train.variants.data import contrastive_views
+from skill.train.variants.config import VariantConfig
+from skill.train.variants.data import read_variant_split
+from skill.train.variants.export import export_evaluated
 from skill.train.variants.head_training import load_head_state, save_head_state
+from skill.train.variants.methods import VARIANT_METHODS
 from skill.train.variants.part_views import random_recolor
 from skill.train.variants.pk_sampler import PKSampler
-from skill.train.views import normalize_image, random_resized_crop_box
-
-Progress = Callable[[str, int, int], None]
 
 
 class FinetuneModel(nn.Module):
@@ -66,7 +70,10 @@ class FinetuneModel(nn.Module):
         return self.head(self.backbone(images))
 
 
-def _photo_view(image, size: int, rng: np.random.Generator, recolor: bool) -> torch.Tensor:
+def _photo_view(
+    image: Image.Image, size: int, rng: np.random.Generator, recolor: bool
+) -> torch.Tensor:
+    """A whole-photo view: a light crop, a flip, and half the time a random colourway."""
     crop = random_resized_crop_box(*image.size, (0.7, 1.0), rng)
     view = image.resize((size, size), box=crop)
     if rng.random() < 0.5:
@@ -76,27 +83,29 @@ def _photo_view(image, size: int, rng: np.random.Generator, recolor: bool) -> to
     return normalize_image(view)
 
 
-def finetune_variant(config: VariantConfig, progress: Progress | None = None) -> Path:
+def finetune_variant(config: VariantConfig, progress: Progress | None = None) -> dict[str, Any]:
     """Fine-tunes and exports one colour-variant encoder (see module docstring).
 
-    Returns:
-        The exported encoder folder, ``<output_dir>/encoder``.
-    """
-    from skill.encoders.registry import create_backbone
-    from skill.train.data import build_image_cache
-    from skill.train.variants.data import read_variant_split, supervision
-    from skill.train.variants.recipe import export_evaluated
+    Args:
+        config: The run (``recipe`` ``"gpu"``).
+        progress: Reports the image cache, training (``epochs``) and evaluation stages.
 
-    device = torch.device(
-        "cuda"
-        if config.device == "auto" and torch.cuda.is_available()
-        else ("cpu" if config.device == "auto" else config.device)
-    )
-    out = Path(config.output_dir)
+    Returns:
+        ``encoder`` (the exported folder, ``<output_dir>/encoder``) and ``output_dir``.
+    """
+    if config.recipe != "gpu":
+        raise ValueError(f"finetune_variant runs the gpu recipe, got recipe={config.recipe!r}")
+    method = VARIANT_METHODS[config.method]
+    device = resolve_device(config.device)
+    out = config.output_path
     out.mkdir(parents=True, exist_ok=True)
     train_items, val_items = read_variant_split(config)
     cache = build_image_cache(
-        train_items, config.images_dir, config.image_cache_dir, config.image_cache_size
+        train_items,
+        config.images_path,
+        config.image_cache_path,
+        config.image_cache_size,
+        progress,
     )
     backbone = create_backbone(config.architecture, pretrained=config.pretrained)
     torch.manual_seed(config.seed)
@@ -109,19 +118,24 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
         {"params": [p for p in backbone.parameters() if p.requires_grad], "lr": config.lr},
     ]
     optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
-    start_epoch = load_head_state(out / "state", model, optimizer)
+    start_epoch = load_head_state(out / "state", {"model": model}, optimizer)
 
     def photo(index: int) -> tuple:
         box = tuple(int(v) for v in cache.boxes[index])
         background = tuple(int(v) for v in cache.backgrounds[index])
         return cache.image(index), box, background
 
-    if config.method in SUPERVISED:
-        labels, colours, loss_fn, texts = supervision(config, train_items)
-        sampler = PKSampler(labels, colours, config.batch_classes, config.per_class, config.seed)
-        if texts is not None:
-            texts = texts.to(device)
-        codes = torch.from_numpy(np.unique(labels.astype(str), return_inverse=True)[1]).to(device)
+    if method.supervised:
+        supervision = method.supervision(config, train_items)
+        sampler = PKSampler(
+            supervision.labels,
+            supervision.colours,
+            config.batch_classes,
+            config.per_class,
+            config.seed,
+        )
+        texts = supervision.texts.to(device) if supervision.texts is not None else None
+        codes = supervision.codes().to(device)
 
         def batches(epoch: int):
             return sampler.batches(epoch)
@@ -131,11 +145,11 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
                 [_photo_view(photo(i)[0], config.view_size, rng, True) for i in batch]
             )
             embeddings = model(images.to(device))
-            if texts is None:
-                return loss_fn(embeddings, codes[batch])
-            return loss_fn(embeddings, codes[batch], texts[batch])
+            return supervision.loss(
+                embeddings, codes[batch], None if texts is None else texts[batch]
+            )
     else:
-        views = contrastive_views(config)
+        views = method.views(config)
         nt_xent = NTXentLoss(config.temperature)
 
         def batches(epoch: int):
@@ -162,12 +176,20 @@ def finetune_variant(config: VariantConfig, progress: Progress | None = None) ->
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        save_head_state(out / "state", model, optimizer, epoch + 1)
+        save_head_state(out / "state", {"model": model}, optimizer, epoch + 1)
         if progress:
-            progress("epochs", epoch + 1, config.epochs)
+            progress("epochs", epoch + 1, config.epochs, "epochs")
     model.eval().cpu()
     preprocess = Preprocess(input_size=config.view_size, crop_pct=0.875)
     metrics = {"train_seconds": round(time.perf_counter() - start, 1)}
-    return export_evaluated(
-        head, config, metrics, out / "encoder", val_items, backbone=backbone, preprocess=preprocess
+    folder = export_evaluated(
+        head,
+        config,
+        metrics,
+        out / "encoder",
+        val_items,
+        progress,
+        backbone=backbone,
+        preprocess=preprocess,
     )
+    return {"encoder": str(folder), "output_dir": config.output_dir}

@@ -6,16 +6,17 @@ of Color Variants" (AAAI 2022): the positives of a photo are *fixed parts of the
 (the whole foreground box, its upper and lower half, its left and right half), each under an
 independent random recolouring. The whole box comes first, so ``views=4`` takes whole, upper,
 lower and left: the encoder is applied to whole photos, and a head trained on half-garments
-alone never sees one (that cost 7 points of hit@1 against random crops on frozen features). Matching the upper half of a shirt to its lower half in another colour
-rewards what the whole garment shares (fabric, print, cut) and not its colour.
+alone never sees one (7 points of hit@1 below random crops on frozen features). Matching the
+upper half of a shirt to its lower half in another colour rewards what the whole garment shares
+(fabric, print, cut) and not its colour.
 
 The baseline (:class:`RandomCropViews`) is SimCLR's augmentation (Chen et al., "A Simple
 Framework for Contrastive Learning of Visual Representations", ICML 2020): random resized
 crops (area 0.2-1, MoCo v2's range; SimCLR's is 0.08-1), horizontal flip, colour jitter of strength
 ``jitter_strength`` with probability 0.8 and grayscale with probability 0.2.
 
-Both return PIL images of side ``view_size``; :func:`skill.train.views.normalize_image` turns
-them into tensors.
+Both return PIL images of side ``view_size``; :func:`skill.train.augment.normalize_image`
+turns them into tensors.
 
 Example:
     >>> views = PartViews(view_size=128)
@@ -32,7 +33,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from skill.images.recolor import CHANNEL_ORDERS, permute_channels, rotate_hue, to_grayscale
-from skill.train.views import color_jitter, random_resized_crop_box
+from skill.train.augment import color_jitter, random_resized_crop_box
 
 Box = tuple[int, int, int, int]
 PARTS = ("whole", "upper", "lower", "left", "right")
@@ -150,7 +151,3 @@ class RandomCropViews:
                 view = to_grayscale(view)
             views.append(view)
         return views
-
-
-VIEW_FAMILIES = {"parts": PartViews, "simclr": RandomCropViews}
-"""Which views each self-supervised method trains on."""

@@ -1,0 +1,82 @@
+"""Fitting an encoder's same-design rule on labelled photos, and storing it with the encoder.
+
+The rule (:mod:`skill.catalog.same_design`) must be fitted on designs the encoder was not
+trained on (its scores on training designs are inflated): the tune split of the shared H&M
+folder for the shipped encoders (:mod:`skill.evaluation.splits`), or any labelled folder the
+encoder never saw.
+
+Example:
+    >>> record = calibrate_encoder(encoder, tune_items, images_dir, where="held-out designs")
+    >>> store_rule(encoder, record)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from skill.catalog.same_design import fit_rule, leave_one_out
+from skill.encoders.embedding import embed_images
+from skill.encoders.registry import Encoder
+from skill.progress import Progress
+
+
+def calibrate_encoder(
+    encoder: Encoder,
+    items: pd.DataFrame,
+    images_dir: str | os.PathLike,
+    where: str,
+    target_precision: float = 0.92,
+    runtime: str = "auto",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Embeds labelled photos, searches each with itself left out, fits the rule.
+
+    Args:
+        encoder: The encoder.
+        items: Item table with ``image_path`` and ``design_id``.
+        images_dir: Folder the image paths are relative to.
+        where: Plain words on what the photos are, for the record's ``fitted["source"]``.
+        target_precision: See :func:`skill.catalog.same_design.fit_rule`.
+        runtime: Embedding runtime.
+        progress: Reports stage ``embedding``.
+
+    Returns:
+        The rule record (:meth:`~skill.catalog.same_design.SameDesignRule.to_dict`), with the
+        leave-one-out ``hit@1`` in ``fitted``.
+    """
+    root = Path(images_dir)
+    result = embed_images(
+        encoder, [root / p for p in items["image_path"]], progress=progress, runtime=runtime
+    )
+    kept = items.iloc[result.indices]
+    queries = leave_one_out(result.embeddings, kept["design_id"].to_numpy(), max_queries=None)
+    source = f"{len(queries.rows):,} photos of {where}, each searched with itself left out"
+    rule = fit_rule(queries, target_precision=target_precision, source=source)
+    record = rule.to_dict()
+    record["fitted"]["hit@1"] = queries.hit_at_1
+    return record
+
+
+def store_rule(encoder: Encoder, record: dict[str, Any]) -> None:
+    """Keeps the rule where the encoder's description lives: its checkpoint's ``config.json``
+    (rewritten atomically; the weights and their digest do not change), or the built-in rules
+    file."""
+    if encoder.info.source == "builtin":
+        from skill.encoders.builtin_rules import write_builtin_rule
+
+        write_builtin_rule(encoder.name, record)
+        return
+    from skill.encoders.checkpoint import CONFIG_FILE, read_config, validate_config
+
+    folder = Path(encoder.info.source)
+    config = read_config(folder)
+    config["same_design"] = record
+    validate_config(config, str(folder / CONFIG_FILE))
+    staging = folder / f".{CONFIG_FILE}.tmp"
+    staging.write_text(json.dumps(config, indent=1) + "\n")
+    staging.replace(folder / CONFIG_FILE)
