@@ -4,7 +4,7 @@ Reads ``results.json`` of ``python -m skill attributes-train`` (and, for the fac
 shipped model's ``config.json``) and prints Markdown: the mean AUC and mAP of every variant on
 the validation designs, clean and pasted on clutter; the gain of the attention head over the
 pooled baseline (absolute and relative AUC, as papers report it); means per label group; and
-the per-label table of the baseline and the attention head.
+the per-label table of the baseline, the masked and the attention heads.
 
 Usage:
     python benchmarks/attributes_table.py runs/attributes
@@ -98,7 +98,7 @@ def main() -> None:
               f"{tags['labels_with_threshold']} of {tags['labels']} labels have a threshold.")  # fmt: skip
 
     if args.per_label:
-        shown = ["pooled", "attention"] if "attention" in variants else variants[:2]
+        shown = [v for v in ("pooled", "masked", "attention") if v in variants] or variants
         table = per_label_table(results, shown)
         print("\n" + _markdown(table))
 
@@ -109,9 +109,8 @@ def _bootstrap(run: Path, results: dict, variants: list[str], rounds: int = 200)
 
     from skill.catalog.source import read_items
     from skill.evaluation.attributes import roc_auc
-    from skill.evaluation.splits import split_designs
+    from skill.evaluation.splits import HM_COLUMNS, split_designs
     from skill.paths import project_path
-    from skill.train.data import HM_COLUMNS
 
     config = results["config"]
     root = project_path(config["images_dir"])

@@ -44,7 +44,7 @@ def main() -> None:
     from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
     from skill.catalog.store import open_catalog
-    from skill.train.data import read_split
+    from skill.evaluation.splits import read_split
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.1f}")  # fmt: skip

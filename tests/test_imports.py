@@ -17,6 +17,7 @@ FLOW = [
     {"paths", "progress"},
     {"images"},
     {"encoders"},
+    {"attributes"},
     {"catalog"},
     {"search"},
     {"evaluation", "analysis"},
@@ -30,12 +31,12 @@ layers before it, never from its own siblings."""
 TRAIN_FLOW = [
     {"losses", "data", "augment", "multicrop", "state", "settings", "device"},
     {"view_bank", "export", "calibrate"},
-    {"dino", "variants"},
+    {"dino", "variants", "attributes"},
     {"recipes"},
 ]
 """skill.train in the same form: shared pieces (the banks use the image cache, the export the
-model), then the two families, which never import each other, then the table of recipes that
-joins them."""
+model), then the training families (the attribute heads are a third one), which never import
+each other, then the table of recipes that joins them."""
 
 
 def _modules() -> dict[str, Path]:

@@ -188,7 +188,7 @@ def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: st
                 + ", ".join(f"{r.name} ({r.change_points:+.1f} pts)" for r in moved.itertuples())
             )
     if (trends["direction"] == "flat").all():
-        st.caption("No cluster or category share moved significantly.")
+        st.caption("No share moved significantly.")
     title, heading = "Share of launches over time", by.title()
     if by.startswith("attribute_"):
         heading = by.removeprefix("attribute_").title()

@@ -192,13 +192,18 @@ def map_figure(
             raise ValueError(f"{len(labels)} labels for {len(items)} items")
         if by != "category":  # the hover names the category already
             hover = hover + "<br>" + np.char.replace(labels, "<", "&lt;").astype(object)
-        coloured = coloured_groups(labels, highlight)
+        # An attribute's "not sure" and "no ... tag" points stay grey: they are no value.
+        unsure = _unsure(labels) if by == "attribute" else np.zeros(len(labels), bool)
+        coloured = coloured_groups(labels[~unsure], highlight)
         rest = np.flatnonzero(~np.isin(labels, coloured))
         if len(rest):
-            groups = len(np.unique(labels[rest]))
+            names = np.unique(labels[rest])
             plural = "categories" if by == "category" else "clusters"
+            name = f"{len(names)} other {plural if len(names) > 1 else by}"
+            if by == "attribute":
+                name = names[0] if len(names) == 1 else f"{len(names)} other values"
             add_points(
-                rest, f"{groups} other {plural if groups > 1 else by}", legendrank=2000,
+                rest, name, legendrank=2000,
                 marker={**marker, "color": OTHER_COLOUR, "opacity": 0.6},
             )  # fmt: skip
         for name, colour in zip(coloured, GROUP_COLOURS, strict=False):
@@ -236,3 +241,10 @@ def map_figure(
         hoverlabel=dict(bgcolor="white"),
     )
     return figure, rows_of_trace
+
+
+def _unsure(labels: np.ndarray) -> np.ndarray:
+    """Which attribute texts (:meth:`CatalogAttributes.values`) name no value: ``not sure``
+    and ``no <detail> tag``."""
+    text = np.asarray(labels, dtype=str)
+    return (text == "not sure") | (np.char.startswith(text, "no ") & np.char.endswith(text, " tag"))

@@ -60,6 +60,7 @@ class AttributeStep:
     model: AttributeModel
     cache: EmbeddingCache
     roots: dict[str, Path]
+    source_column: str = "source"
     batch_size: int = 32
     part_size: int = 256
     runtime: str = "auto"
@@ -121,11 +122,10 @@ class AttributeStep:
 
     def _path(self, items: pd.DataFrame, row: int) -> Path:
         """The photo of ``row`` under its own source's folder (the only one when unnamed)."""
-        from skill.catalog.store import SOURCE_COLUMN
-
         relative = items["image_path"].iat[row]
-        if SOURCE_COLUMN in items and items[SOURCE_COLUMN].iat[row] in self.roots:
-            return self.roots[items[SOURCE_COLUMN].iat[row]] / relative
+        source = self.source_column
+        if source in items and items[source].iat[row] in self.roots:
+            return self.roots[items[source].iat[row]] / relative
         return next(iter(self.roots.values())) / relative
 
     def _predict(self, runner, items, todo, encoder_cache: EmbeddingCache | None) -> None:
@@ -171,6 +171,7 @@ def start_attributes(
     part_size: int = 256,
     runtime: str = "auto",
     progress: Progress | None = None,
+    source_column: str = "source",
 ) -> AttributeStep | None:
     """Opens the attribute step of a build and runs its shared pass (see module docstring).
 
@@ -186,6 +187,7 @@ def start_attributes(
         part_size: Photos per cache part.
         runtime: ``auto``, ``onnx`` or ``torch`` (:func:`skill.encoders.embedding.embed_images`).
         progress: Build progress.
+        source_column: The items' column naming each row's source (a key of ``roots``).
 
     Returns:
         The step (call :meth:`AttributeStep.finish` once the version is written), or ``None``
@@ -208,6 +210,7 @@ def start_attributes(
         loaded,
         cache,
         {k: Path(v) for k, v in roots.items()},
+        source_column,
         batch_size,
         part_size,
         runtime,
@@ -386,63 +389,3 @@ def read_attributes(version_dir: str | Path, count: int) -> CatalogAttributes | 
         probabilities=probabilities,
         info=info,
     )
-
-
-def add_attributes(
-    catalog_dir: str | Path,
-    model: str = "auto",
-    batch_size: int = 32,
-    runtime: str = "auto",
-    progress: Progress | None = None,
-) -> Path:
-    """Gives a built catalog attributes (or another model's) without embedding or mapping again.
-
-    The live version is copied into a new one (files hard-linked where the file system allows:
-    versions are never changed in place), the attribute model runs its own pass over the photos
-    whose probabilities are not cached, and ``CURRENT`` switches to the new version.
-
-    Args:
-        catalog_dir: A built catalog.
-        model: ``auto`` (the shipped model), a model name or folder.
-        batch_size: Photos per forward pass.
-        runtime: ``auto``, ``onnx`` or ``torch``.
-        progress: Reports the attribute pass.
-
-    Returns:
-        The new version folder.
-
-    Raises:
-        ValueError: No attribute model is installed (``auto``) or the catalog lacks file
-            fingerprints.
-    """
-    import os
-    import shutil
-    from datetime import datetime, timezone
-
-    from skill.catalog.pointer import switch_current
-    from skill.catalog.store import open_catalog
-
-    catalog = open_catalog(catalog_dir)
-    items = catalog.items
-    if "fingerprint" not in items:
-        raise ValueError(f"{catalog_dir} has no file fingerprints; rebuild it")
-    roots = {source.key: source.images_dir for source in catalog.sources}
-    step = start_attributes(items, roots, catalog_dir, [], model, lambda e: None,
-                            batch_size, 256, runtime, progress)  # fmt: skip
-    if step is None:
-        raise ValueError("no attribute model is installed (assets/attributes)")
-    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
-    staging = Path(catalog_dir) / f".{name}.tmp"
-
-    def link(source: str, target: str) -> None:
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copy2(source, target)
-
-    shutil.copytree(catalog.version, staging, copy_function=link,
-                    ignore=shutil.ignore_patterns(ATTRIBUTES_FOLDER))  # fmt: skip
-    step.finish(staging, items)
-    staging.rename(Path(catalog_dir) / name)
-    switch_current(catalog_dir, name)
-    return Path(catalog_dir) / name

@@ -176,3 +176,18 @@ def test_cluster_hover_names_the_cluster():
     )
     assert hover[0] == "striped tee<br>top · navy<br>1. tees"
     assert hover[2].endswith("<br>2. &lt;b>")
+
+
+@pytest.mark.parametrize(
+    ("labels", "grey"),
+    [(["Stripe", "not sure", "not sure", "Solid"], "not sure"),
+     (["hood", "no hood tag", "likely hood", "no hood tag"], "no hood tag")],
+)  # fmt: skip
+def test_attribute_points_without_a_value_are_grey(labels, grey):
+    from skill.analysis.map_view import GROUP_COLOURS, OTHER_COLOUR
+
+    figure, rows = map_figure(_coords(), _items(), "attribute", labels=labels)
+    assert _covered(rows, 4)
+    colour = {trace.name: trace.marker.color for trace in figure.data}
+    assert colour[grey] == OTHER_COLOUR and len(colour) == 3
+    assert {c for name, c in colour.items() if name != grey} <= set(GROUP_COLOURS)

@@ -11,7 +11,7 @@ from skill.paths import PROJECT_DIR
 
 COMMANDS = [
     "encoders", "index", "search", "eval", "split", "calibrate", "demo", "train", "clusters",
-    "trends", "label",
+    "trends", "label", "attributes", "attributes-train",
 ]  # fmt: skip
 
 

@@ -330,14 +330,20 @@ def choose(driver, label: str, option: str, multi: bool = False) -> None:
     raise AssertionError(f"no {kind} labelled {label!r}")
 
 
-def click_radio(driver, option: str) -> None:
+def click_radio(driver, option: str, timeout: float = 180.0) -> None:
+    """Clicks the radio option ``option``, waiting for it to render (a tab drawn below its
+    clusters shows its radios last)."""
     from selenium.webdriver.common.by import By
 
-    for label in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stRadio"] label'):
-        if (label.get_attribute("textContent") or "").strip() == option:
-            driver.execute_script("arguments[0].click()", label)
-            settle(driver)
-            return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for label in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stRadio"] label'):
+            if (label.get_attribute("textContent") or "").strip() == option:
+                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", label)
+                driver.execute_script("arguments[0].click()", label)
+                settle(driver)
+                return
+        time.sleep(1.0)
     raise AssertionError(f"no radio option {option!r}")
 
 
@@ -347,12 +353,13 @@ def capture_attribute_screenshots(out: Path, photo: Path) -> list[Path]:
 
     shots = []
     with streamlit_server(None) as url:
-        driver = chromium(1440, 1500)
+        driver = chromium(1440, 2300)  # tall enough for the filtered similar designs
         try:
             search_with_photo(driver, url, photo)
             choose(driver, "Attributes", "Stripe", multi=True)
             wait_for(driver, ".sk-tag")
             shots.append(screenshot(driver, out / "app-attributes-search.png"))
+            driver.set_window_size(1440, 1500)
             open_tab(driver, "Map")
             wait_for(driver, ".js-plotly-plot")
             choose(driver, "Colour points by", "attribute")
@@ -361,7 +368,7 @@ def capture_attribute_screenshots(out: Path, photo: Path) -> list[Path]:
             open_tab(driver, "Trends")
             wait_for(driver, ".js-plotly-plot")
             click_radio(driver, "attribute")
-            choose(driver, "Attribute", "pattern")
+            choose(driver, "Attribute", "sleeves")  # the demo's long sleeves rise
             chart = driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot")[-1]
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", chart)
             settle(driver)

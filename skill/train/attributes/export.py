@@ -23,6 +23,13 @@ from skill.attributes.labels import display_name, group_of
 from skill.train.attributes.calibration import precision_thresholds, tag_precision
 from skill.train.attributes.trainer import choose_winner
 
+DISPLAY_KINDS = {
+    "pooled": "pooled features",
+    "masked": "product-masked pooling",
+    "attention": "localisation-guided attention",
+}
+"""How a model's display name describes its head."""
+
 
 def ship_attribute_model(
     run_dir: str | os.PathLike,
@@ -39,7 +46,8 @@ def ship_attribute_model(
         variant: Ship this variant instead of the calibration winner.
 
     Returns:
-        The folder written.
+        The folder written: weights, ``config.json``, ``MODEL_CARD.md`` and ``figures.png``
+        (:mod:`skill.train.attributes.figures`).
     """
     from safetensors.torch import load_file
 
@@ -69,7 +77,7 @@ def ship_attribute_model(
     figures = _figures(results, variant, labels, thresholds, probabilities, truth)
     shipped = {
         "name": name,
-        "display_name": "Fashion attributes (localisation-guided, Lite0)",
+        "display_name": f"Fashion attributes ({DISPLAY_KINDS.get(variant, variant)}, Lite0)",
         "description": _description(variant),
         "head": {k: v for k, v in head_config.items() if k != "num_labels"},
         "trunk": {
@@ -103,7 +111,12 @@ def ship_attribute_model(
         "model_card": _model_card(variant, figures, results["splits"]),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    return save_attribute_model(out_dir, head, shipped)
+    folder = save_attribute_model(out_dir, head, shipped)
+    from skill.train.attributes.figures import draw_group_chart, write_model_card
+
+    draw_group_chart(results, folder / "figures.png")
+    write_model_card(shipped, results, folder / "MODEL_CARD.md")
+    return folder
 
 
 def _group(label: str) -> str:

@@ -61,10 +61,9 @@ def prepare_data(config: AttributeTrainConfig, progress: Progress | None = None)
         ``validation`` :class:`Split` s.
     """
     from skill.catalog.source import read_csv, read_items
-    from skill.evaluation.splits import split_designs
+    from skill.evaluation.splits import HM_COLUMNS, split_designs
     from skill.paths import project_path
     from skill.train.attributes.features import build_feature_store
-    from skill.train.data import HM_COLUMNS
 
     root = project_path(config.images_dir)
     items = read_items(root, root / config.csv_name, HM_COLUMNS).items

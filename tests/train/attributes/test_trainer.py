@@ -62,3 +62,26 @@ def test_configs_are_checked():
         AttributeTrainConfig(variants=("transformer",))
     with pytest.raises(ValueError, match="precision_target"):
         AttributeTrainConfig(precision_target=0.0)
+
+
+def test_resume_keeps_only_finished_variants_of_the_same_recipe(tmp_path):
+    import json
+
+    from skill.train.attributes.trainer import _finished_variants, results_config
+
+    config = dataclasses.replace(ATTRIBUTE_PRESETS["smoke"], variants=("pooled", "attention"))
+    _, split = _store(n=4)
+    identity = results_config(config, ["a", "b"], {"fit": split})
+    done = {"pooled": {"seconds_training": 1.0}, "attention": {"seconds_training": 2.0}}
+    (tmp_path / "results.json").write_text(json.dumps({**identity, "variants": done}))
+    (tmp_path / "pooled").mkdir()
+    (tmp_path / "pooled" / "head.safetensors").write_bytes(b"")
+    # attention has figures but no saved head (killed while saving): trained again
+    assert _finished_variants(tmp_path, identity) == {"pooled": done["pooled"]}
+    more = results_config(dataclasses.replace(config, variants=("masked",)), ["a", "b"],
+                          {"fit": split})  # fmt: skip
+    assert _finished_variants(tmp_path, more) == {"pooled": done["pooled"]}  # variants may differ
+    longer = results_config(dataclasses.replace(config, epochs=2), ["a", "b"], {"fit": split})
+    assert _finished_variants(tmp_path, longer) == {}  # another budget: nothing is kept
+    assert _finished_variants(tmp_path, results_config(config, ["a"], {"fit": split})) == {}
+    assert _finished_variants(tmp_path / "none", identity) == {}
