@@ -79,8 +79,17 @@ class SameDesignRule:
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record (for ``config.json`` and catalog manifests)."""
-        return {"version": RULE_VERSION, "features": list(FEATURES), **asdict(self)}
+        """A JSON-ready record (for ``config.json`` and catalog manifests).
+
+        A fitted figure that is undefined (the precision of a rule that answers nothing) is
+        None: JSON has no NaN, and checkpoint readers refuse it.
+        """
+        record = asdict(self)
+        record["fitted"] = {
+            key: None if isinstance(value, float) and not math.isfinite(value) else value
+            for key, value in record["fitted"].items()
+        }
+        return {"version": RULE_VERSION, "features": list(FEATURES), **record}
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> SameDesignRule:

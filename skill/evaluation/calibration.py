@@ -58,7 +58,7 @@ def calibrate_encoder(
     source = f"{len(queries.rows):,} photos of {where}, each searched with itself left out"
     rule = fit_rule(queries, target_precision=target_precision, source=source)
     record = rule.to_dict()
-    record["fitted"]["hit@1"] = queries.hit_at_1
+    record["fitted"]["hit@1"] = float(queries.hit_at_1)
     return record
 
 
@@ -78,5 +78,18 @@ def store_rule(encoder: Encoder, record: dict[str, Any]) -> None:
     config["same_design"] = record
     validate_config(config, str(folder / CONFIG_FILE))
     staging = folder / f".{CONFIG_FILE}.tmp"
-    staging.write_text(json.dumps(config, indent=1) + "\n")
+    staging.write_text(json.dumps(config, indent=1, allow_nan=False) + "\n")
     staging.replace(folder / CONFIG_FILE)
+
+
+def trained_on_tune(config: dict | None) -> bool:
+    """Whether a checkpoint's training saw the tune designs' photos (labelled or not).
+
+    Runs record their settings under ``training.config``; one with ``tune_fraction`` above 0
+    held the tune designs out. Encoders with no recorded run (the built-in ones) trained on
+    none of these photos.
+    """
+    run = ((config or {}).get("training") or {}).get("config")
+    if not isinstance(run, dict):
+        return False
+    return float(run.get("tune_fraction") or 0.0) <= 0.0
