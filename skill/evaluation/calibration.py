@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from skill.catalog.same_design import fit_rule, leave_one_out
+from skill.catalog.same_design import describe_queries, fit_rule, leave_one_out
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import Encoder
 from skill.progress import Progress
@@ -55,7 +55,7 @@ def calibrate_encoder(
     )
     kept = items.iloc[result.indices]
     queries = leave_one_out(result.embeddings, kept["design_id"].to_numpy(), max_queries=None)
-    source = f"{len(queries.rows):,} photos of {where}, each searched with itself left out"
+    source = describe_queries(queries, where)
     rule = fit_rule(queries, target_precision=target_precision, source=source)
     record = rule.to_dict()
     record["fitted"]["hit@1"] = float(queries.hit_at_1)

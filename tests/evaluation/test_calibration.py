@@ -43,3 +43,23 @@ def test_rule_is_fitted_on_left_out_queries_and_stored_in_the_checkpoint(
     reloaded = load_encoder(folder)
     assert reloaded.digest == digest  # the weights are untouched
     assert reloaded.info.config["same_design"]["accept"] == record["accept"]
+
+
+def test_evaluation_reports_the_shipped_rule_closed_and_open(tiny_encoder_dir, tmp_path):
+    import numpy as np
+
+    from skill.catalog.same_design import SameDesignRule
+    from skill.evaluation.protocol import same_design_figures
+
+    folder = shutil.copytree(tiny_encoder_dir, tmp_path / "encoder")
+    encoder = load_encoder(folder)
+    x = np.random.default_rng(0).normal(size=(60, encoder.embedding_dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    designs = np.repeat(np.arange(20), 3).astype(str)
+    assert same_design_figures(encoder, x, designs)["same_design_rule"] == "none"
+    rule = SameDesignRule((0, 0, 0, 0), (1, 1, 1, 1), (0, 0, 0, 0), 0.0, accept=0.4)
+    store_rule(encoder, rule.to_dict())  # every answer at probability 0.5: all answered
+    figures = same_design_figures(load_encoder(folder), x, designs)
+    assert figures["same_design_answered"] == 1.0
+    assert figures["same_design_open_answered_absent"] == 1.0
+    assert figures["same_design_open_precision"] < figures["same_design_precision"] + 1e-9
