@@ -42,6 +42,13 @@ FEATURES = ("top", "gap", "agree", "margin")
 MARGIN_RANK = 10
 """The design that ``margin`` compares the best one with (its 1-based rank)."""
 RULE_VERSION = 1
+CATALOG_ABSENT_SHARE = 0.2
+"""Share of a catalog's refit queries searched with their whole design left out
+(:func:`catalog_rule`): the rule a catalog keeps expects one new photo in five to be of a design
+the catalog lacks, and learns to say "no same design" to it. Measured on the demo catalog with
+``benchmarks/new_photo_answers.py`` (the README's figures): with 0, four in five photos of
+designs the catalog lacks got a wrong answer."""
+
 OPEN_SET_SHARE = 0.5
 """Share of the queries asked about a design the gallery lacks, in the open-set figures
 (:func:`open_set_metrics`): as if half the new photos were of designs the catalog does not have."""
@@ -404,6 +411,7 @@ def catalog_rule(
     shipped: dict[str, Any] | None,
     min_queries: int = 300,
     max_queries: int = 3000,
+    absent_share: float = CATALOG_ABSENT_SHARE,
 ) -> dict[str, Any] | None:
     """The rule a catalog keeps for one encoder, as a record for its manifest.
 
@@ -418,6 +426,8 @@ def catalog_rule(
         min_queries: Fewest labelled queries whose design has another photo for a refit.
             Typical 200-1000.
         max_queries: Queries sampled for the refit (cost ``max_queries x n`` dot products).
+        absent_share: Share of them searched with their whole design left out
+            (:data:`CATALOG_ABSENT_SHARE`); 0 fits the closed-set rule the encoders ship.
 
     Returns:
         A :meth:`SameDesignRule.to_dict` record (``fitted`` says where it comes from and its
@@ -431,7 +441,9 @@ def catalog_rule(
         _, counts = np.unique(keys[labelled], return_counts=True)
         answerable = int(counts[counts > 1].sum())
         if answerable >= min_queries:
-            queries = leave_one_out(embeddings, keys, max_queries, eligible=labelled)
+            queries = leave_one_out(
+                embeddings, keys, max_queries, eligible=labelled, absent_share=absent_share
+            )
             source = f"this catalog: {describe_queries(queries, 'labelled designs')}"
             try:
                 rule = fit_rule(queries, source=source)

@@ -200,6 +200,7 @@ def test_a_catalog_refits_its_rule_where_it_has_enough_labelled_designs():
     shipped = fit_rule(_queries(), source="shipped").to_dict()
     record = catalog_rule(x, items, shipped, min_queries=100)
     assert record["fitted"]["source"].startswith("this catalog: 180 photos")
+    assert "with their whole design left out" in record["fitted"]["source"]
     assert 0 < record["fitted"]["hit@1"] < 1
     SameDesignRule.from_dict(record)
     # Too few labelled photos: the encoder's shipped rule; no rule at all: none.
