@@ -16,6 +16,7 @@ answers are counted:
 Usage:
     python benchmarks/new_photo_answers.py                 # the demo catalog, every encoder
     python benchmarks/new_photo_answers.py --designs 100 --new-designs 100 --encoders colour-variants
+    python benchmarks/new_photo_answers.py --absent-share 0   # a catalog rule refit closed-set
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 import numpy as np
 
 from skill.catalog.registry import demo_catalog_dir
-from skill.catalog.same_design import expected_calibration_error
+from skill.catalog.same_design import SameDesignRule, catalog_rule, expected_calibration_error
 from skill.catalog.store import open_catalog
 from skill.demo import DemoConfig
 from skill.demo.unseen import new_colourways, new_designs
@@ -41,14 +42,20 @@ from skill.encoders.registry import reopen_encoder
 from skill.search import search_catalog
 
 
-def answers(catalog, name: str, photos) -> dict:
+def refit(catalog, name: str, absent_share: float):
+    """The rule the catalog would keep for ``name`` if refitted with ``absent_share``."""
+    record = catalog_rule(catalog.embeddings(name), catalog.items, None, absent_share=absent_share)
+    return SameDesignRule.from_dict(record) if record else None
+
+
+def answers(catalog, name: str, photos, rule=None) -> dict:
     entry = catalog.manifest["encoders"][name]
     encoder = reopen_encoder(name, entry.get("source", ""))
     embedded = embed_images(encoder, [p.image for p in photos], runtime="auto")
     truth = [photos[i].design_id for i in embedded.indices]
     given, best, probability = [], [], []
     for vector in embedded.embeddings:
-        answer = search_catalog(catalog, name, vector).answer
+        answer = search_catalog(catalog, name, vector, rule=rule).answer
         best.append(answer.design_id if answer else "")
         given.append(answer.design_id if answer and answer.accepted else "")
         probability.append(answer.probability if answer and answer.probability is not None else 0.0)
@@ -76,6 +83,13 @@ def main() -> None:
     parser.add_argument("--new-designs", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--encoders", nargs="*", help="default: every encoder of the catalog")
+    parser.add_argument(
+        "--absent-share",
+        type=float,
+        default=None,
+        help="refit each rule on the catalog with this share of queries searched without "
+        "their design (default: the rule the catalog keeps; 0 is a closed-set refit)",
+    )
     args = parser.parse_args()
 
     catalog = open_catalog(args.catalog or demo_catalog_dir())
@@ -89,7 +103,8 @@ def main() -> None:
     print("| encoder | precision | recall | ECE | hit@1 | new designs answered | photos |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for name in names:
-        row = answers(catalog, name, photos)
+        rule = None if args.absent_share is None else refit(catalog, name, args.absent_share)
+        row = answers(catalog, name, photos, rule)
         print(f"| `{name}` | {row['precision']:.3f} | {row['recall']:.3f} | {row['ece']:.3f} | "
               f"{row['hit@1']:.3f} | {row['answered_new_designs']:.3f} | "
               f"{row['new_colourways']} + {row['new_designs']} |")  # fmt: skip
