@@ -4,7 +4,8 @@ Each encoder (a built-in name or a checkpoint folder) is evaluated with the proj
 (:func:`skill.evaluation.protocol.evaluate_encoder`): gallery = the photos of the split,
 queries = those with another colour of their design; hit@1/5/10, mAP, colour invariance, and
 the answers of the encoder's same-design rule (precision, recall, calibration error) where it
-ships one. Embeddings are cached by weight digest (``--cache``), so a second run is quick.
+ships one, and the same answers when half the queries are photos of designs left out of the
+gallery ("open precision"; "absent answered" is the share of those given a wrong design). Embeddings are cached by weight digest (``--cache``), so a second run is quick.
 
 ``--split val`` (default) measures on the validation designs, the figures the README states;
 ``--split tune`` on the held-out training designs, where a recipe's settings are chosen
@@ -32,7 +33,8 @@ sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
 COLUMNS = ("hit@1", "hit@5", "hit@10", "mAP", "color_invariance")
-ANSWER = ("same_design_precision", "same_design_recall", "same_design_ece")
+ANSWER = ("same_design_precision", "same_design_recall", "same_design_ece",
+          "same_design_open_precision", "same_design_open_answered_absent")  # fmt: skip
 
 
 def measure(name: str, items, images: Path, args) -> dict:
@@ -61,7 +63,7 @@ def cell(value) -> str:
 
 def table(rows: list[dict], split: str, gallery: int) -> str:
     head = ["encoder", "name", *COLUMNS, "answer precision", "answer recall", "answer ECE",
-            "measured"]  # fmt: skip
+            "open precision", "absent answered", "measured"]  # fmt: skip
     lines = [
         f"Split: {split} ({gallery:,} photos in the gallery)",
         "",

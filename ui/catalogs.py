@@ -6,6 +6,7 @@ The checks of a build request and where its photos come from are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -124,8 +125,74 @@ def build_ui() -> None:
         method = two.radio(
             "Map", ["UMAP (best; ~1 min extra)", "PCA (instant)"], key="build_map", horizontal=True
         )
-        if st.button("Build catalog", key="build_button", type="primary"):
-            run_build(name, folder, archive, csv, encoders, "pca" if "PCA" in method else "umap")
+        one, two = st.columns(2)
+        replace = one.checkbox(
+            "Start over with these photos",
+            key="build_replace",
+            help="The catalog becomes this source only; its other photos are removed.",
+        )
+        prune = two.checkbox(
+            "Remove photos that are gone",
+            key="build_prune",
+            help="Drops rows whose file was deleted, and rows this source no longer lists.",
+        )
+        shrink = st.session_state.get("build_shrink")
+        allow_shrink = False
+        if shrink:  # a build refused because it would drop most of the catalog
+            st.warning(f"Nothing was changed: {shrink}.")
+            allow_shrink = st.checkbox(
+                "Build anyway and remove them", key="build_confirm_shrink", help="Then press Build."
+            )
+        busy = build_preview(name, folder, csv, replace, prune)
+        if st.button("Build catalog", key="build_button", type="primary", disabled=busy):
+            run_build(
+                name,
+                folder,
+                archive,
+                csv,
+                encoders,
+                "pca" if "PCA" in method else "umap",
+                BuildChoices(replace, prune, allow_shrink),
+            )
+
+
+@dataclass(frozen=True)
+class BuildChoices:
+    """How a build treats the catalog's existing rows (see :func:`plan_build`)."""
+
+    replace: bool = False
+    prune: bool = False
+    allow_shrink: bool = False
+
+
+def build_preview(name: str, folder: str, csv: str, replace: bool, prune: bool) -> bool:
+    """Says what the build will do before it runs; True when another build holds the catalog.
+
+    A folder source is planned live (:func:`skill.catalog.plan.plan_build` reads listings and
+    tables only); a zip is planned when it is unpacked, at the build.
+    """
+    from skill.catalog.lock import read_lock
+    from skill.catalog.plan import plan_build
+    from skill.catalog.registry import catalog_path
+
+    if not name.strip():
+        return False
+    try:
+        target = catalog_path(name.strip())
+    except ValueError:  # a name the build will refuse, with its own message
+        return False
+    holder = read_lock(target)
+    if holder is not None:
+        st.info(f"A build of this catalog is running: {holder.describe()}. Try again when done.")
+        return True
+    if folder.strip():
+        try:
+            plan = plan_build(folder.strip(), target, csv.strip() or None, replace=replace,
+                              prune=prune)  # fmt: skip
+        except Exception:  # noqa: BLE001 - the build itself reports what is wrong
+            return False
+        st.caption(f"This build {plan.describe()}")
+    return False
 
 
 def run_build(
@@ -135,10 +202,18 @@ def run_build(
     csv: str,
     encoders: list[str],
     method: str,
+    choices: BuildChoices = BuildChoices(),
 ) -> None:
-    """Builds the catalog with a progress bar; on success opens it and shows a summary."""
+    """Builds the catalog with a progress bar; on success opens it and shows a summary.
+
+    A build that would drop more than half of the catalog is refused until the user ticks the
+    confirmation it then shows; one that finds another build running says which and waits for
+    nothing.
+    """
     from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.intake import IntakeError, prepare_build
+    from skill.catalog.lock import CatalogBusyError
+    from skill.catalog.plan import CatalogShrinkError
     from skill.catalog.projection import MapConfig
     from skill.catalog.registry import catalog_path
     from skill.catalog.source import CatalogInputError
@@ -170,7 +245,20 @@ def run_build(
             encoders=inputs.encoders,
             config=CatalogConfig(map=MapConfig(method=method)),
             progress=bar,
+            replace=choices.replace,
+            prune=choices.prune,
+            allow_shrink=choices.allow_shrink,
         )
+    except CatalogShrinkError as error:
+        bar.clear()
+        status.update(label=f"{inputs.name}: nothing changed", state="error")
+        st.session_state["build_shrink"] = error.what
+        st.rerun()  # shows what would be dropped, and the confirmation box
+    except CatalogBusyError as error:
+        bar.clear()
+        status.update(label=f"{inputs.name} is being built elsewhere", state="error")
+        st.warning(f"Nothing was changed: {error}")
+        return
     except (CatalogInputError, CatalogError, ValueError, OSError) as error:
         bar.clear()
         status.update(label=f"{inputs.name} could not be built", state="error")
@@ -186,7 +274,9 @@ def run_build(
         "reused": summary.reused,
         "skipped": summary.skipped,
         "refused": list(inputs.refused),
+        "plan": summary.plan.describe() if summary.plan is not None else "",
     }
+    st.session_state.pop("build_shrink", None)
     st.session_state["switch_catalog"] = inputs.name
     st.rerun()
 
@@ -206,6 +296,8 @@ def summary_ui(summary: dict) -> None:
         f"Catalog **{summary['name']}** built: {summary['items']:,} photos indexed in "
         f"{summary['seconds']:.1f} s."
     )
+    if summary.get("plan"):
+        st.caption(f"The build {summary['plan']}")
     cols = st.columns(4)
     cols[0].metric("Photos indexed", f"{summary['items']:,}")
     for column, what, key in (

@@ -236,10 +236,13 @@ def results_ui(catalog: Catalog, result: SearchResult) -> None:
         group = result.same_design
         photos = f"{len(group.hits)} photo{'s' * (len(group.hits) != 1)}"
         st.markdown(
+            '<div class="sk-section">This design in other colours</div>', unsafe_allow_html=True
+        )
+        st.markdown(
             render_cards(
                 cards(group),
-                heading=f"This design in other colours · design **{design_label(group.design_id)}**"
-                f" · {photos}{answer_suffix(result)}",
+                heading=f"Design **{design_label(group.design_id)}** · {photos}"
+                f"{answer_suffix(result)}",
             ),
             unsafe_allow_html=True,
         )

@@ -42,6 +42,16 @@ FEATURES = ("top", "gap", "agree", "margin")
 MARGIN_RANK = 10
 """The design that ``margin`` compares the best one with (its 1-based rank)."""
 RULE_VERSION = 1
+CATALOG_ABSENT_SHARE = 0.2
+"""Share of a catalog's refit queries searched with their whole design left out
+(:func:`catalog_rule`): the rule a catalog keeps expects one new photo in five to be of a design
+the catalog lacks, and learns to say "no same design" to it. Measured on the demo catalog with
+``benchmarks/new_photo_answers.py`` (the README's figures): with 0, four in five photos of
+designs the catalog lacks got a wrong answer."""
+
+OPEN_SET_SHARE = 0.5
+"""Share of the queries asked about a design the gallery lacks, in the open-set figures
+(:func:`open_set_metrics`): as if half the new photos were of designs the catalog does not have."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +89,17 @@ class SameDesignRule:
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready record (for ``config.json`` and catalog manifests)."""
-        return {"version": RULE_VERSION, "features": list(FEATURES), **asdict(self)}
+        """A JSON-ready record (for ``config.json`` and catalog manifests).
+
+        A fitted figure that is undefined (the precision of a rule that answers nothing) is
+        None: JSON has no NaN, and checkpoint readers refuse it.
+        """
+        record = asdict(self)
+        record["fitted"] = {
+            key: None if isinstance(value, float) and not math.isfinite(value) else value
+            for key, value in record["fitted"].items()
+        }
+        return {"version": RULE_VERSION, "features": list(FEATURES), **record}
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> SameDesignRule:
@@ -155,12 +174,15 @@ class LeaveOneOut:
         features: Shape (q, 4), :data:`FEATURES` order.
         correct: Whether the best design is the query's own, shape (q,).
         answerable: Whether the query's design has another photo in the gallery, shape (q,).
+        absent: Whether the query was searched with its whole design left out (a design the
+            gallery lacks; never answerable), shape (q,).
     """
 
     rows: np.ndarray
     features: np.ndarray
     correct: np.ndarray
     answerable: np.ndarray
+    absent: np.ndarray | None = None
 
     @property
     def hit_at_1(self) -> float:
@@ -175,8 +197,14 @@ def leave_one_out(
     seed: int = 0,
     chunk_size: int = 256,
     eligible: np.ndarray | None = None,
+    absent_share: float = 0.0,
 ) -> LeaveOneOut:
     """Searches the gallery with each of its photos, itself left out, and reads the features.
+
+    With ``absent_share`` > 0 a seeded share of the queries is searched with every photo of
+    its design left out: a photo of a design the gallery does not have, which any answer gets
+    wrong. A rule fitted without them has only seen photos whose design is there, and answers
+    a new design with its nearest look-alike.
 
     Args:
         embeddings: Shape (n, dim), unit norm.
@@ -188,6 +216,9 @@ def leave_one_out(
         chunk_size: Queries scored at once (memory is ``chunk_size x n`` floats).
         eligible: Rows that may be queries, shape (n,) bool (default: all); the others stay
             in the gallery (e.g. unlabelled photos as distractors).
+        absent_share: Share of the queries searched with their whole design left out, in
+            [0, 1). 0 for the evaluation protocol; :data:`OPEN_SET_SHARE` for the open-set
+            figures.
 
     Returns:
         A :class:`LeaveOneOut` over the queried photos, in row order.
@@ -205,10 +236,13 @@ def leave_one_out(
     sizes = np.bincount(codes, minlength=len(members))
     features = np.zeros((len(rows), len(FEATURES)))
     correct = np.zeros(len(rows), dtype=bool)
+    absent = np.random.default_rng([seed, 1]).random(len(rows)) < absent_share
     for start in range(0, len(rows), chunk_size):
         block = rows[start : start + chunk_size]
         scores = x[block] @ x.T
         scores[np.arange(len(block)), block] = -np.inf
+        for j in np.flatnonzero(absent[start : start + chunk_size]):
+            scores[j, members[codes[block[j]]]] = -np.inf  # block k holds design code k
         best = np.maximum.reduceat(scores[:, order], starts, axis=1)  # (b, designs)
         top_k = min(MARGIN_RANK, best.shape[1])
         ranked = np.argpartition(-best, top_k - 1, axis=1)[:, :top_k]
@@ -223,8 +257,16 @@ def leave_one_out(
             photo_scores = photo_scores[np.isfinite(photo_scores)]
             features[start + j] = ranking_features(design_scores, photo_scores)
             correct[start + j] = design_of_block[top_block] == codes[row]
-    answerable = sizes[codes[rows]] > 1
-    return LeaveOneOut(rows, features, correct, answerable)
+    answerable = (sizes[codes[rows]] > 1) & ~absent
+    return LeaveOneOut(rows, features, correct, answerable, absent)
+
+
+def describe_queries(queries: LeaveOneOut, what: str) -> str:
+    """What a rule was fitted on, in words, for its ``fitted["source"]``."""
+    text = f"{len(queries.rows):,} photos of {what}, each searched with itself left out"
+    if queries.absent is not None and queries.absent.any():
+        text += f" ({int(queries.absent.sum()):,} of them with their whole design left out)"
+    return text
 
 
 def fit_rule(
@@ -323,6 +365,24 @@ def answer_metrics(rule: SameDesignRule, queries: LeaveOneOut, bins: int = 10) -
     }
 
 
+def open_set_metrics(
+    rule: SameDesignRule, embeddings: np.ndarray, designs: np.ndarray, seed: int = 0
+) -> dict[str, float]:
+    """The rule's answers when half the photos asked about are of designs the gallery lacks.
+
+    Every photo is a query with itself left out, and :data:`OPEN_SET_SHARE` of them (seeded)
+    with their whole design left out too: any answer to those is wrong. ``precision`` and
+    ``recall`` as in :func:`answer_metrics`; ``answered_absent`` is the share of the absent
+    designs' photos that got a (wrong) answer.
+    """
+    queries = leave_one_out(embeddings, designs, None, seed, absent_share=OPEN_SET_SHARE)
+    figures = answer_metrics(rule, queries)
+    answered = rule.probability(queries.features) >= rule.accept
+    absent = queries.absent
+    figures["answered_absent"] = float(answered[absent].mean()) if absent.any() else math.nan
+    return figures
+
+
 def expected_calibration_error(
     probability: np.ndarray, outcome: np.ndarray, bins: int = 10
 ) -> float:
@@ -351,6 +411,7 @@ def catalog_rule(
     shipped: dict[str, Any] | None,
     min_queries: int = 300,
     max_queries: int = 3000,
+    absent_share: float = CATALOG_ABSENT_SHARE,
 ) -> dict[str, Any] | None:
     """The rule a catalog keeps for one encoder, as a record for its manifest.
 
@@ -365,6 +426,8 @@ def catalog_rule(
         min_queries: Fewest labelled queries whose design has another photo for a refit.
             Typical 200-1000.
         max_queries: Queries sampled for the refit (cost ``max_queries x n`` dot products).
+        absent_share: Share of them searched with their whole design left out
+            (:data:`CATALOG_ABSENT_SHARE`); 0 fits the closed-set rule the encoders ship.
 
     Returns:
         A :meth:`SameDesignRule.to_dict` record (``fitted`` says where it comes from and its
@@ -378,11 +441,10 @@ def catalog_rule(
         _, counts = np.unique(keys[labelled], return_counts=True)
         answerable = int(counts[counts > 1].sum())
         if answerable >= min_queries:
-            queries = leave_one_out(embeddings, keys, max_queries, eligible=labelled)
-            source = (
-                f"this catalog: {len(queries.rows):,} photos of labelled designs, each searched "
-                "with itself left out"
+            queries = leave_one_out(
+                embeddings, keys, max_queries, eligible=labelled, absent_share=absent_share
             )
+            source = f"this catalog: {describe_queries(queries, 'labelled designs')}"
             try:
                 rule = fit_rule(queries, source=source)
             except ValueError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from skill.cli.common import ProgressBar, add_runtime_flag
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     from skill.encoders.registry import create_encoder
-    from skill.evaluation.calibration import calibrate_encoder, store_rule
+    from skill.evaluation.calibration import calibrate_encoder, store_rule, trained_on_tune
     from skill.evaluation.splits import HM_COLUMNS, read_split, split_tune
     from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
@@ -62,6 +63,12 @@ def run_calibrate(args: argparse.Namespace) -> int:
         train, _ = read_split(images, args.csv_name)
         _, items = split_tune(train)
         where = f"held-out training designs (tune split) of {images.name}"
+        if trained_on_tune(encoder.info.config):
+            where = (
+                f"the tune split of {images.name}'s training designs, which this encoder "
+                "trained on (so its fitted figures may flatter it; judge it on unseen designs)"
+            )
+            print(f"note: {encoder.name} was trained on the tune designs", file=sys.stderr)
     else:
         from skill.catalog.source import read_items
 

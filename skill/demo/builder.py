@@ -120,7 +120,7 @@ def is_complete(out_dir: str | os.PathLike, config: DemoConfig) -> bool:
     return record == _config_record(config) and (out / CSV_NAME).is_file()
 
 
-def _rows(config: DemoConfig):
+def design_rows(config: DemoConfig):
     """Yield (design, colours, launch date) for every design of the catalog."""
     designs = sample_designs(config.n_designs, config.seed)
     dates = assign_launch_dates(designs, config.start_date, config.end_date, config.seed)
@@ -133,7 +133,7 @@ def _rows(config: DemoConfig):
 def demo_photo_count(config: DemoConfig = DemoConfig()) -> int:
     """The number of photos a config renders (every colourway of every design), without
     rendering them."""
-    return sum(len(colours) for _, colours, _ in _rows(config))
+    return sum(len(colours) for _, colours, _ in design_rows(config))
 
 
 def build_demo_catalog(out_dir: str | os.PathLike, config: DemoConfig = DemoConfig(),
@@ -156,7 +156,7 @@ def build_demo_catalog(out_dir: str | os.PathLike, config: DemoConfig = DemoConf
         return out / CSV_NAME
     if out.exists() and any(out.iterdir()) and not (out / CONFIG_NAME).exists():
         raise ValueError(f"{out} exists and is not a demo catalog; choose an empty or new folder")
-    plan = list(_rows(config))
+    plan = list(design_rows(config))
     total = sum(len(colours) for _, colours, _ in plan)
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)

@@ -36,6 +36,6 @@ def write_builtin_rule(name: str, record: dict[str, Any]) -> None:
     records = dict(_read())
     records[name] = record
     staging = RULES_FILE.with_suffix(".tmp")
-    staging.write_text(json.dumps(records, indent=1, sort_keys=True) + "\n")
+    staging.write_text(json.dumps(records, indent=1, sort_keys=True, allow_nan=False) + "\n")
     staging.replace(RULES_FILE)
     _read.cache_clear()

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from skill.catalog.same_design import fit_rule, leave_one_out
+from skill.catalog.same_design import describe_queries, fit_rule, leave_one_out
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import Encoder
 from skill.progress import Progress
@@ -55,10 +55,10 @@ def calibrate_encoder(
     )
     kept = items.iloc[result.indices]
     queries = leave_one_out(result.embeddings, kept["design_id"].to_numpy(), max_queries=None)
-    source = f"{len(queries.rows):,} photos of {where}, each searched with itself left out"
+    source = describe_queries(queries, where)
     rule = fit_rule(queries, target_precision=target_precision, source=source)
     record = rule.to_dict()
-    record["fitted"]["hit@1"] = queries.hit_at_1
+    record["fitted"]["hit@1"] = float(queries.hit_at_1)
     return record
 
 
@@ -78,5 +78,18 @@ def store_rule(encoder: Encoder, record: dict[str, Any]) -> None:
     config["same_design"] = record
     validate_config(config, str(folder / CONFIG_FILE))
     staging = folder / f".{CONFIG_FILE}.tmp"
-    staging.write_text(json.dumps(config, indent=1) + "\n")
+    staging.write_text(json.dumps(config, indent=1, allow_nan=False) + "\n")
     staging.replace(folder / CONFIG_FILE)
+
+
+def trained_on_tune(config: dict | None) -> bool:
+    """Whether a checkpoint's training saw the tune designs' photos (labelled or not).
+
+    Runs record their settings under ``training.config``; one with ``tune_fraction`` above 0
+    held the tune designs out. Encoders with no recorded run (the built-in ones) trained on
+    none of these photos.
+    """
+    run = ((config or {}).get("training") or {}).get("config")
+    if not isinstance(run, dict):
+        return False
+    return float(run.get("tune_fraction") or 0.0) <= 0.0

@@ -117,19 +117,36 @@ def same_design_figures(
     Every photo is a new-photo query with itself left out of the gallery
     (:func:`skill.catalog.same_design.leave_one_out`); the figures are
     :func:`skill.catalog.same_design.answer_metrics` under the rule in the encoder's
-    ``config.json``, prefixed ``same_design_``. NaN where the encoder ships no rule.
+    ``config.json``, prefixed ``same_design_``; ``same_design_open_*`` are the same answers
+    when half the queries are of designs left out of the gallery
+    (:func:`skill.catalog.same_design.open_set_metrics`). NaN where the encoder ships no rule.
     """
-    from skill.catalog.same_design import SameDesignRule, answer_metrics, leave_one_out
+    from skill.catalog.same_design import (
+        SameDesignRule,
+        answer_metrics,
+        leave_one_out,
+        open_set_metrics,
+    )
 
     record = (encoder.info.config or {}).get("same_design")
     keys = ("precision", "recall", "ece", "answered")
+    open_keys = ("open_precision", "open_recall", "open_answered_absent")
     if not record:
-        return {f"same_design_{key}": float("nan") for key in keys} | {"same_design_rule": "none"}
+        return {f"same_design_{key}": float("nan") for key in keys + open_keys} | {
+            "same_design_rule": "none"
+        }
     rule = SameDesignRule.from_dict(record)
     figures = answer_metrics(rule, leave_one_out(embeddings, design_ids, max_queries=None))
-    return {f"same_design_{key}": figures[key] for key in keys} | {
-        "same_design_rule": str(rule.fitted.get("source", "shipped"))
-    }
+    open_set = open_set_metrics(rule, embeddings, design_ids)
+    return (
+        {f"same_design_{key}": figures[key] for key in keys}
+        | {
+            "same_design_open_precision": open_set["precision"],
+            "same_design_open_recall": open_set["recall"],
+            "same_design_open_answered_absent": open_set["answered_absent"],
+        }
+        | {"same_design_rule": str(rule.fitted.get("source", "shipped"))}
+    )
 
 
 def embed_gallery(encoder, items, root, config, progress) -> EmbedResult:

@@ -65,6 +65,46 @@ def test_leave_one_out_matches_a_brute_force_search():
     assert not queries.answerable[-1] and not queries.correct[-1]
 
 
+def test_absent_queries_are_searched_without_their_whole_design():
+    x, keys = _gallery(designs=12, colours=3)
+    queries = leave_one_out(x, keys, max_queries=None, chunk_size=5, absent_share=0.5)
+    assert 0 < queries.absent.sum() < len(queries.rows)
+    for q in np.flatnonzero(queries.absent):
+        row = queries.rows[q]
+        scores = x[row] @ x.T
+        scores[keys == keys[row]] = -np.inf
+        best = {k: scores[keys == k].max() for k in np.unique(keys) if k != keys[row]}
+        ranked = sorted(best, key=lambda k: -best[k])
+        photos = np.sort(scores[keys == ranked[0]])[::-1]
+        expected = ranking_features(np.array([best[k] for k in ranked]), photos)
+        np.testing.assert_allclose(queries.features[q], expected, atol=1e-5)
+        assert not queries.correct[q] and not queries.answerable[q]
+    plain = leave_one_out(x, keys, max_queries=None, chunk_size=5)
+    present = ~queries.absent
+    np.testing.assert_allclose(queries.features[present], plain.features[present], atol=1e-6)
+
+
+def test_a_rule_fitted_with_absent_designs_answers_fewer_strangers():
+    """Photos of designs the gallery lacks: the rule fitted on them gives them fewer answers."""
+    x, keys = _gallery(designs=200, colours=3, noise=0.5, seed=3)
+    strangers, _ = _gallery(designs=100, colours=1, noise=0.5, seed=4)
+    closed = fit_rule(leave_one_out(x, keys, max_queries=None))
+    open_set = fit_rule(leave_one_out(x, keys, max_queries=None, absent_share=0.5))
+
+    def answered(rule):
+        features = []
+        for s in strangers:
+            scores = x @ s
+            best = {k: scores[keys == k].max() for k in np.unique(keys)}
+            ranked = sorted(best, key=lambda k: -best[k])
+            photos = np.sort(scores[keys == ranked[0]])[::-1]
+            features.append(ranking_features(np.array([best[k] for k in ranked]), photos))
+        return float((rule.probability(np.array(features)) >= rule.accept).mean())
+
+    assert answered(open_set) < answered(closed)
+    assert answered(open_set) <= 0.2
+
+
 def test_leave_one_out_samples_queries_with_a_seed():
     x, keys = _gallery()
     a = leave_one_out(x, keys, max_queries=20, seed=1)
@@ -160,6 +200,7 @@ def test_a_catalog_refits_its_rule_where_it_has_enough_labelled_designs():
     shipped = fit_rule(_queries(), source="shipped").to_dict()
     record = catalog_rule(x, items, shipped, min_queries=100)
     assert record["fitted"]["source"].startswith("this catalog: 180 photos")
+    assert "with their whole design left out" in record["fitted"]["source"]
     assert 0 < record["fitted"]["hit@1"] < 1
     SameDesignRule.from_dict(record)
     # Too few labelled photos: the encoder's shipped rule; no rule at all: none.
@@ -177,3 +218,18 @@ def test_describe_rule_in_plain_words():
     text = describe_rule(rule.to_dict())
     assert "Fitted on synthetic queries" in text and "of its answers were right" in text
     assert "%" in text
+
+
+def test_open_set_metrics_count_answers_to_absent_designs_as_wrong():
+    from skill.catalog.same_design import open_set_metrics
+
+    x, keys = _gallery(designs=200, colours=3, noise=0.5, seed=3)
+    rule = fit_rule(leave_one_out(x, keys, max_queries=None))
+    closed = answer_metrics(rule, leave_one_out(x, keys, max_queries=None))
+    opened = open_set_metrics(rule, x, keys)
+    queries = leave_one_out(x, keys, max_queries=None, absent_share=0.5)
+    answered = rule.probability(queries.features) >= rule.accept
+    assert opened["answered_absent"] == pytest.approx(answered[queries.absent].mean())
+    assert opened["answered_absent"] > 0.5  # a closed-set rule answers most strangers
+    assert opened["precision"] < closed["precision"] - 0.2
+    assert opened["queries"] == closed["queries"] == len(x)

@@ -108,7 +108,8 @@ def test_catalog_item_query_puts_its_design_first_and_filters(app):
     # The query's own design shows every colour whatever the filters; top-k 1 similar design,
     # a bag.
     assert len(grids) == 2
-    assert "This design in other colours" in grids[0] and grids[0].count("sk-card") == 2
+    assert "This design in other colours" in _html(app)
+    assert "Design <b>" in grids[0] and grids[0].count("sk-card") == 2
     assert "bags ·" in grids[1] and "tops ·" not in grids[1]
     app.slider(key="min_score").set_value(1.0)
     app.run()

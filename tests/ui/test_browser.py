@@ -281,9 +281,10 @@ def test_build_progress_stays_in_view_and_the_console_stays_quiet(browser_ready,
         assert alarming not in said, said[-3000:]
 
 
-def capture_readme_screenshots(out: Path, photo: Path) -> list[Path]:
+def capture_readme_screenshots(out: Path, photo: Path, new_photo: Path | None = None) -> list[Path]:
     """Every tab of the app on the data folder (``$SKILL_DATA_DIR``, else the project's
-    ``data/``): the first page, a search with ``photo``, then Map, Trends, Catalogs, Models."""
+    ``data/``): the first page, a search with ``photo``, a search with ``new_photo`` (one the
+    catalog has never seen), then Map, Trends, Catalogs, Models."""
     shots = []
     with streamlit_server(None) as url:
         driver = chromium(1440, 1500)
@@ -292,6 +293,9 @@ def capture_readme_screenshots(out: Path, photo: Path) -> list[Path]:
             wait_for(driver, 'input[type="file"]')
             settle(driver)
             shots.append(screenshot(driver, out / "app-start.png"))
+            if new_photo is not None:
+                search_with_photo(driver, url, new_photo)
+                shots.append(screenshot(driver, out / "app-same-design.png"))
             search_with_photo(driver, url, photo)
             shots.append(screenshot(driver, out / "app-search.png"))
             for label, css in (("Map", ".js-plotly-plot"), ("Trends", '[data-testid="stExpander"]'),
@@ -385,7 +389,28 @@ if __name__ == "__main__":
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--photo", type=Path, required=True)
     parser.add_argument("--attributes", action="store_true", help="the attribute screenshots")
+    parser.add_argument(
+        "--new-colourway",
+        type=int,
+        default=1,
+        help="demo design whose new colourway (skill.demo.unseen) is searched for "
+        "app-same-design.png; -1 skips it",
+    )
     args = parser.parse_args()
-    capture = capture_attribute_screenshots if args.attributes else capture_readme_screenshots
-    for shot in capture(args.out, args.photo.resolve()):
+    if args.attributes:
+        shots = capture_attribute_screenshots(args.out, args.photo.resolve())
+    else:
+        new_photo = None
+        if args.new_colourway >= 0:
+            import tempfile
+
+            from skill.demo.unseen import new_colourways
+
+            unseen = list(new_colourways(designs=args.new_colourway + 1))[-1]
+            name = f"new-{unseen.design_id}-{unseen.colour.lower().replace(' ', '-')}.jpg"
+            new_photo = Path(tempfile.mkdtemp()) / name
+            unseen.image.save(new_photo, quality=92)
+            print(f"new photo: {unseen.title} in {unseen.colour} (design {unseen.design_id})")
+        shots = capture_readme_screenshots(args.out, args.photo.resolve(), new_photo)
+    for shot in shots:
         print(shot)

@@ -26,3 +26,71 @@ def test_first_run_panel_states_the_demo_size(tmp_path, monkeypatch):
     text = " ".join(m.value for m in at.markdown)
     assert f"renders {demo_photo_count(DemoConfig()):,} product photos of 300 designs" in text
     assert "a few thousand" not in text
+
+
+def _photos(folder, shapes):
+    from tests.ui.apptest import COLOURS, draw_product
+
+    folder.mkdir(parents=True)
+    for shape in shapes:
+        for colour, rgb in COLOURS.items():
+            draw_product(shape, rgb).save(folder / f"{shape}-{colour}.png")
+    return folder
+
+
+def test_build_says_what_it_will_do_and_asks_before_dropping_most_of_a_catalog(
+    tmp_path, monkeypatch
+):
+    from skill.catalog.store import open_catalog
+    from tests.ui.apptest import open_app
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    spring = _photos(tmp_path / "spring", ["circle", "square"])
+    summer = _photos(tmp_path / "summer", ["stripes"])
+    at = open_app(data_dir, monkeypatch, tab="Catalogs")
+    at.text_input(key="build_name").set_value("shop")
+    at.text_input(key="build_folder").set_value(str(spring))
+    at.radio(key="build_map").set_value("PCA (instant)")
+    at.run()
+    assert any("creates the catalog" in c.value and "6 photos" in c.value for c in at.caption)
+    at.button(key="build_button").click()
+    at.run()
+    assert not at.exception, at.exception
+    shop = data_dir / "catalogs" / "shop"
+    assert len(open_catalog(shop).items) == 6
+
+    at.session_state["tab"] = "Catalogs"
+    at.text_input(key="build_name").set_value("shop")
+    at.text_input(key="build_folder").set_value(str(summer))
+    at.checkbox(key="build_replace").check()
+    at.run()
+    assert any("replaces the catalog (6 photos)" in c.value for c in at.caption)
+    assert any("Needs confirmation" in c.value for c in at.caption)
+    at.button(key="build_button").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Nothing was changed" in w.value and "6" in w.value for w in at.warning)
+    assert len(open_catalog(shop).items) == 6  # refused: nothing lost
+    at.checkbox(key="build_confirm_shrink").check()
+    at.button(key="build_button").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(open_catalog(shop).items) == 3
+    assert any("replaces the catalog" in c.value for c in at.caption)  # the summary says so
+
+
+def test_build_button_waits_while_another_build_holds_the_catalog(tmp_path, monkeypatch):
+    from skill.catalog.lock import catalog_lock
+    from tests.ui.apptest import open_app
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    at = open_app(data_dir, monkeypatch, tab="Catalogs")
+    with catalog_lock(data_dir / "catalogs" / "shop", "index 'spring' into 'shop' (add)"):
+        at.text_input(key="build_name").set_value("shop")
+        at.run()
+        assert any("A build of this catalog is running" in i.value for i in at.info)
+        assert at.button(key="build_button").disabled
+    at.run()
+    assert not at.button(key="build_button").disabled

@@ -29,15 +29,16 @@ def test_an_uploaded_photo_finds_its_design_in_other_colours_before_similar_desi
     )
     app.run()
     assert not app.exception, app.exception
-    sections = [b for b in _blocks(app) if "sk-grid" in b or "Similar designs" in b]
+    sections = [b for b in _blocks(app) if "sk-grid" in b or "sk-section" in b]
     assert "Your query" in sections[0]
-    same, similar = sections[1], sections[2]
-    assert "This design in other colours · design <b>D-circle</b> · 3 photos" in same
+    heading, same, similar = sections[1], sections[2], sections[3]
+    assert "This design in other colours" in heading and "sk-grid" not in heading
+    assert "Design <b>D-circle</b> · 3 photos" in same
     assert same.count('class="sk-card') == 3  # the circle in all three catalog colours
     assert all(f"circle-{colour}" in same for colour in COLOURS)
     assert "Similar designs" in similar and "sk-grid" not in similar
-    assert "D-circle" not in "".join(sections[3:])  # the similar designs are the others
-    assert len(sections[3:]) == 3
+    assert "D-circle" not in "".join(sections[4:])  # the similar designs are the others
+    assert len(sections[4:]) == 3
 
 
 def test_results_csv_holds_exactly_the_results_shown(app, data_dir, downloads):

@@ -220,6 +220,9 @@ VARIANT_PRESETS: dict[str, VariantConfig] = {
         image_cache_dir="train-cache-256",
         image_cache_size=256,
         batch_size=128,
+        frozen_stages=5,
+        export_input_size=288,
+        tune_fraction=0.2,
     ),
     "gpu": VariantConfig(
         recipe="gpu",

