@@ -36,9 +36,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from skill.catalog.answer_features import MARGIN_RANK, ranking_features
 from skill.catalog.designs import DesignTable
 from skill.catalog.index import search
-from skill.catalog.same_design import MARGIN_RANK, SameDesignRule, ranking_features
+from skill.catalog.same_design import SameDesignRule
 from skill.catalog.store import Catalog
 
 COMBINE_MODES = ("mean", "max")

@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from skill.catalog.same_design import describe_queries, fit_rule, leave_one_out
+from skill.catalog.answer_features import describe_queries, leave_one_out
+from skill.catalog.same_design import fit_rule
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import Encoder
 from skill.progress import Progress

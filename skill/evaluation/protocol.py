@@ -115,18 +115,14 @@ def same_design_figures(
     """How the encoder's shipped same-design rule answers new photos of this gallery.
 
     Every photo is a new-photo query with itself left out of the gallery
-    (:func:`skill.catalog.same_design.leave_one_out`); the figures are
+    (:func:`skill.catalog.answer_features.leave_one_out`); the figures are
     :func:`skill.catalog.same_design.answer_metrics` under the rule in the encoder's
     ``config.json``, prefixed ``same_design_``; ``same_design_open_*`` are the same answers
     when half the queries are of designs left out of the gallery
     (:func:`skill.catalog.same_design.open_set_metrics`). NaN where the encoder ships no rule.
     """
-    from skill.catalog.same_design import (
-        SameDesignRule,
-        answer_metrics,
-        leave_one_out,
-        open_set_metrics,
-    )
+    from skill.catalog.answer_features import leave_one_out
+    from skill.catalog.same_design import SameDesignRule, answer_metrics, open_set_metrics
 
     record = (encoder.info.config or {}).get("same_design")
     keys = ("precision", "recall", "ece", "answered")

@@ -6,16 +6,13 @@ import math
 import numpy as np
 import pytest
 
+from skill.catalog.answer_features import FEATURES, LeaveOneOut, leave_one_out, ranking_features
 from skill.catalog.same_design import (
-    FEATURES,
-    LeaveOneOut,
     SameDesignRule,
     acceptance_threshold,
     answer_metrics,
     expected_calibration_error,
     fit_rule,
-    leave_one_out,
-    ranking_features,
 )
 
 
