@@ -62,6 +62,19 @@ def model_card_ui(name: str, info: EncoderInfo | None) -> None:
             st.json(recipe, expanded=False)
 
 
+RECORDED_FIGURES = {
+    "hit@1": "hit@1",
+    "hit@5": "hit@5",
+    "hit@10": "hit@10",
+    "mAP": "mAP",
+    "color_invariance": "colour invariance",
+    "same_design_precision": "answer precision",
+    "same_design_recall": "answer recall",
+}
+"""The figures of an encoder's own evaluation that the Models chart shows, and their labels
+(timings, counts and the open-set figures stay in the card's training recipe and the README)."""
+
+
 def figures_ui(ctx: Context, infos: dict[str, EncoderInfo | None]) -> None:
     """Two charts, each under a heading that says what it measures: the figures each encoder
     was shipped with (its own evaluation, not this catalog), then retrieval on this catalog."""
@@ -71,9 +84,10 @@ def figures_ui(ctx: Context, infos: dict[str, EncoderInfo | None]) -> None:
 
     recorded = []
     for name, info in infos.items():
-        metrics = (info.config or {}).get("metrics", {}) if info else {}
-        for key, value in flat_numbers(metrics).items():
-            recorded.append({"encoder": name, "figure": key, "value": value})
+        metrics = flat_numbers((info.config or {}).get("metrics", {}) if info else {})
+        for key, label in RECORDED_FIGURES.items():
+            if key in metrics:
+                recorded.append({"encoder": name, "figure": label, "value": metrics[key]})
     if recorded:
         st.markdown(
             '<div class="sk-section">Recorded when each encoder was trained</div>',

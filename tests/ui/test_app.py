@@ -191,7 +191,12 @@ def test_models_tab_cards_and_catalog_figures(app):
     from skill.encoders.registry import list_encoders
 
     if any(info.config.get("metrics") for info in list_encoders()):
-        title = json.loads(recorded[0].proto.spec)["layout"]["title"]["text"]
+        spec = json.loads(recorded[0].proto.spec)
+        title = spec["layout"]["title"]["text"]
+        shown = {x for trace in spec["data"] for x in trace["x"]}
+        assert shown <= {"hit@1", "hit@5", "hit@10", "mAP", "colour invariance",
+                         "answer precision", "answer recall"}  # fmt: skip
+        assert "hit@1" in shown and "seconds" not in shown
         assert title == "Own evaluation (H&M validation)"
         assert "not this catalog" in " ".join(c.value for c in app.caption)
     from skill.catalog.store import open_catalog

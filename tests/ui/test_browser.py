@@ -304,7 +304,7 @@ def capture_readme_screenshots(out: Path, photo: Path, new_photo: Path | None = 
                 open_tab(driver, label)
                 wait_for(driver, css)
                 if label == "Models":  # tall enough for both charts under the encoder cards
-                    driver.set_window_size(1440, 2350)
+                    driver.set_window_size(1440, 2750)
                 settle(driver)
                 time.sleep(2)  # tables and charts draw on a canvas after the page settles
                 shots.append(screenshot(driver, out / f"app-{label.lower()}.png"))
