@@ -19,7 +19,6 @@ import os
 import platform
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,9 +36,7 @@ from skill.catalog.source import ColumnMap, read_items
 from skill.catalog.store import FORMAT_VERSION, Catalog, CatalogError, open_catalog
 from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.cache import safe_name as _safe
-from skill.images.colors import dominant_color
-from skill.images.decode import ImageLoadError, load_image
-from skill.progress import Progress, offset, silent
+from skill.progress import Progress, silent
 
 if TYPE_CHECKING:  # torch loads only when a build embeds photos, so the app starts fast
     from skill.encoders.registry import Encoder
@@ -57,7 +54,10 @@ class CatalogConfig:
         map: 2-D map settings.
         runtime: How photos are embedded (:func:`skill.encoders.embedding.embed_images`): ``auto``
             (ONNX Runtime where it is installed, about 3x eager torch on a CPU; outputs equal
-            to 1e-4), ``onnx``, ``torch`` or ``channels_last``.
+            to 1e-4), ``onnx``, ``torch``, ``channels_last``, or ``onnx-int8``
+            (:mod:`skill.encoders.quantize`: about twice as fast as ``onnx``, calibrated on a
+            seeded sample of the catalog's photos; hit@1 and speed in ``benchmarks/README.md``;
+            its vectors are cached apart from the float ones).
     """
 
     batch_size: int = 32
@@ -120,7 +120,14 @@ def build_catalog(
     skipped = [table.problems]
     items["fingerprint"] = [fingerprint(images_root / rel, rel) for rel in items["image_path"]]
     previous = _try_open(catalog_dir)
-    items = _add_colors(items, images_root, previous, report)
+    loaded = _load_encoders(encoders, previous)
+    caches = {
+        encoder.name: EmbeddingCache(
+            _cache_folder(catalog_dir, encoder, config), encoder.embedding_dim
+        )
+        for encoder in loaded
+    }
+    items, embedded = _add_colors(items, images_root, previous, report, loaded, caches, config)
     failed = items["color_hex"] == ""
     skipped.append(
         pd.DataFrame(
@@ -131,36 +138,8 @@ def build_catalog(
         )
     )
     items = items[~failed].reset_index(drop=True)
-
-    from skill.encoders.registry import create_encoder, reopen_encoder
-
-    loaded = [create_encoder(e) if isinstance(e, str) else e for e in encoders]
-    if previous is not None:  # extending keeps the encoders the catalog already had
-        listed = {encoder.name for encoder in loaded}
-        for name, entry in previous.manifest["encoders"].items():
-            if name not in listed:
-                loaded.append(reopen_encoder(name, entry.get("source", "")))
-    embedded, reused, vectors = {}, {}, {}
-    for encoder in loaded:
-        cache = EmbeddingCache(
-            catalog_dir / "cache" / f"{_safe(encoder.name)}-{encoder.digest}", encoder.embedding_dim
-        )
-        todo = [i for i, key in enumerate(items["fingerprint"]) if key not in cache]
-        reused[encoder.name] = len(items) - len(todo)
-        failures = _embed_into_cache(encoder, items, images_root, todo, cache, config, report)
-        embedded[encoder.name] = len(todo) - len(failures)
-        if failures:
-            bad = items.index.isin(list(failures))
-            skipped.append(
-                pd.DataFrame(
-                    {
-                        "image_path": items.loc[bad, "image_path"],
-                        "reason": [failures[i] for i in items.index[bad]],
-                    }
-                )
-            )
-            items = items[~bad].reset_index(drop=True)
-        vectors[encoder.name] = cache
+    reused = {name: len(items) - count for name, count in embedded.items()}
+    vectors = caches
 
     version = _write_version(
         catalog_dir,
@@ -183,63 +162,108 @@ def build_catalog(
     )
 
 
-def _add_colors(items, images_root, previous, report) -> pd.DataFrame:
-    """Dominant colour per photo; reuses the previous catalog's for unchanged files."""
+def _load_encoders(encoders, previous) -> list[Encoder]:
+    from skill.encoders.registry import create_encoder, reopen_encoder
+
+    loaded = [create_encoder(e) if isinstance(e, str) else e for e in encoders]
+    if previous is not None:  # extending keeps the encoders the catalog already had
+        listed = {encoder.name for encoder in loaded}
+        for name, entry in previous.manifest["encoders"].items():
+            if name not in listed:
+                loaded.append(reopen_encoder(name, entry.get("source", "")))
+    return loaded
+
+
+def _cache_folder(catalog_dir: Path, encoder, config: CatalogConfig) -> Path:
+    """One cache per encoder weights; int8 vectors are not the float ones, so they get their own."""
+    digest = encoder.digest
+    if config.runtime == "onnx-int8":
+        from skill.encoders.quantize import int8_cache_name
+
+        digest = int8_cache_name(encoder)
+    return catalog_dir / "cache" / f"{_safe(encoder.name)}-{digest}"
+
+
+def _add_colors(
+    items, images_root, previous, report, encoders=(), caches=None, config=CatalogConfig()
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Dominant colour per photo, reusing the previous catalog's for unchanged files, and the
+    embeddings ``caches`` lack, from one decode per photo (:mod:`skill.catalog.ingest`).
+
+    Returns:
+        The items with ``color_hex`` and ``color_name`` (``""`` and the reason for a photo
+        that cannot be decoded), and the number of photos embedded per encoder.
+    """
+    from skill.catalog.ingest import batch_model, draft_size, read_and_embed
+
     known = {}
     if previous is not None and "fingerprint" in previous.items:
         known = {
             row.fingerprint: (row.color_hex, row.color_name)
             for row in previous.items[["fingerprint", "color_hex", "color_name"]].itertuples()
         }
+    keys = items["fingerprint"].tolist()
     hexes, names = [""] * len(items), [""] * len(items)
-    todo = []
-    for i, key in enumerate(items["fingerprint"]):
+    for i, key in enumerate(keys):
         if key in known:
             hexes[i], names[i] = known[key]
-        else:
-            todo.append(i)
-
-    def work(i: int) -> tuple[int, str, str]:
-        try:
-            image = load_image(images_root / items["image_path"].iat[i], draft_size=128)
-        except ImageLoadError as error:
-            return i, "", str(error)
-        swatch = dominant_color(image)
-        return i, swatch.hex, swatch.name
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for done, (i, hex_code, name) in enumerate(pool.map(work, todo), start=1):
+    colour = [key not in known for key in keys]
+    needs = {e.name: [key not in caches[e.name] for key in keys] for e in encoders}
+    todo = [i for i in range(len(items)) if colour[i] or any(n[i] for n in needs.values())]
+    active = [e for e in encoders if any(needs[e.name])]
+    paths = [images_root / path for path in items["image_path"]]
+    sample = np.random.default_rng(0).permutation(len(paths))[:1024]  # int8 calibration
+    models = {
+        e.name: batch_model(e, config.runtime, [paths[i] for i in sample], caches[e.name].folder)
+        for e in active
+    }
+    stage = "reading colours" + (" and embedding with " + ", ".join(models) if models else "")
+    embedded = {e.name: 0 for e in encoders}
+    waiting = {name: ([], []) for name in models}  # cache part being filled, per encoder
+    done = 0
+    report(stage, 0, len(todo))
+    for batch in read_and_embed(
+        paths,
+        models,
+        {e.name: e.preprocess for e in active},
+        {e.name: e.embedding_dim for e in active},
+        colour,
+        needs,
+        todo,
+        config.batch_size,
+        size=draft_size([e.preprocess for e in encoders]) if encoders else None,
+    ):
+        for i, (hex_code, name) in batch.colours.items():
             hexes[i], names[i] = hex_code, name
-            if done % 64 == 0 or done == len(todo):
-                report("reading colours", done, len(todo))
+        for i, reason in batch.failures.items():
+            hexes[i], names[i] = "", reason
+        for name, (positions, vectors) in batch.vectors.items():
+            waiting[name][0].extend(keys[i] for i in positions)
+            waiting[name][1].append(vectors)
+            embedded[name] += len(positions)
+        for name, (part_keys, part_vectors) in waiting.items():
+            if len(part_keys) >= config.part_size:
+                caches[name].put(part_keys, np.concatenate(part_vectors))
+                waiting[name] = ([], [])
+        done += len(batch.positions)
+        report(stage, done, len(todo))
+    for name, (part_keys, part_vectors) in waiting.items():
+        caches[name].put(part_keys, np.concatenate(part_vectors) if part_vectors else None)
     items = items.copy()
     items["color_hex"], items["color_name"] = hexes, names
-    return items
-
-
-def _embed_into_cache(encoder, items, images_root, todo, cache, config, report) -> dict[int, str]:
-    from skill.encoders.embedding import embed_images
-
-    failures: dict[int, str] = {}
-    stage = f"embedding with {encoder.name}"
-    report(stage, 0, len(todo))
-    for start in range(0, len(todo), config.part_size):
-        part = todo[start : start + config.part_size]
-        paths = [images_root / items["image_path"].iat[i] for i in part]
-
-        step = offset(report, stage, start, len(todo))
-        result = embed_images(
-            encoder, paths, config.batch_size, progress=step, runtime=config.runtime
-        )
-        keys = [items["fingerprint"].iat[part[j]] for j in result.indices]
-        cache.put(keys, result.embeddings)
-        failures.update({part[j]: reason for j, reason in result.failures})
-    return failures
+    return items, embedded
 
 
 def _write_version(
-    catalog_dir, images_root, items, skipped, encoders, caches, config, report
+    catalog_dir, images_root, items, skipped, encoders, caches, config, report, **engine
 ) -> str:
+    """Writes a complete version folder and returns its name (``CURRENT`` is not switched).
+
+    ``caches[name].get(keys)`` gives each encoder's embeddings, in memory or as a memory map
+    (the Ray engine's, :mod:`skill.catalog.ray_build`, which also passes ``engine``: recorded
+    in the manifest; ``items_format="parquet"`` writes ``items.parquet``).
+    """
+    items_format = engine.pop("items_format", "csv")
     catalog_dir.mkdir(parents=True, exist_ok=True)
     name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
     staging = catalog_dir / f".{name}.tmp"
@@ -249,7 +273,7 @@ def _write_version(
         xb = caches[encoder.name].get(items["fingerprint"].tolist())
         folder = staging / _safe(encoder.name)
         folder.mkdir()
-        np.save(folder / "embeddings.npy", xb)
+        _save_embeddings(folder / "embeddings.npy", xb)
         report(f"indexing {encoder.name}", 0, 1)
         save_index(build_index(xb, config.index), folder / "index.faiss")
         report(f"mapping {encoder.name}", 0, 1)
@@ -262,9 +286,12 @@ def _write_version(
             "display_name": encoder.info.display_name,
             "role": encoder.info.role,
             "source": encoder.info.source,
-            "same_design": catalog_rule(xb, items, encoder.info.config.get("same_design")),
+            "same_design": _catalog_rule(xb, items, encoder.info.config.get("same_design")),
         }
-    items.to_csv(staging / "items.csv", index=False)
+    if items_format == "parquet":  # a million rows: a tenth of the CSV's bytes and read time
+        items.astype(str).to_parquet(staging / "items.parquet", index=False)
+    else:
+        items.to_csv(staging / "items.csv", index=False)
     skipped.to_csv(staging / "skipped.csv", index=False)
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -279,9 +306,41 @@ def _write_version(
         "config": asdict(config),
         "versions": {"skill": skill.__version__, "python": platform.python_version()},
     }
+    if engine:
+        manifest["engine"] = engine
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     staging.rename(catalog_dir / name)
     return name
+
+
+def _save_embeddings(path: Path, xb: np.ndarray) -> None:
+    """``np.save``, except that an assembled memory map (:data:`ASSEMBLED_PREFIX`) is moved."""
+    filename = getattr(xb, "filename", None)
+    if isinstance(xb, np.memmap) and filename and Path(filename).name.startswith(ASSEMBLED_PREFIX):
+        os.replace(filename, path)  # the map stays readable: same file, new name
+    else:
+        np.save(path, xb)
+
+
+ASSEMBLED_PREFIX = ".assembled-"
+"""Name prefix of an ``.npy`` memory map assembled in the catalog folder for one build."""
+RULE_ROWS = 200_000
+"""Above this many rows the same-design rule is refitted on a seeded sample of whole designs."""
+
+
+def _catalog_rule(xb, items, shipped):
+    """:func:`catalog_rule`, on a sample of whole designs above :data:`RULE_ROWS` rows."""
+    if len(items) <= RULE_ROWS:
+        return catalog_rule(xb, items, shipped)
+    from skill.catalog.designs import design_keys
+
+    keys = design_keys(items)
+    designs, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    order = np.random.default_rng(0).permutation(len(designs))
+    chosen = order[: int(np.searchsorted(np.cumsum(counts[order]), RULE_ROWS)) + 1]
+    rows = np.flatnonzero(np.isin(inverse, chosen))
+    sample = np.ascontiguousarray(xb[rows], dtype=np.float32)
+    return catalog_rule(sample, items.iloc[rows].reset_index(drop=True), shipped)
 
 
 def _try_open(path: Path) -> Catalog | None:
