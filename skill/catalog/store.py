@@ -6,7 +6,8 @@ Layout::
       CURRENT                  name of the live version folder (replaced atomically)
       v-<time>-<pid>/
         manifest.json          images folder, counts, encoders (name, digest, dim), versions
-        items.csv              one row per indexed photo (item columns + dominant colour)
+        items.csv              one row per indexed photo (item columns + dominant colour);
+                               items.parquet instead in large catalogs of the Ray engine
         skipped.csv            every photo left out, with the reason
         <encoder>/embeddings.npy   shape (n, dim), row-aligned with items.csv
         <encoder>/index.faiss      faiss index over the embeddings
@@ -168,7 +169,10 @@ def open_catalog(path: str | os.PathLike) -> Catalog:
     version = path / live
     try:
         manifest = json.loads((version / "manifest.json").read_text())
-        items = pd.read_csv(version / "items.csv", dtype=str, keep_default_na=False)
+        if (version / "items.parquet").is_file():
+            items = pd.read_parquet(version / "items.parquet").astype(str)
+        else:
+            items = pd.read_csv(version / "items.csv", dtype=str, keep_default_na=False)
         skipped = pd.read_csv(version / "skipped.csv", dtype=str, keep_default_na=False)
     except (OSError, ValueError) as error:
         raise CatalogError(f"catalog at {path} is damaged ({error}); rebuild it") from None
