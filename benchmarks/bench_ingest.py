@@ -43,7 +43,9 @@ from skill.encoders.registry import create_encoder  # noqa: E402
 
 HM_IMAGES = Path("/work/shared/data/hm_colour_variants/images")
 LARGE_DIR = Path(__file__).resolve().parent.parent / "data" / "bench-large-2000x3000"
-VARIANTS = ("naive", "torch", "channels_last", "onnx", "build", "build-int8", "stages", "flops")
+VARIANTS = (
+    "naive", "torch", "channels_last", "onnx", "build", "build-int8", "stages", "flops", "colours",
+)  # fmt: skip
 
 
 def describe_machine() -> str:
@@ -279,6 +281,10 @@ def main() -> None:
         diff = float(np.abs(outs["onnx"] - outs["torch"]).max())
         print(f"equality onnx vs torch pipeline: max |diff| {diff:.2e}")
 
+    if "colours" in variants:
+        print()
+        print(compare_colours(paths, encoder))
+
     if "flops" in variants:
         gflops_per_image = measure_model_flops(encoder)
         peak = measure_matmul_gflops()
@@ -291,6 +297,28 @@ def main() -> None:
             f"images/s = {best * gflops_per_image / peak:.0%} of it"
         )
     print(f"\nend: {_load()}")
+
+
+def compare_colours(paths: list[Path], encoder) -> str:
+    """Dominant colours from the build's one decode (the encoder's draft size) against the
+    separate colour decode builds used before (JPEG draft 128)."""
+    from skill.images.colors import dominant_color
+    from skill.images.decode import load_image
+
+    size = encoder.preprocess.decode_size
+    same, diffs = 0, []
+    for path in paths:
+        before = dominant_color(load_image(path, draft_size=128))
+        now = dominant_color(load_image(path, draft_size=size))
+        same += before.name == now.name
+        a, b = (np.asarray([int(c.hex[i : i + 2], 16) for i in (1, 3, 5)]) for c in (before, now))
+        diffs.append(int(np.abs(a - b).max()))
+    diffs = np.asarray(diffs)
+    return (
+        f"colours from the shared decode (draft {size}) vs a separate draft-128 decode: same name "
+        f"for {same / len(paths):.1%} of {len(paths)} photos; hex identical {np.mean(diffs == 0):.1%}, "
+        f"within 8 per channel {np.mean(diffs <= 8):.1%}, largest difference {diffs.max()}"
+    )
 
 
 def _load() -> str:

@@ -43,8 +43,13 @@ ENCODERS = ("imagenet-lite0", "luminance-lite0", "skill-design", "colour-variant
 VARIANTS = {
     "shipped": QuantizeConfig(),
     "minmax": QuantizeConfig(calibration="minmax"),
-    "percentile": QuantizeConfig(calibration="percentile"),
-    "entropy": QuantizeConfig(calibration="entropy"),
+    # Histogram calibrations keep every activation of every photo: 64 photos fit in memory.
+    "percentile": QuantizeConfig(calibration="percentile", photos=64),
+    "entropy": QuantizeConfig(calibration="entropy", photos=64),
+    "minmax-64": QuantizeConfig(photos=64),
+    "minmax-average": QuantizeConfig(calibration="minmax-average"),
+    "keep-head": QuantizeConfig(keep_float=("head",)),
+    "keep-stem": QuantizeConfig(keep_float=("stem",)),
     "per-tensor": QuantizeConfig(per_channel=False),
     "keep-stem-head": QuantizeConfig(keep_float=("stem", "head")),
     "dynamic": QuantizeConfig(method="dynamic"),

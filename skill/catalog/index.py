@@ -70,13 +70,15 @@ def choose_kind(n: int, config: IndexConfig = IndexConfig()) -> str:
     return "flat" if n < config.exact_threshold else config.large_kind
 
 
-def build_index(xb: np.ndarray, config: IndexConfig = IndexConfig(), chunk_rows: int = 65_536):
+def build_index(xb: np.ndarray, config: IndexConfig = IndexConfig(), chunk_rows: int = 8_192):
     """Builds a faiss index over ``xb`` (shape (n, d), unit norm) for inner-product search.
 
     ``xb`` may be a memory map (``np.load(..., mmap_mode="r")``, any float dtype): IVF kinds
     train on a seeded sample of rows and every kind but HNSW adds rows ``chunk_rows`` at a
-    time, so memory stays at the index itself plus one chunk (measured at 10M rows in
-    ``docs/scale.md``). Chunks give the same index as one ``add``.
+    time, so memory stays at the index itself plus one chunk: about ``chunk_rows`` x 64 KB
+    for IVF-PQ (faiss encodes a chunk through distance tables of 256 x ``pq_bytes`` floats
+    per row) and ``chunk_rows`` x 4 ``d`` bytes otherwise. Chunks give the same index as one
+    ``add``. Memory and time at scale: ``docs/scale.md``.
     """
     import faiss
 

@@ -202,7 +202,7 @@ def build_catalog_ray(
     need_columns = [f"need{i}" for i in range(len(loaded))]
     work = work[work[["colour", *need_columns]].any(axis=1)].reset_index(drop=True)
 
-    outcome, seconds = _embed_on_ray(
+    outcome, timing = _embed_on_ray(
         work, loaded, folders, images_root, catalog_dir, config, ray_config, report
     )
     hexes = [colours.get(key, ("", ""))[0] for key in keys]
@@ -244,7 +244,7 @@ def build_catalog_ray(
             address=ray_config.address or "local",
             workers=workers,
             block_size=ray_config.block_size,
-            embed_seconds=round(seconds, 1),
+            **timing,
             items_format="parquet" if len(items) >= ray_config.parquet_rows else "csv",
         )
     finally:
@@ -343,12 +343,14 @@ def _model_bytes(encoder, config: CatalogConfig, calibration, folder: Path) -> b
 
 
 def _embed_on_ray(work, encoders, folders, images_root, catalog_dir, config, ray_config, report):
-    """Runs the actor pool over ``work``; returns each row's colour (or failure) and the time."""
+    """Runs the actor pool over ``work``; returns each row's colour (or failure) and timings:
+    ``embed_seconds`` (wall, actor start-up included) and ``photos_per_second`` (all actors,
+    once each has finished a batch)."""
     import ray
 
     columns = ["row", "color_hex", "color_name"]
     if work.empty:
-        return pd.DataFrame(columns=columns), 0.0
+        return pd.DataFrame(columns=columns), {"embed_seconds": 0.0}
     report("preparing models", 0, len(encoders))
     paths = [images_root / p for p in work["image_path"]]
     sample = [paths[i] for i in np.random.default_rng(0).permutation(len(paths))[:1024]]
@@ -387,19 +389,23 @@ def _embed_on_ray(work, encoders, folders, images_root, catalog_dir, config, ray
     stage = f"embedding on Ray ({workers} workers)"
     report(stage, 0, len(work))
     start = time.perf_counter()
-    parts, done = [], 0
+    parts, done, marks = [], 0, []
     for batch in dataset.iter_batches(batch_format="pandas", batch_size=None):
         parts.append(batch[columns])
         done += len(batch)
+        marks.append((time.perf_counter(), done))
         report(stage, done, len(work))
-    seconds = time.perf_counter() - start
+    timing = {"embed_seconds": round(time.perf_counter() - start, 1)}
+    if len(marks) > workers:  # after every actor's first batch: the steady rate, start-up left out
+        (t0, n0), (t1, n1) = marks[workers - 1], marks[-1]
+        timing["photos_per_second"] = round((n1 - n0) / max(t1 - t0, 1e-9), 2)
     outcome = pd.concat(parts, ignore_index=True)
     duplicated = outcome["row"].duplicated()
     if duplicated.any():  # a retried batch must not count twice; its shards were rewritten
         outcome = outcome[~duplicated]
     if len(outcome) != len(work):
         raise CatalogError(f"the Ray run returned {len(outcome)} of {len(work)} photos")
-    return outcome, seconds
+    return outcome, timing
 
 
 class EmbedActor:

@@ -32,7 +32,7 @@ import numpy as np
 from skill.encoders.registry import Encoder
 
 QUANT_METHODS = ("static", "dynamic")
-CALIBRATIONS = ("minmax", "percentile", "entropy")
+CALIBRATIONS = ("minmax", "minmax-average", "percentile", "entropy")
 KEEP_FLOAT = ("stem", "head")
 
 
@@ -45,8 +45,10 @@ class QuantizeConfig:
             ``dynamic`` (int8 weights only, no photos needed).
         per_channel: One weight scale per output channel instead of per tensor; depthwise
             convolutions need it.
-        calibration: How activation ranges are read from the calibration photos: ``minmax``,
-            ``percentile`` (99.999th, ignores outliers) or ``entropy``.
+        calibration: How activation ranges are read from the calibration photos: ``minmax``
+            (the extremes over all photos), ``minmax-average`` (the mean of each batch's
+            extremes: fewer outliers), ``percentile`` (99.999th) or ``entropy``; the last two
+            keep every activation of every photo in memory (64 photos: several GB).
         photos: Calibration photos. Typical 64-512; more costs calibration time only.
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
             pixels) and/or ``head`` (the last convolution, pooling and what follows).
@@ -128,6 +130,7 @@ def quantize_onnx(
 
             method = {
                 "minmax": CalibrationMethod.MinMax,
+                "minmax-average": CalibrationMethod.MinMax,
                 "percentile": CalibrationMethod.Percentile,
                 "entropy": CalibrationMethod.Entropy,
             }[config.calibration]
@@ -141,6 +144,7 @@ def quantize_onnx(
                 weight_type=QuantType.QInt8,
                 calibrate_method=method,
                 nodes_to_exclude=_float_nodes(folded, config.keep_float),
+                extra_options={"CalibMovingAverage": config.calibration == "minmax-average"},
             )
         staging.replace(out_path)
     return out_path
