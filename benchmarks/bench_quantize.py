@@ -41,7 +41,8 @@ from skill.evaluation.splits import read_split
 HM = Path("/work/shared/data/hm_colour_variants")
 ENCODERS = ("imagenet-lite0", "luminance-lite0", "skill-design", "colour-variants")
 VARIANTS = {
-    "shipped": QuantizeConfig(),
+    "shipped": QuantizeConfig(),  # the default: minmax-average, per channel, 256 photos
+    "average-keep-stem": QuantizeConfig(calibration="minmax-average", keep_float=("stem",)),
     "minmax": QuantizeConfig(calibration="minmax"),
     # Histogram calibrations keep every activation of every photo: 64 photos fit in memory.
     "percentile": QuantizeConfig(calibration="percentile", photos=64),

@@ -56,7 +56,7 @@ class QuantizeConfig:
 
     method: str = "static"
     per_channel: bool = True
-    calibration: str = "minmax"
+    calibration: str = "minmax-average"
     photos: int = 256
     keep_float: tuple[str, ...] = ()
 
