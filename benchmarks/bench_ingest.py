@@ -14,7 +14,7 @@ Prints images/s of each variant beside the naive loop's, as a ratio measured in 
 - ``build_catalog`` with ``runtime="onnx-int8"`` (:mod:`skill.encoders.quantize`), and the
   int8 model stage beside the float one.
 
-Real photos come from ``/work/shared/data/hm_colour_variants`` when present, else generated;
+Real photos come from ``../shared/data/hm_colour_variants`` when present, else generated;
 ``--large`` uses the same photos upscaled to 2000x3000 (written once under ``data/``, which git
 ignores), the size of real catalog photos, where decoding dominates.
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -40,8 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from skill.encoders.embedding import embed_images, prepare  # noqa: E402
 from skill.encoders.registry import create_encoder  # noqa: E402
+from skill.paths import DEFAULT_TRAINING_DATA, project_path  # noqa: E402
 
-HM_IMAGES = Path("/work/shared/data/hm_colour_variants/images")
+HM_IMAGES = project_path(DEFAULT_TRAINING_DATA) / "images"
 LARGE_DIR = Path(__file__).resolve().parent.parent / "data" / "bench-large-2000x3000"
 VARIANTS = (
     "naive", "torch", "channels_last", "onnx", "build", "build-int8", "stages", "flops", "colours",
@@ -126,6 +128,18 @@ def run_pipeline(encoder, paths, runtime: str, batch_size: int) -> tuple[float, 
     return len(paths) / (time.perf_counter() - start), result.embeddings
 
 
+def link_photos(paths: list[Path], folder: Path) -> None:
+    """``folder`` with hard links (or copies) of ``paths``: indexing refuses symbolic links
+    leading outside the folder it indexes."""
+    folder.mkdir()
+    for i, path in enumerate(paths):
+        target = folder / f"{i:05d}{path.suffix}"
+        try:
+            os.link(path, target)
+        except OSError:  # another file system
+            shutil.copyfile(path, target)
+
+
 def run_build(encoder, paths, tmp: Path, batch_size: int, runtime: str = "auto") -> float:
     """Images/s of ``build_catalog`` itself: decode, embed (``runtime``), dominant colour,
     versioned write, exact index and PCA map, from a folder of the same photos.
@@ -137,9 +151,7 @@ def run_build(encoder, paths, tmp: Path, batch_size: int, runtime: str = "auto")
 
     folder = tmp / "build-photos"
     if not folder.exists():
-        folder.mkdir()
-        for i, path in enumerate(paths):
-            (folder / f"{i:05d}{path.suffix}").symlink_to(path.resolve())
+        link_photos(paths, folder)
     catalog = tmp / f"build-catalog-{runtime}"
     config = CatalogConfig(batch_size=batch_size, map=MapConfig(method="pca"), runtime=runtime)
     if runtime == "onnx-int8":  # calibrate once, as a catalog's first build does

@@ -37,8 +37,9 @@ from skill.encoders.quantize import QuantizeConfig, create_int8_encoder
 from skill.encoders.registry import create_encoder
 from skill.evaluation.metrics import colour_variant_retrieval
 from skill.evaluation.splits import read_split
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
-HM = Path("/work/shared/data/hm_colour_variants")
+HM = project_path(DEFAULT_TRAINING_DATA)
 ENCODERS = ("imagenet-lite0", "luminance-lite0", "skill-design", "colour-variants")
 VARIANTS = {
     "shipped": QuantizeConfig(),  # the default: minmax-average, per channel, 256 photos

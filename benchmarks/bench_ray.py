@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingest import describe_machine, find_images, make_large_photos
+from bench_ingest import describe_machine, find_images, link_photos, make_large_photos
 
 from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.projection import MapConfig
@@ -56,9 +56,7 @@ def main() -> None:
             paths = make_large_photos(paths)
             what += ", upscaled to 2000x3000"
         folder = tmp / "photos"
-        folder.mkdir()
-        for i, path in enumerate(paths):
-            (folder / f"{i:05d}{path.suffix}").symlink_to(path.resolve())
+        link_photos(paths, folder)
         print(f"images: {what}; encoder {args.encoder}, runtime {args.runtime}")
         build_catalog(folder, tmp / "warm", encoders=[args.encoder], config=config)  # export
         shutil.rmtree(tmp / "warm")

@@ -2,8 +2,8 @@
 
 Reads a catalog built once with (about 10 minutes of CPU on an idle 2-core machine)::
 
-    nice -n 10 python -m skill index --images /work/shared/data/hm_colour_variants \
-        --csv /work/shared/data/hm_colour_variants/articles.csv --image-col image_path \
+    nice -n 10 python -m skill index --images ../shared/data/hm_colour_variants \
+        --csv ../shared/data/hm_colour_variants/articles.csv --image-col image_path \
         --id-col article_id --design-col product_code --color-col colour_group_name \
         --category-col product_type_name --title-col prod_name --catalog data/catalogs/hm --map pca
 
@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from skill.analysis.clusters import ClusterConfig, cluster_designs  # noqa: E402
 from skill.analysis.fewshot import evaluate_few_shot  # noqa: E402
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
-DATA = Path("/work/shared/data/hm_colour_variants")
+DATA = project_path(DEFAULT_TRAINING_DATA)
 
 
 def catalog_embeddings(path: Path) -> dict[str, tuple[np.ndarray, pd.DataFrame]]:

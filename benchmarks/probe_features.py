@@ -23,6 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
+
 POOLS = ("avg", "gem", "max")
 
 
@@ -48,7 +50,7 @@ def pool(maps, kind: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", default="/work/shared/data/hm_colour_variants")
+    parser.add_argument("--images", default=str(project_path(DEFAULT_TRAINING_DATA)))
     parser.add_argument("--variants", default="crop-rgb,crop-gray,pad-rgb,pad-gray")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(

@@ -17,11 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("encoders", nargs="+", help="encoder names or checkpoint folders")
-    parser.add_argument("--images", default="/work/shared/data/hm_colour_variants")
+    parser.add_argument("--images", default=str(project_path(DEFAULT_TRAINING_DATA)))
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--cache", default="data/eval-cache", help="embedding cache folder")
     args = parser.parse_args()

@@ -4,7 +4,7 @@ Prints one JSON line per encoder (hit@1/5/10, mAP, colour invariance, queries, g
 
 Usage:
     python benchmarks/train_evaluate.py imagenet-lite0 runs/skill/encoder \
-        --images /work/shared/data/hm_colour_variants --out runs/eval.jsonl
+        --images ../shared/data/hm_colour_variants --out runs/eval.jsonl
     python benchmarks/train_evaluate.py runs/skill/encoder --input-size 224 --resize-mode pad
 """
 
@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))  # run as `python benchmarks/...` from anywhere
 
 from skill.evaluation.protocol import EvalConfig, evaluate_encoder
 from skill.evaluation.splits import read_split
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
 
 def emit(row: dict, out: Path | None) -> None:
@@ -35,7 +36,7 @@ def emit(row: dict, out: Path | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("encoders", nargs="+", help="encoder names or checkpoint folders")
-    parser.add_argument("--images", default="/work/shared/data/hm_colour_variants")
+    parser.add_argument("--images", default=str(project_path(DEFAULT_TRAINING_DATA)))
     parser.add_argument("--input-size", type=int, default=None, help="override preprocess size")
     parser.add_argument("--resize-mode", choices=("crop", "pad"), default=None)
     parser.add_argument("--grayscale", action="store_true", help="override: grey input")

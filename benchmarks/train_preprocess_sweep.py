@@ -28,12 +28,13 @@ from skill.encoders.registry import create_encoder
 from skill.evaluation.metrics import colour_variant_retrieval
 from skill.evaluation.splits import read_split
 from skill.images.decode import load_image
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("encoders", nargs="+")
-    parser.add_argument("--images", default="/work/shared/data/hm_colour_variants")
+    parser.add_argument("--images", default=str(project_path(DEFAULT_TRAINING_DATA)))
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 160, 224])
     parser.add_argument("--modes", nargs="+", default=["pad", "crop"])
     parser.add_argument("--grayscale", choices=["no", "yes", "both"], default="no")

@@ -3,7 +3,10 @@
 Every long-running library function (building a catalog, embedding, evaluating, rendering the
 demo, training) takes an optional :class:`Progress` callback; the CLI draws it with tqdm and
 the app with ``st.progress``. A stage is a short phrase ("embedding with skill-design"), done
-and total count ``unit``\\ s of that stage.
+and total count ``unit``\\ s of that stage. Work that cannot be counted (a UMAP fit compiling
+and building its neighbour graph) reports the seconds it has run against an estimate, in the
+unit :data:`SECONDS`, from the calling thread while a worker thread does the work
+(:func:`run_reporting`), so a bar never stands still at 0/1.
 
 Example:
     >>> def show(stage, done, total, unit="photos"):
@@ -13,7 +16,16 @@ Example:
 
 from __future__ import annotations
 
-from typing import Protocol
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitTimeout
+from typing import Protocol, TypeVar
+
+SECONDS = "s"
+"""The unit of a stage that reports elapsed seconds (``done``) against an estimate (``total``)."""
+
+T = TypeVar("T")
 
 
 class Progress(Protocol):
@@ -41,3 +53,36 @@ def offset(progress: Progress | None, stage: str, start: int, total: int) -> Pro
         report(stage, start + done, total, unit)
 
     return part
+
+
+def describe(stage: str, done: int, total: int, unit: str = "photos") -> str:
+    """One line for a progress report: ``"embedding: 64/300 photos"``, or for :data:`SECONDS`
+    ``"mapping: 12 s of about 40 s"``."""
+    if unit == SECONDS:
+        return f"{stage}: {done:,} s of about {max(total, done):,} s"
+    return f"{stage}: {done:,}/{total:,} {unit}"
+
+
+def run_reporting(
+    work: Callable[[], T], report: Callable[[float], None], interval: float = 0.5
+) -> T:
+    """Runs ``work`` in a worker thread and calls ``report(elapsed_seconds)`` every ``interval``
+    seconds from the calling thread until it ends; returns what ``work`` returned (or raises
+    what it raised).
+
+    Reporting from the calling thread matters in the app: Streamlit draws only from the
+    thread that runs the page script.
+
+    Args:
+        work: The opaque work.
+        report: Called with the seconds elapsed so far; keep it cheap.
+        interval: Seconds between reports. Typical 0.2-1.
+    """
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(work)
+        while True:
+            try:
+                return future.result(timeout=interval)
+            except WaitTimeout:
+                report(time.perf_counter() - start)

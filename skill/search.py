@@ -16,6 +16,10 @@ design), and split in two:
   the design, whatever the filters;
 - **similar designs**: every other design, best first, filtered.
 
+A new photo's best match can also be weak: scoring lower than the closest *other* design of
+nearly every catalog photo (:data:`WEAK_MATCH_SHARE`). Then the catalog likely holds nothing
+like the photo, and :attr:`SearchResult.match_share` says so (see :func:`match_share`).
+
 A group lists *all* its colour variants in the catalog with their scores, not only the ones
 that made the top k, so a merchandiser sees the whole colour range of a matched design.
 
@@ -27,6 +31,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -39,6 +44,18 @@ from skill.catalog.store import Catalog
 COMBINE_MODES = ("mean", "max")
 DUPLICATE_SCORE = 0.995
 """A new photo scoring this close to a catalog photo is that photo: its design is the answer."""
+WEAK_MATCH_SHARE = 0.01
+"""A new photo's best match is weak when fewer than this share of catalog photos have a closest
+other design scoring below it: it is less alike than 99 % of the catalog's photos are to some
+other product. The threshold is a share of the catalog's own scores, so it follows each
+encoder's scale (cosines of one encoder run 0.2-0.6, another's 0.6-0.9). Its limit: an encoder
+that gives an unrelated photo the same low cosine as a different design cannot tell them apart
+(skill-design on H&M photos: noise scores 0.11-0.19, like their closest other designs), and
+then no match is called weak. Measured: colour-variants flags noise and a grey card on a 300-
+and a 9,388-photo H&M catalog, and none of 60 H&M photos from outside the 300-photo one."""
+REFERENCE_PHOTOS = 500
+"""Catalog photos sampled (seeded) for :func:`closest_other_design_scores`: the first search of
+a new photo pays for searching them once (a fraction of a second at 50k rows)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +90,7 @@ class DesignGroup:
 
     Attributes:
         design_id: The design (the item id when designs are unknown).
-        score: Best score among its photos.
+        score: Best score among its photos, as in ``hits`` (rounded to 4 decimals).
         hits: Its photos, best first: columns of the item table plus ``row`` and ``score``.
     """
 
@@ -105,13 +122,23 @@ class SearchResult:
     """Grouped results of one search; ``hits`` is every returned photo, flat, for export.
 
     ``answer`` is set for new photos (no ``query_design``): the same-design decision, accepted
-    or not.
+    or not. So is ``match_share``: the share of catalog photos whose closest other design
+    scores below the photo's best match (:func:`match_share`); ``weak`` when it is below
+    :data:`WEAK_MATCH_SHARE`.
     """
 
     same_design: DesignGroup | None
     similar: list[DesignGroup]
     hits: pd.DataFrame = field(default_factory=pd.DataFrame)
     answer: SameDesignAnswer | None = None
+    best_score: float | None = None
+    match_share: float | None = None
+
+    @property
+    def weak(self) -> bool:
+        """The best match of a new photo is weaker than nearly every catalog photo's closest
+        other design: the catalog likely holds nothing like it."""
+        return self.match_share is not None and self.match_share < WEAK_MATCH_SHARE
 
 
 def combine_queries(vectors: np.ndarray) -> np.ndarray:
@@ -153,12 +180,18 @@ def search_catalog(
     designs = catalog.designs
     excluded = np.asarray(exclude_rows, dtype=np.int64)
     rows, scores = _candidates(catalog, encoder, queries, config, excluded)
-    answer = None
+    answer = best = share = None
     if query_design is None:
         unfiltered = (rows, scores) if not _filtered(config) else None
+        if unfiltered is None:
+            unfiltered = _candidates(catalog, encoder, queries, SearchConfig(), excluded)
         answer = _answer(catalog, encoder, queries, excluded, rule, unfiltered)
         if answer is not None and answer.accepted:
             query_design = answer.design_id
+        ranked = unfiltered[1][~np.isin(unfiltered[0], excluded)]
+        if len(ranked):
+            best = float(ranked[0])
+            share = 1.0 if best >= DUPLICATE_SCORE else match_share(catalog, encoder, best)
     keep = _filter_mask(items, config, rows) & (scores >= config.min_score)
     keep &= ~np.isin(rows, excluded)
     # Candidates come best first: their designs, in order of first appearance.
@@ -181,7 +214,58 @@ def search_catalog(
         hits["same_design_probability"] = np.where(
             hits["group"] == "same design", round(answer.probability, 4), np.nan
         )
-    return SearchResult(same, similar, hits, answer)
+    return SearchResult(same, similar, hits, answer, best, share)
+
+
+def match_share(catalog: Catalog, encoder: str, score: float) -> float:
+    """Share of catalog photos whose closest photo of another design scores below ``score``.
+
+    For a new photo's best score, a share near 0 means the photo is less alike to anything in
+    the catalog than almost every catalog photo is to some other product
+    (:data:`WEAK_MATCH_SHARE`).
+
+    Args:
+        catalog: The catalog.
+        encoder: One of its encoders.
+        score: A cosine, e.g. a new photo's best score.
+
+    Returns:
+        A share in [0, 1].
+    """
+    reference = closest_other_design_scores(catalog, encoder)
+    if len(reference) == 0:
+        return 1.0
+    return float(np.searchsorted(reference, score, side="left") / len(reference))
+
+
+@lru_cache(maxsize=32)
+def closest_other_design_scores(catalog: Catalog, encoder: str) -> np.ndarray:
+    """Each sampled catalog photo's score to its closest photo of another design, sorted.
+
+    Up to :data:`REFERENCE_PHOTOS` photos (seeded sample), searched through the catalog's
+    index with 64 neighbours (a photo whose 64 neighbours are all its own design keeps the
+    64th score). Cached per catalog object and encoder.
+
+    Returns:
+        Shape (m,), ascending.
+    """
+    embeddings = catalog.embeddings(encoder)
+    n = len(embeddings)
+    codes = catalog.designs.codes
+    if n < 2 or len(np.unique(codes)) < 2:
+        return np.zeros(0, np.float32)
+    rng = np.random.default_rng(0)
+    rows = (
+        np.sort(rng.choice(n, REFERENCE_PHOTOS, replace=False))
+        if n > REFERENCE_PHOTOS
+        else np.arange(n)
+    )
+    scores, neighbours = search(
+        catalog.index(encoder), np.asarray(embeddings[rows], np.float32), 64
+    )
+    other = (neighbours >= 0) & (codes[np.maximum(neighbours, 0)] != codes[rows][:, None])
+    first = np.where(other.any(axis=1), other.argmax(axis=1), neighbours.shape[1] - 1)
+    return np.sort(scores[np.arange(len(rows)), first]).astype(np.float32)
 
 
 def _filtered(config: SearchConfig) -> bool:
@@ -289,8 +373,10 @@ def _groups(catalog, encoder, designs, codes, queries, config, excluded) -> list
     table["row"] = all_rows
     table["score"] = all_scores.round(4)
     groups, start = [], 0
-    for code, rows, scores in picked:
+    for code, rows, _ in picked:
         hits = table.iloc[start : start + len(rows)].reset_index(drop=True)
-        groups.append(DesignGroup(designs.name(code), float(scores[0]), hits))
+        # The group's score is its best photo's as listed, so a heading and its first card
+        # never round one cosine two ways (0.23504 -> "0.24" above its card's 0.2350 -> "0.23").
+        groups.append(DesignGroup(designs.name(code), float(hits["score"].iat[0]), hits))
         start += len(rows)
     return groups

@@ -1,8 +1,14 @@
-"""Generated product photos for tests: simple shapes (designs) in a few fills (colours)."""
+"""Generated product photos for tests: simple shapes (designs) in a few fills (colours).
+
+Also the other things tests build: a tiny encoder checkpoint, an H&M-like folder, and a second
+process holding a catalog's lock.
+"""
 
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +142,36 @@ def draw_tshirt(size: int = 96, color=(200, 40, 40)) -> Image.Image:
     draw.rectangle((66, 20, 78, 40), fill=color)
     draw.rectangle((30, 50, 66, 56), fill=(20, 90, 160))
     return image
+
+
+_HOLD = (
+    "import sys, time\n"
+    "from skill.catalog.lock import catalog_lock\n"
+    "with catalog_lock(sys.argv[1], \"index 'holder-photos' into 'cat' (add)\"):\n"
+    "    print('held', flush=True)\n"
+    "    time.sleep(float(sys.argv[2]))\n"
+)
+
+
+def hold_catalog_lock(catalog: Path, seconds: float) -> subprocess.Popen:
+    """Starts a second process that takes ``catalog``'s build lock and keeps it ``seconds``.
+
+    Returns once the lock is held; the caller kills (or waits for) the process.
+    """
+    from skill.paths import PROJECT_DIR
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(catalog), str(seconds)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "held"
+    return process
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and been reaped)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid

@@ -5,10 +5,14 @@
 - any CSV text or bytes go into :func:`skill.catalog.source.read_items`: it returns items that
   all lie inside the images folder, or raises CatalogInputError, nothing else;
 - zip archives with arbitrary entry names go into :func:`skill.images.archive.extract_zip`: nothing is
-  ever written outside the destination, and only ArchiveError escapes.
+  ever written outside the destination, and only ArchiveError escapes;
+- random JSON, and the tiny encoder's config with keys replaced by random JSON, file paths and
+  URLs, go into :func:`skill.encoders.checkpoint.validate_config` and the whole loader
+  (:func:`skill.encoders.registry.load_encoder`): an encoder or CheckpointError, nothing else.
 """
 
 import io
+import json
 import tempfile
 import zipfile
 from pathlib import Path
@@ -173,3 +177,114 @@ def test_random_bytes_as_a_zip_raise_only_archive_error(data):
             archive_module.extract_zip(b"PK\x03\x04" + data, Path(scratch) / "out")
         except archive_module.ArchiveError as error:
             assert str(error)
+
+
+# ---------------------------------------------------------------- checkpoint configs
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**13), 10**13)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=16)
+    | st.sampled_from(
+        [
+            "/etc/passwd",
+            "../../model.pth",
+            "https://example.com/w.bin",
+            "hf-hub:timm/resnet10t",
+            "timm:resnet10t",
+            "max",
+            "catavgmax",
+            "mlp",
+            "linear",
+            "crop",
+            "pad",
+            "resnet10t",
+            "resnet50",
+            "bicubic",
+        ]
+    ),  # fmt: skip
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+CONFIG_KEYS = [  # hypothesis favours the first ones: the nested dicts timm and torch see
+    "backbone_kwargs", "head", "preprocess", "architecture", "feature_dim", "embedding_dim",
+    "name", "display_name", "role", "training", "metrics", "created", "checkpoint_path",
+    "num_classes", "format_version",
+]  # fmt: skip
+NESTED_KEYS = {
+    "head": ["type", "in_dim", "out_dim", "hidden_dim", "num_layers", "normalize_input", "bias"],
+    "preprocess": ["input_size", "crop_pct", "resize_mode", "mean", "std", "interpolation",
+                   "grayscale", "path"],
+    "backbone_kwargs": ["global_pool", "drop_rate", "drop_path_rate", "checkpoint_path",
+                        "num_classes", "pretrained_cfg_overlay", "in_chans"],
+}  # fmt: skip
+
+
+@st.composite
+def checkpoint_configs(draw):
+    """Random JSON objects, and the tiny encoder's valid config with keys changed or added."""
+    from tests.shapes import TINY_CONFIG
+
+    if draw(st.integers(0, 4)) == 4:
+        return draw(JSON_VALUES)
+    config = json.loads(json.dumps({"format_version": 1, **TINY_CONFIG}))
+    for _ in range(draw(st.integers(1, 4))):
+        key = draw(st.sampled_from(CONFIG_KEYS))
+        nested = NESTED_KEYS.get(key)
+        if nested and draw(st.booleans()):
+            inner = config.get(key) if isinstance(config.get(key), dict) else {}
+            inner[draw(st.sampled_from(nested))] = draw(JSON_VALUES)
+            config[key] = inner
+        elif draw(st.integers(0, 5)) == 5:
+            config.pop(key, None)
+        else:
+            config[key] = draw(JSON_VALUES)
+    return config
+
+
+@FUZZ
+@given(checkpoint_configs())
+def test_random_checkpoint_configs_validate_or_raise_checkpoint_error(config):
+    from skill.encoders.checkpoint import CheckpointError, validate_config
+
+    try:
+        validate_config(config)
+    except CheckpointError as error:
+        assert str(error) and "\n" not in str(error)
+
+
+@pytest.fixture(scope="module")
+def tiny_weights():
+    import torch
+
+    from skill.encoders.registry import encoder_from_config
+    from tests.shapes import TINY_CONFIG
+
+    torch.manual_seed(0)
+    return encoder_from_config(TINY_CONFIG).state_dict()
+
+
+@settings(FUZZ, max_examples=200)
+@given(checkpoint_configs())
+def test_random_checkpoint_configs_load_or_raise_checkpoint_error(tiny_weights, config):
+    """The whole loader (config.json as written, tiny weights): an encoder or CheckpointError."""
+    from safetensors.torch import save_file
+
+    from skill.encoders.checkpoint import CheckpointError
+    from skill.encoders.registry import Encoder, load_encoder
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "ckpt"
+        folder.mkdir()
+        save_file(tiny_weights, str(folder / "model.safetensors"))
+        (folder / "config.json").write_text(json.dumps(config))  # NaN written as NaN
+        try:
+            encoder = load_encoder(folder)
+        except CheckpointError as error:
+            assert str(error)
+            return
+    assert isinstance(encoder, Encoder) and encoder.embedding_dim == config["embedding_dim"]

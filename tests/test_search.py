@@ -188,3 +188,62 @@ def test_in_memory_catalog_at_scale_matches_brute_force_grouping():
     assert (red.hits["color"] == "Red").all() and len(red.hits) == 3
     with pytest.raises(ValueError, match="embeddings for"):
         Catalog.from_arrays(items.iloc[:5], {"e": x}, {"e": None})
+
+
+def _unit(v):
+    v = np.asarray(v, np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _in_memory(x, designs):
+    import pandas as pd
+
+    from skill.catalog.index import build_index
+    from skill.catalog.store import Catalog
+
+    items = pd.DataFrame(
+        {
+            "item_id": [str(i) for i in range(len(x))],
+            "design_id": designs,
+            "color": [""] * len(x),
+            "color_name": ["red"] * len(x),
+            "category": ["Top"] * len(x),
+        }
+    )
+    return Catalog.from_arrays(items, {"e": x}, {"e": build_index(x, IndexConfig(kind="flat"))})
+
+
+def test_a_group_heading_score_is_its_first_card_score():
+    # Cosine 0.23504 reads "0.24" unrounded but its card (4 decimals: 0.2350) reads "0.23".
+    e1, e2, e3 = np.eye(3, dtype=np.float32)
+    x = _unit([0.23504 * e1 + np.sqrt(1 - 0.23504**2) * e2, e3, -e1])
+    catalog = _in_memory(x, ["a", "b", "c"])
+    result = search_catalog(catalog, "e", e1, SearchConfig(k=3))
+    group = result.similar[0]
+    assert group.design_id == "a"
+    assert group.score == group.hits["score"].iat[0]
+    assert f"{group.score:.2f}" == f"{group.hits['score'].iat[0]:.2f}" == "0.23"
+
+
+def test_closest_other_design_scores_equal_brute_force_and_flag_weak_matches():
+    from skill.search import WEAK_MATCH_SHARE, closest_other_design_scores, match_share
+
+    rng = np.random.default_rng(0)
+    designs = np.repeat(np.arange(60), 3)
+    centres = rng.standard_normal((60, 16))
+    x = _unit(centres[designs] + 0.4 * rng.standard_normal((len(designs), 16)))
+    x = np.pad(x, ((0, 0), (0, 1)))  # a 17th dimension no catalog photo uses
+    catalog = _in_memory(x, [f"d{d}" for d in designs])
+    scores = x @ x.T
+    scores[designs[:, None] == designs[None, :]] = -np.inf  # own design (and itself) left out
+    expected = np.sort(scores.max(axis=1))
+    np.testing.assert_allclose(closest_other_design_scores(catalog, "e"), expected, atol=1e-5)
+    assert match_share(catalog, "e", float(expected[9]) + 1e-6) == pytest.approx(10 / 180)
+
+    unrelated = search_catalog(catalog, "e", np.eye(17, dtype=np.float32)[16])  # cosine 0
+    assert unrelated.best_score < expected[0] and unrelated.match_share == 0.0
+    assert unrelated.weak
+    near = search_catalog(catalog, "e", _unit(x[5] + 0.1 * rng.standard_normal(17)))
+    assert near.match_share > WEAK_MATCH_SHARE and not near.weak
+    item = search_catalog(catalog, "e", x[5], query_design="d1", exclude_rows=(5,))
+    assert item.match_share is None and not item.weak  # only new photos are judged

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from ui.context import Context
-from ui.loaders import encoder_infos
+from ui.loaders import demo_size, encoder_infos
 from ui.progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -60,12 +60,13 @@ def demo_panel(key: str = "build_demo", title: str = "Welcome: build the demo ca
     """Offers to build the demo catalog; a finished build opens it."""
     from skill.demo.catalog import build_demo
 
+    photos, designs = demo_size()
     with st.container(border=True):
         st.markdown(f"#### {title}")
         st.write(
-            "The demo renders a few thousand product photos (tops, dresses, bags… in several "
-            "colourways) and indexes them with every shipped encoder. It takes several "
-            "minutes once; `python -m skill demo` does the same from a terminal."
+            f"The demo renders {photos:,} product photos of {designs:,} designs (tops, dresses, "
+            "bags… in 2-5 colourways each) and indexes them with every shipped encoder. It "
+            "takes several minutes once; `python -m skill demo` does the same from a terminal."
         )
         if st.button("Build the demo catalog", key=key, type="primary"):
             try:
@@ -156,7 +157,11 @@ def run_build(
         st.warning(str(error))
         return
     show_refused(inputs.refused)
-    bar = ProgressBar()
+    # The sidebar stays in view wherever the page is scrolled; below the button the bar was
+    # under the fold.
+    st.caption(f"Building **{inputs.name}**: its progress is in the sidebar.")
+    status = st.sidebar.status(f"Building {inputs.name}…", expanded=True)
+    bar = ProgressBar(container=status)
     try:
         summary = build_catalog(
             inputs.images,
@@ -168,9 +173,11 @@ def run_build(
         )
     except (CatalogInputError, CatalogError, ValueError, OSError) as error:
         bar.clear()
+        status.update(label=f"{inputs.name} could not be built", state="error")
         st.warning(f"The catalog could not be built: {error}")
         return
     bar.finish()
+    status.update(label=f"{inputs.name} built", state="complete")
     st.session_state["build_summary"] = {
         "name": inputs.name,
         "items": summary.items,
@@ -201,8 +208,12 @@ def summary_ui(summary: dict) -> None:
     )
     cols = st.columns(4)
     cols[0].metric("Photos indexed", f"{summary['items']:,}")
-    cols[1].metric("Newly embedded", f"{sum(summary['embedded'].values()):,}")
-    cols[2].metric("Reused", f"{sum(summary['reused'].values()):,}")
+    for column, what, key in (
+        (cols[1], "Newly embedded", "embedded"),
+        (cols[2], "Reused", "reused"),
+    ):
+        label, value, details = per_encoder(what, summary[key])
+        column.metric(label, value, help=details)
     skipped = summary["skipped"]
     refused = pd.DataFrame(summary["refused"], columns=["image_path", "reason"])
     every = pd.concat([refused, skipped[["image_path", "reason"]]], ignore_index=True)
@@ -210,3 +221,19 @@ def summary_ui(summary: dict) -> None:
     if len(every):
         st.markdown("Skipped files and why:")
         st.dataframe(every, hide_index=True, width="stretch", key="skipped_table")
+
+
+def per_encoder(what: str, counts: dict[str, int]) -> tuple[str, str, str]:
+    """A summary metric of photos counted per encoder: ``(label, value, help)``.
+
+    Every encoder embeds every photo, so a sum over encoders counted 600 for 300 photos and two
+    encoders: the metric says per encoder instead, and its help lists each encoder's count.
+    """
+    values = set(counts.values())
+    if len(values) == 1:
+        each = f" (each of {len(counts)} encoders)" if len(counts) > 1 else ""
+        label, value = f"{what}{each}", f"{values.pop():,}"
+    else:
+        label, value = f"{what} (photos × encoders)", f"{sum(counts.values()):,}"
+    details = "; ".join(f"{name}: {count:,} photos" for name, count in counts.items())
+    return label, value, details or "no encoder"

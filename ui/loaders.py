@@ -81,10 +81,20 @@ def catalog_retrieval(path: str, version: str, encoder: str) -> dict:
 
 
 @st.cache_data(show_spinner="Clustering designs…", max_entries=16)
-def design_clusters(path: str, version: str, encoder: str, n_clusters: int):
+def design_clusters(
+    path: str, version: str, encoder: str, n_clusters: int | None, within: str | None = "category"
+):
     from skill.analysis.clusters import ClusterConfig, cluster_designs
 
     catalog = load_catalog(path, version)
-    return cluster_designs(
-        catalog.embeddings(encoder), catalog.items, ClusterConfig(n_clusters=n_clusters)
-    )
+    config = ClusterConfig(n_clusters=n_clusters, within=within)
+    return cluster_designs(catalog.embeddings(encoder), catalog.items, config)
+
+
+@st.cache_data(show_spinner=False)
+def demo_size() -> tuple[int, int]:
+    """Photos and designs the demo catalog renders, counted from its config."""
+    from skill.demo import DemoConfig
+    from skill.demo.builder import demo_photo_count
+
+    return demo_photo_count(DemoConfig()), DemoConfig().n_designs

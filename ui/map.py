@@ -36,11 +36,17 @@ def map_tab(ctx: Context) -> None:
         "Each dot is a photo; nearby dots look alike to the chosen encoder. Drag a box or "
         "lasso to see the photos; your last query shows as a star."
     )
-    labels = None
+    labels, highlight = None, []
     if by in ("category", "design cluster"):
         labels = map_labels(str(catalog.path), catalog.version.name, ctx.encoder, by)
+        highlight = highlight_ui(labels, by)
     figure, rows_of_trace = map_figure(
-        catalog.coords(ctx.encoder), catalog.items, by, labels, query_xy=query_on_map(ctx)
+        catalog.coords(ctx.encoder),
+        catalog.items,
+        by,
+        labels,
+        query_xy=query_on_map(ctx),
+        highlight=highlight,
     )
     event = st.plotly_chart(
         figure,
@@ -58,6 +64,26 @@ def map_tab(ctx: Context) -> None:
             rows.append(int(trace[index]))
     if rows:
         selection_ui(catalog, rows)
+
+
+def highlight_ui(labels: list[str], by: str) -> list[str]:
+    """A searchable list of the groups, largest first: the chosen ones get the colours."""
+    from collections import Counter
+
+    from skill.analysis.map_view import GROUP_COLOURS
+
+    sizes = Counter(labels)
+    if len(sizes) <= len(GROUP_COLOURS):
+        return []  # every group has a colour of its own
+    plural = "categories" if by == "category" else "clusters"
+    return st.multiselect(
+        f"Colour these {plural} (type to search)",
+        [name for name, _ in sizes.most_common()],
+        key=f"map_highlight_{by.replace(' ', '_')}",
+        max_selections=len(GROUP_COLOURS),
+        format_func=lambda name: f"{name} ({sizes[name]:,})",
+        placeholder=f"The {len(GROUP_COLOURS)} largest of {len(sizes)}; the rest in grey",
+    )
 
 
 def query_on_map(ctx: Context) -> np.ndarray | None:

@@ -8,18 +8,26 @@ import streamlit as st
 class ProgressBar:
     """An ``st.progress`` bar, called as ``bar(stage, done, total, unit="photos")``.
 
+    Args:
+        text: What the bar says before the first report.
+        container: Where the bar is drawn (default: where the caller is drawing). A build
+            passes a container in the sidebar, which stays in view wherever the page is
+            scrolled.
+
     Example:
         >>> bar = ProgressBar()
         >>> build_catalog(images, catalog_dir, progress=bar)
         >>> bar.finish()
     """
 
-    def __init__(self, text: str = "Starting…") -> None:
-        self._bar = st.progress(0.0, text=text)
+    def __init__(self, text: str = "Starting…", container=None) -> None:
+        self._bar = (container or st).progress(0.0, text=text)
 
     def __call__(self, stage: str, done: int, total: int, unit: str = "photos") -> None:
+        from skill.progress import describe
+
         fraction = min(done / max(total, 1), 1.0)
-        self._bar.progress(fraction, text=f"{stage}: {done:,}/{total:,} {unit}")
+        self._bar.progress(fraction, text=describe(stage, done, total, unit))
 
     def finish(self, text: str = "Done") -> None:
         """Shows the bar full."""

@@ -60,16 +60,7 @@ def search_tab(ctx: Context) -> None:
             horizontal=True,
             label_visibility="collapsed",
         )
-        if mode == "Upload photos":
-            uploads = st.file_uploader(
-                "Product photos (several photos of one product are searched together)",
-                type=UPLOAD_TYPES,
-                accept_multiple_files=True,
-                key="upload",
-            )
-            query = upload_query(ctx, uploads or [])
-        else:
-            query = item_query(ctx)
+        query = upload_query(ctx, uploads_ui()) if mode == "Upload photos" else item_query(ctx)
     with right:
         config = filters_ui(catalog)
     if query is None:
@@ -87,7 +78,7 @@ def search_tab(ctx: Context) -> None:
         catalog, ctx.encoder, query.vectors, config, query.design, query.exclude
     )
     elapsed = time.perf_counter() - start
-    st.markdown(render_cards(query.cards, heading="Your query"), unsafe_allow_html=True)
+    st.markdown(render_cards(query.cards, heading=query_heading(query)), unsafe_allow_html=True)
     results_ui(catalog, result)
     if not result.similar:
         st.info("No similar design passes the filters. Lower the minimum score or clear filters.")
@@ -101,6 +92,37 @@ def search_tab(ctx: Context) -> None:
         key="download_csv",
     )
     st.caption(f"Searched {len(catalog.items):,} photos in {elapsed * 1000:.0f} ms.")
+
+
+def uploads_ui() -> list:
+    """One photo, which a new upload replaces; or, by choice, several photos of one product.
+
+    Several photos used to be the only mode, so a second upload silently joined the first and
+    the query became a blend of two products.
+    """
+    several = st.toggle(
+        "Several photos of one product",
+        key="several_photos",
+        help="Front, back, detail… of one product, searched together as one query. Off: each "
+        "upload replaces the last.",
+    )
+    if several:
+        uploads = st.file_uploader(
+            "Photos of one product (searched together as one query)",
+            type=UPLOAD_TYPES,
+            accept_multiple_files=True,
+            key="upload_many",
+        )
+        return list(uploads or [])
+    upload = st.file_uploader("Product photo", type=UPLOAD_TYPES, key="upload")
+    return [upload] if upload is not None else []
+
+
+def query_heading(query: Query) -> str:
+    """The heading over the query's cards: several photos say they are one query."""
+    if len(query.cards) > 1:
+        return f"Your query · one product, {len(query.cards)} photos searched together"
+    return "Your query"
 
 
 def upload_query(ctx: Context, uploads: list) -> Query | None:
@@ -174,6 +196,9 @@ def results_ui(catalog: Catalog, result: SearchResult) -> None:
         return [item_card(catalog, int(h.row), float(h.score)) for h in group.hits.itertuples()]
 
     st.markdown(answer_note(result), unsafe_allow_html=True)
+    weak = weak_note(result)
+    if weak:
+        st.markdown(weak, unsafe_allow_html=True)
     if result.same_design is not None:
         group = result.same_design
         photos = f"{len(group.hits)} photo{'s' * (len(group.hits) != 1)}"
@@ -185,14 +210,18 @@ def results_ui(catalog: Catalog, result: SearchResult) -> None:
             ),
             unsafe_allow_html=True,
         )
-    if result.similar:
+    if not result.similar:
+        return
+    # A weak best match: the nearest designs are likely unrelated, so they wait behind a click.
+    where = st.expander("Nearest designs anyway (weak matches)") if weak else st.container()
+    with where:
         st.markdown('<div class="sk-section">Similar designs</div>', unsafe_allow_html=True)
-    for group in result.similar:
-        label = design_label(group.design_id)
-        st.markdown(
-            render_cards(cards(group), heading=f"**{label}** · best {group.score:.2f}"),
-            unsafe_allow_html=True,
-        )
+        for group in result.similar:
+            label = design_label(group.design_id)
+            st.markdown(
+                render_cards(cards(group), heading=f"**{label}** · best {group.score:.2f}"),
+                unsafe_allow_html=True,
+            )
 
 
 def answer_suffix(result: SearchResult) -> str:
@@ -227,6 +256,21 @@ def answer_note(result: SearchResult) -> str:
             f"{percent(answer.probability)} likely to be this product: too unsure to call it "
             "the same design. Similar designs below."
         )
+    return f'<div class="sk-answer">{text}</div>'
+
+
+def weak_note(result: SearchResult) -> str:
+    """A plain note (HTML) when a new photo's best match is weak (:attr:`SearchResult.weak`)
+    and no same design was accepted, else ""."""
+    if not result.weak or (result.answer is not None and result.answer.accepted):
+        return ""
+    above = 1.0 - result.match_share
+    share = "every" if above >= 1.0 else f"{100 * above:.0f}% of the"
+    text = (
+        "<b>Nothing in this catalog looks much like this photo.</b> Its best match scores "
+        f"{result.best_score:.2f}, lower than the closest other design of {share} catalog's own "
+        "photos: the nearest designs are likely unrelated."
+    )
     return f'<div class="sk-answer">{text}</div>'
 
 

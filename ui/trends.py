@@ -21,7 +21,7 @@ def trends_tab(ctx: Context) -> None:
     if ctx.catalog is None:
         st.markdown('<div class="sk-empty">No catalog open yet.</div>', unsafe_allow_html=True)
         return
-    from skill.analysis.clusters import auto_cluster_count, cluster_members, name_clusters
+    from skill.analysis.clusters import cluster_members, name_clusters
     from skill.catalog.designs import design_keys
 
     catalog = ctx.catalog
@@ -29,33 +29,62 @@ def trends_tab(ctx: Context) -> None:
     if designs < 2:
         st.info("Clusters need at least two designs.")
         return
-    top = st.columns([1, 1, 3])
+    top = st.columns([1, 1, 1.4, 2.6])
     n_clusters = top[0].number_input(
         "Clusters",
         min_value=2,
         max_value=min(60, designs),
-        value=auto_cluster_count(designs),
+        value=None,
+        placeholder="auto",
         key="trends_clusters",
+        help="Empty: about sqrt(designs / 2), within each category when clusters stay within "
+        "categories. A number is shared among the categories by their number of designs; "
+        "every category has one cluster at least, so a catalog of many categories has more.",
     )
     freq = top[1].selectbox(
         "Period", ["M", "Q", "Y"], index=1, key="trends_freq",
         format_func={"M": "month", "Q": "quarter", "Y": "year"}.get,
     )  # fmt: skip
-    result = design_clusters(str(catalog.path), catalog.version.name, ctx.encoder, n_clusters)
-    top[2].caption(
-        f"{len(result.table)} clusters of {designs:,} designs: each design's colour variants are "
-        "averaged first, so they always share a cluster. Rename a cluster below."
+    across = top[2].toggle(
+        "Across categories",
+        key="trends_across",
+        help="Off: clusters within each category, never mixing two (the purest on the H&M "
+        "photos). On: one clustering of the whole catalog, which can group a print across "
+        "kinds, but also sandals with t-shirts.",
     )
-    names = {c: st.session_state.get(f"trends_name_{n_clusters}_{c}", "") for c in result.names}
+    within = None if across else "category"
+    result = design_clusters(
+        str(catalog.path), catalog.version.name, ctx.encoder, n_clusters, within
+    )
+    where = "across categories" if across else "each within one category"
+    more = (
+        f" ({n_clusters} asked for; every category has one at least)"
+        if n_clusters is not None and len(result.table) > n_clusters
+        else ""
+    )
+    top[3].caption(
+        f"{len(result.table)} clusters of {designs:,} designs{more}, {where}; a label's "
+        "percentages say how much of its cluster each part is true of. A design's colour "
+        "variants always share a cluster. Rename a cluster below."
+    )
+    # Names belong to one clustering: its count and whether it crosses categories. They are
+    # kept apart from the widgets, which Streamlit forgets on pages of clusters not shown.
+    prefix = f"trends_name_{n_clusters or 'auto'}{'x' if across else ''}"
+    saved = st.session_state.setdefault("trends_names", {})
+    names = {c: saved.get(f"{prefix}_{c}", "") for c in result.names}
     table = name_clusters(result.table, names)
     labels = dict(zip(table["cluster"], table["label"], strict=True))
     with st.expander(f"Clusters ({len(table)})", expanded=True):
-        for row in table.itertuples():
+        shown = cluster_page(table)
+        for row in shown.itertuples():
             left, right = st.columns([1, 3])
+            key = f"{prefix}_{row.cluster}"
             left.text_input(
                 f"Cluster {row.cluster} · {row.size} photos · {row.n_designs} designs",
+                value=saved.get(key, ""),
                 placeholder=result.names[row.cluster],
-                key=f"trends_name_{n_clusters}_{row.cluster}",
+                key=key,
+                on_change=lambda key=key: saved.update({key: st.session_state[key]}),
             )
             left.caption(row.top_categories)
             cards = [item_card(catalog, r) for r in result.representatives[row.cluster]]
@@ -68,6 +97,55 @@ def trends_tab(ctx: Context) -> None:
     )  # fmt: skip
     trend_ui(catalog, result.labels, labels, freq)
     fewshot_ui(ctx)
+
+
+CLUSTERS_PER_PAGE = 12
+"""Clusters drawn at once, with their photos: 299 clusters of a 9,388-photo catalog took a
+page of 1,196 thumbnails."""
+
+
+def cluster_page(table):
+    """The rows of ``table`` on the page of clusters chosen (all when they fit on one)."""
+    pages = -(-len(table) // CLUSTERS_PER_PAGE)
+    if pages <= 1:
+        return table
+    page = st.selectbox(
+        "Clusters shown",
+        range(pages),
+        key="trends_cluster_page",
+        format_func=lambda p: (
+            f"{p * CLUSTERS_PER_PAGE}-"
+            f"{min((p + 1) * CLUSTERS_PER_PAGE, len(table)) - 1} of {len(table)}"
+        ),
+    )
+    return table.iloc[page * CLUSTERS_PER_PAGE : (page + 1) * CLUSTERS_PER_PAGE]
+
+
+TREND_COLUMNS = {
+    "name": st.column_config.TextColumn(),
+    "launches": st.column_config.NumberColumn("Launches", help="Designs launched, all periods"),
+    "mean_share": st.column_config.NumberColumn(
+        "Mean share", format="%.1f%%", help="Share of launches, over all periods"
+    ),
+    "first_share": st.column_config.NumberColumn(
+        "First", format="%.1f%%", help="Fitted share at the first period"
+    ),
+    "last_share": st.column_config.NumberColumn(
+        "Last", format="%.1f%%", help="Fitted share at the last period"
+    ),
+    "change_points": st.column_config.NumberColumn(
+        "Change", format="%+.1f pts", help="Fitted change, first to last period"
+    ),
+    "p_value": st.column_config.NumberColumn(
+        "p-value", format="%.3f", help="Is the slope distinguishable from flat? (t-test)"
+    ),
+    "consistency": st.column_config.NumberColumn(
+        "Consistency", format="%+.2f", help="Kendall's tau of share against time, -1 to 1"
+    ),
+    "direction": st.column_config.TextColumn("Trend"),
+}
+"""The trend table's columns as shown, shares in percent (the CSV keeps every column under its
+own name, shares as fractions)."""
 
 
 def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: str) -> None:
@@ -94,17 +172,27 @@ def trend_ui(catalog: Catalog, cluster_labels: np.ndarray, names: dict, freq: st
         st.caption(
             f"Left out: {shares.bad_dates} unreadable and {shares.missing_dates} missing dates."
         )
-    for direction, icon in (("rising", "📈"), ("falling", "📉")):
+    # Coloured words, no emoji: the chart glyphs did not render in every browser font.
+    for direction, colour in (("rising", "green"), ("falling", "red")):
         moved = trends[trends["direction"] == direction]
         if len(moved):
             st.markdown(
-                f"{icon} **{direction.title()}:** "
+                f":{colour}[**{direction.title()}:**] "
                 + ", ".join(f"{r.name} ({r.change_points:+.1f} pts)" for r in moved.itertuples())
             )
     if (trends["direction"] == "flat").all():
         st.caption("No cluster or category share moved significantly.")
     st.plotly_chart(trend_figure(shares, trends, names=names), key=f"trends_chart_{by}")
-    st.dataframe(trends.drop(columns="group"), hide_index=True, key=f"trends_table_{by}")
+    shown = trends[list(TREND_COLUMNS)].rename(columns={"name": by.title()})
+    shares = ["mean_share", "first_share", "last_share"]
+    shown[shares] = 100 * shown[shares]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={by.title() if k == "name" else k: v for k, v in TREND_COLUMNS.items()},
+        key=f"trends_table_{by}",
+    )
     st.download_button(
         "Trend table CSV", trends.to_csv(index=False), f"trends_by_{by}.csv", "text/csv",
         key="trends_download_trends",

@@ -9,9 +9,16 @@ Colour variants of one design should land in one cluster. Two ways to get there:
   multi-colour designs whose photos all share one cluster) then measures how colour-invariant
   the embedding is.
 
-Each cluster gets a label: its most common category plus the one or two title words most
-over-represented in it compared with the whole catalog (colour words left out), e.g.
-``"Dress: floral maxi"``. An analyst's own names override those (:func:`name_clusters`).
+By default a cluster never mixes categories (``within="category"``): each category is
+clustered on its own, its share of ``n_clusters`` following its number of designs. Clustering
+the whole catalog at once put sandals with t-shirts and necklaces with trousers on the H&M
+photos; ``benchmarks/cluster_purity.py`` measures both.
+
+Each cluster gets a label that is true of most of it and says how true: its most common
+category with that category's share of its photos, then up to two title words found in at
+least ``min_word_share`` of its designs (and two designs at least) and over-represented there
+compared with the whole catalog (colour words left out), each with its share, e.g.
+``"Dress 100% · floral 83%"``. An analyst's own names override those (:func:`name_clusters`).
 
 Example:
     >>> result = cluster_designs(catalog.embeddings("imagenet-lite0"), catalog.items)
@@ -53,6 +60,14 @@ class ClusterConfig:
             Typical 3-8.
         title_words: Distinctive title words in a cluster's label (0-3).
         seed: Random seed; equal seeds give equal clusters.
+        within: Item column to cluster within (``category``): each of its values is clustered
+            on its own, so no cluster mixes two; ``n_clusters`` is shared among them by their
+            number of units, at least one each (so there are at least as many clusters as
+            values), and ``None`` applies the automatic rule to each value's units (at least
+            one). ``None`` clusters the whole catalog at once. A design takes its first
+            photo's value.
+        min_word_share: Share of a cluster's designs whose titles must hold a word for it to
+            join the label. Typical 0.3-0.8; 0 labels with words few designs have.
     """
 
     method: str = "kmeans"
@@ -62,6 +77,8 @@ class ClusterConfig:
     representatives: int = 4
     title_words: int = 2
     seed: int = 0
+    within: str | None = "category"
+    min_word_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.method not in CLUSTER_METHODS:
@@ -72,6 +89,8 @@ class ClusterConfig:
             raise ValueError(f"max_clusters must be >= 2, got {self.max_clusters}")
         if self.representatives < 1:
             raise ValueError(f"representatives must be >= 1, got {self.representatives}")
+        if not 0.0 <= self.min_word_share <= 1.0:
+            raise ValueError(f"min_word_share must be in [0, 1], got {self.min_word_share}")
 
 
 @dataclass
@@ -141,15 +160,15 @@ def cluster_designs(
         units = _unit(sums.astype(np.float32))
     else:
         unit_of_row, units = np.arange(len(vectors)), vectors
-    k = config.n_clusters or auto_cluster_count(len(units), config.max_clusters)
-    if k > len(units):
+    k = config.n_clusters
+    if k is not None and k > len(units):
         raise ValueError(f"n_clusters={k} is more than the {len(units)} units to cluster")
-    unit_labels = _fit(units, k, config)
+    unit_labels = _fit_within(units, _unit_groups(items, config.within, unit_of_row), k, config)
     labels = _relabel_by_size(unit_labels[unit_of_row])
     k = int(labels.max()) + 1
     centroids = np.stack([_unit(vectors[labels == c].mean(axis=0)) for c in range(k)])
     representatives = _representatives(vectors, labels, centroids, designs, config.representatives)
-    table = _cluster_table(items, labels, designs, representatives, config.title_words)
+    table = _cluster_table(items, labels, designs, representatives, config)
     result = ClusterResult(
         labels=labels,
         table=table,
@@ -202,6 +221,40 @@ def cluster_members(items: pd.DataFrame, result: ClusterResult) -> pd.DataFrame:
 def _unit(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _unit_groups(items: pd.DataFrame, within: str | None, unit_of_row: np.ndarray) -> np.ndarray:
+    """The value of column ``within`` for every unit (a unit's first row's); all "" if none."""
+    units = int(unit_of_row.max()) + 1 if len(unit_of_row) else 0
+    if within is None or within not in items:
+        return np.full(units, "", dtype=object)
+    values = pd.Series(items[within].astype(str).to_numpy())
+    return values.groupby(unit_of_row).first().reindex(range(units)).to_numpy(dtype=object)
+
+
+def _fit_within(
+    units: np.ndarray, groups: np.ndarray, k: int | None, config: ClusterConfig
+) -> np.ndarray:
+    """Clusters each group of units on its own: ``k`` shared by group size (at least 1 each),
+    or with ``k`` None the automatic count of each group's own units."""
+    names, group_of_unit, sizes = np.unique(
+        groups.astype(str), return_inverse=True, return_counts=True
+    )
+    if len(names) == 1:
+        return _fit(units, k or auto_cluster_count(len(units), config.max_clusters), config)
+    if k is None:
+        shares = np.array([min(auto_cluster_count(int(n), config.max_clusters), n) for n in sizes])
+        shares = np.where(sizes < 4, 1, shares)  # 1-3 designs: one cluster, not two
+    else:
+        shares = np.round(k * sizes / sizes.sum())
+    shares = np.minimum(np.maximum(1, shares).astype(int), sizes)
+    labels = np.empty(len(units), np.int64)
+    first_id = 0
+    for group, share in enumerate(shares):
+        members = np.flatnonzero(group_of_unit == group)
+        labels[members] = first_id + _fit(units[members], int(share), config)
+        first_id += int(share)
+    return labels
 
 
 def _fit(units: np.ndarray, k: int, config: ClusterConfig) -> np.ndarray:
@@ -275,7 +328,12 @@ def _words(text: str) -> set[str]:
     }
 
 
-def _cluster_table(items, labels, designs, representatives, title_words) -> pd.DataFrame:
+def _singular(word: str) -> str:
+    """``sneakers`` -> ``sneaker``: enough to keep a label from naming its category twice."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _cluster_table(items, labels, designs, representatives, config) -> pd.DataFrame:
     k = int(labels.max()) + 1
     n = len(items)
     categories = items["category"].astype(str) if "category" in items else pd.Series([""] * n)
@@ -297,12 +355,21 @@ def _cluster_table(items, labels, designs, representatives, title_words) -> pd.D
         counts = categories[mask].replace("", np.nan).value_counts()
         total = int(counts.sum())
         top = ", ".join(f"{name} {count / total:.0%}" for name, count in counts.head(3).items())
-        head = str(counts.index[0]) if counts.size else f"Cluster {c}"
+        if counts.size:
+            category = str(counts.index[0])
+            head = f"{category} {counts.iloc[0] / int(mask.sum()):.0%}"
+        else:
+            category, head = "", f"Cluster {c}"
+        said = {_singular(w) for w in _words(category)}  # the category is named already
         in_cluster = [
-            doc - _words(head) for doc, cl in zip(docs, first["cluster"], strict=True) if cl == c
+            {w for w in doc if _singular(w) not in said}
+            for doc, cl in zip(docs, first["cluster"], strict=True)
+            if cl == c
         ]
-        words = _distinctive(in_cluster, overall, len(docs), title_words)
-        label = f"{head}: {' '.join(words)}" if words else head
+        words = _distinctive(
+            in_cluster, overall, len(docs), config.title_words, config.min_word_share
+        )
+        label = " · ".join([head] + [f"{word} {share:.0%}" for word, share in words])
         rows.append(
             {
                 "cluster": c,
@@ -316,8 +383,11 @@ def _cluster_table(items, labels, designs, representatives, title_words) -> pd.D
     return pd.DataFrame(rows)
 
 
-def _distinctive(docs: list[set[str]], overall: Counter, total_docs: int, count: int) -> list[str]:
-    """Words frequent in the cluster and rarer outside: in-cluster share x log lift."""
+def _distinctive(
+    docs: list[set[str]], overall: Counter, total_docs: int, count: int, min_share: float = 0.0
+) -> list[tuple[str, float]]:
+    """Words in at least two and ``min_share`` of the cluster's documents and rarer outside,
+    ranked by in-cluster share x log lift; each with its in-cluster share."""
     if not docs or count == 0:
         return []
     local = Counter(w for doc in docs for w in doc)
@@ -325,7 +395,7 @@ def _distinctive(docs: list[set[str]], overall: Counter, total_docs: int, count:
     for word, hits in local.items():
         share = hits / len(docs)
         lift = share / (overall[word] / total_docs)
-        if hits >= 2 or len(docs) == 1:
+        if hits >= 2 and share >= min_share:  # one design's title word describes no group
             scores[word] = share * math.log(lift) if lift > 1 else 0.0
     ranked = sorted((w for w in scores if scores[w] > 0), key=lambda w: (-scores[w], w))
-    return ranked[:count]
+    return [(word, local[word] / len(docs)) for word in ranked[:count]]

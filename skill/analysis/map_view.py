@@ -55,7 +55,8 @@ def point_labels(
         if len(items) < 2:
             return pd.Series(["1"] * len(items), dtype=str)
         k = min(n_clusters, len(np.unique(design_keys(items))))
-        result = cluster_designs(embeddings, items, ClusterConfig(n_clusters=k))
+        # Across categories: within them, 12 clusters of a 10-category catalog are its categories.
+        result = cluster_designs(embeddings, items, ClusterConfig(n_clusters=k, within=None))
         names = result.names
         labels = pd.Series(
             [f"{c + 1}. {names.get(c, '')}".rstrip(". ") for c in result.labels],
@@ -73,10 +74,42 @@ def date_values(items: pd.DataFrame) -> np.ndarray:
     return years.to_numpy(dtype=np.float64)
 
 
+GROUP_COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+    "#e377c2", "#17becf", "#bcbd22", "#222222", "#f0b400", "#98df8a",
+)  # fmt: skip
+"""Distinct colours of the largest (or chosen) groups; one colour never names two groups."""
+OTHER_COLOUR = "#c8ccd4"
+"""The rest of the groups, drawn as one trace under the coloured ones."""
 MISSING_COLOUR = "#999999"
 """Points whose photo has no dominant colour (``by="colour"``)."""
 UNDATED_COLOUR = "#c8ccd4"
 """Points without a readable date (``by="date"``)."""
+
+
+def coloured_groups(
+    labels: Sequence[str], highlight: Sequence[str] = (), limit: int = len(GROUP_COLOURS)
+) -> list[str]:
+    """The groups that get a colour of their own: ``highlight`` if given, else the largest.
+
+    A catalog with 39 categories on a 10-colour palette drew two categories in one blue; at
+    most ``limit`` groups are coloured, each differently, and the rest share one grey trace.
+
+    Args:
+        labels: One label per point.
+        highlight: Groups chosen by the user, in order (unknown ones are ignored).
+        limit: Most groups coloured; at most ``len(GROUP_COLOURS)``.
+
+    Returns:
+        Group names, largest first (or in ``highlight``'s order).
+    """
+    limit = min(limit, len(GROUP_COLOURS))
+    names, counts = np.unique(np.asarray(labels, dtype=str), return_counts=True)
+    known = set(names.tolist())
+    chosen = [name for name in dict.fromkeys(highlight) if name in known]
+    if chosen:
+        return chosen[:limit]
+    return names[np.argsort(-counts, kind="stable")][:limit].tolist()
 
 
 def map_figure(
@@ -85,6 +118,7 @@ def map_figure(
     by: str,
     labels: Sequence[str] | None = None,
     query_xy: np.ndarray | None = None,
+    highlight: Sequence[str] = (),
 ) -> tuple[go.Figure, list[np.ndarray | None]]:
     """The map as a WebGL scatter, and which catalog row each point of each trace is.
 
@@ -96,10 +130,12 @@ def map_figure(
         items: The catalog's item table.
         by: One of :data:`COLOR_BY`. ``colour`` paints each point its dominant colour and
             ``date`` its year on a colour scale (undated points in a grey trace of their own);
-            the others draw one trace per label, largest group first.
+            the others draw one trace per coloured group (:func:`coloured_groups`), largest
+            first, and one grey trace of every other group; a point's hover names its group.
         labels: One label per row for ``category`` or ``design cluster`` (see
             :func:`point_labels`); computed from ``items`` when ``None`` (clusters need them).
         query_xy: Shape (m, 2): the query placed on the map, drawn as a star.
+        highlight: Groups to colour instead of the largest (``category``, ``design cluster``).
 
     Returns:
         The plotly figure, and per trace the catalog rows of its points (``None`` for the
@@ -150,9 +186,21 @@ def map_figure(
         labels = np.asarray(point_labels(items, by) if labels is None else labels, dtype=str)
         if len(labels) != len(items):
             raise ValueError(f"{len(labels)} labels for {len(items)} items")
-        names, counts = np.unique(labels, return_counts=True)
-        for name in names[np.argsort(-counts, kind="stable")]:
-            add_points(np.flatnonzero(labels == name), str(name)[:32], marker=marker)
+        if by != "category":  # the hover names the category already
+            hover = hover + "<br>" + np.char.replace(labels, "<", "&lt;").astype(object)
+        coloured = coloured_groups(labels, highlight)
+        rest = np.flatnonzero(~np.isin(labels, coloured))
+        if len(rest):
+            groups = len(np.unique(labels[rest]))
+            plural = "categories" if by == "category" else "clusters"
+            add_points(
+                rest, f"{groups} other {plural if groups > 1 else by}", legendrank=2000,
+                marker={**marker, "color": OTHER_COLOUR, "opacity": 0.6},
+            )  # fmt: skip
+        for name, colour in zip(coloured, GROUP_COLOURS, strict=False):
+            add_points(
+                np.flatnonzero(labels == name), str(name)[:32], marker={**marker, "color": colour}
+            )
     if query_xy is not None:
         xy = np.atleast_2d(query_xy)
         figure.add_trace(

@@ -1,10 +1,14 @@
 """Building a catalog: photos in, a complete new version folder out, then an atomic switch.
 
-A build reads the items (:mod:`skill.catalog.source`), computes each photo's dominant colour,
-embeds what the embedding cache lacks with every encoder, writes embeddings, faiss index and
-2-D map per encoder into a staging folder, renames it into a version and switches ``CURRENT``
-(:mod:`skill.catalog.pointer`). A crash at any point leaves the previous catalog loadable, and
-the cache lets the next run resume without embedding finished photos again.
+A build reads the items of one source (:mod:`skill.catalog.source`), decides what it does to
+the catalog (:mod:`skill.catalog.plan`: create, add a source, refresh one, or replace), takes
+the catalog's lock (:mod:`skill.catalog.lock`: one writer at a time), computes each new photo's
+dominant colour, embeds what the embedding cache lacks with every encoder, writes embeddings,
+faiss index and 2-D map per encoder into its own staging folder, renames it into a version and
+switches ``CURRENT`` (:mod:`skill.catalog.pointer`). A crash at any point leaves the previous
+catalog loadable, and the cache lets the next run resume without embedding finished photos
+again. A source with nothing to index, or a build that would remove most of the catalog
+without ``allow_shrink``, stops before anything is written.
 
 Example:
     >>> summary = build_catalog("photos/", "catalogs/spring", csv_path="photos/labels.csv",
@@ -17,9 +21,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as replace_field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,11 +35,21 @@ import pandas as pd
 
 import skill
 from skill.catalog.index import IndexConfig, build_index, save_index
+from skill.catalog.lock import catalog_lock, pid_alive
+from skill.catalog.plan import (
+    SHRINK_LIMIT,
+    BuildPlan,
+    CatalogShrinkError,
+    nothing_to_index,
+    plan_from_table,
+    source_inputs,
+    try_open,
+)
 from skill.catalog.pointer import switch_current
 from skill.catalog.projection import MapConfig, fit_map
 from skill.catalog.same_design import catalog_rule
-from skill.catalog.source import ColumnMap, read_items
-from skill.catalog.store import FORMAT_VERSION, Catalog, CatalogError, open_catalog
+from skill.catalog.source import CatalogInputError, ColumnMap, read_items
+from skill.catalog.store import FORMAT_VERSION, SOURCE_COLUMN, CatalogSource
 from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.cache import safe_name as _safe
 from skill.progress import Progress, silent
@@ -69,7 +85,18 @@ class CatalogConfig:
 
 @dataclass
 class BuildSummary:
-    """What a build did, for the CLI and the app."""
+    """What a build did, for the CLI and the app.
+
+    Attributes:
+        catalog: The catalog folder.
+        items: Rows in the catalog after the build (every source).
+        skipped: ``image_path`` and ``reason`` of every entry of the source left out.
+        embedded: Encoder name -> photos embedded by this build.
+        reused: Encoder name -> photos whose embedding was already stored.
+        seconds: Wall time.
+        plan: What the build did: action, rows added, kept and removed.
+        recovered_lock: The lock of a build that died holding it, recovered; else empty.
+    """
 
     catalog: Path
     items: int
@@ -77,10 +104,20 @@ class BuildSummary:
     embedded: dict[str, int]
     reused: dict[str, int]
     seconds: float
+    plan: BuildPlan | None = None
+    recovered_lock: str = ""
 
     def describe(self) -> str:
         """A short human summary."""
         parts = [f"{self.items} photos indexed in {self.seconds:.1f} s"]
+        if self.plan is not None:
+            plan = self.plan
+            change = f"{plan.action} {plan.source.describe()}: {plan.added} new"
+            if plan.action != "create":
+                change += f", {len(plan.removed)} removed"
+            if len(plan.kept):
+                change += f", {len(plan.kept)} kept that the source no longer lists"
+            parts.append(change)
         for name in self.embedded:
             parts.append(f"{name}: {self.embedded[name]} embedded, {self.reused[name]} reused")
         parts.append(f"{len(self.skipped)} skipped")
@@ -95,8 +132,13 @@ def build_catalog(
     encoders: Sequence[str | Encoder] = ("imagenet-lite0",),
     config: CatalogConfig = CatalogConfig(),
     progress: Progress | None = None,
+    *,
+    replace: bool = False,
+    prune: bool = False,
+    allow_shrink: bool = False,
+    wait: float = 0.0,
 ) -> BuildSummary:
-    """Builds or extends a catalog; see the module docstring for the layout and guarantees.
+    """Builds a catalog, adds a source to it or refreshes one (:mod:`skill.catalog.plan`).
 
     Args:
         images_dir: Folder of photos.
@@ -107,59 +149,100 @@ def build_catalog(
             encoders it had unless they are listed again.
         config: Build settings.
         progress: Every stage of the build (:mod:`skill.progress`).
+        replace: Start over: the catalog becomes this source only.
+        prune: Remove rows whose photo file is gone and rows this source no longer lists.
+        allow_shrink: Allow a build that removes more than half of the catalog's rows.
+        wait: Seconds to wait for another build of this catalog to finish; 0 stops at once.
 
     Returns:
         A :class:`BuildSummary`.
+
+    Raises:
+        CatalogInputError: The source cannot be read or has nothing to index.
+        CatalogShrinkError: The build would remove most rows and ``allow_shrink`` is False.
+        CatalogBusyError: Another build of this catalog still runs after ``wait`` seconds.
+        In every case the catalog is left as it was.
     """
     start = time.perf_counter()
     report = progress or silent
     images_root = Path(images_dir).resolve()
     catalog_dir = Path(catalog_dir)
+    csv_path, columns = source_inputs(try_open(catalog_dir), images_root, csv_path, columns)
     table = read_items(images_root, csv_path, columns)
-    items = table.items.copy()
-    skipped = [table.problems]
-    items["fingerprint"] = [fingerprint(images_root / rel, rel) for rel in items["image_path"]]
-    previous = _try_open(catalog_dir)
+    if table.items.empty:  # before the lock: an empty or wrong folder creates nothing
+        raise CatalogInputError(nothing_to_index(images_dir, csv_path, table.problems))
+    mode = "replace" if replace else "prune" if prune else "add"
+    description = f"index {images_root.name!r} into {catalog_dir.name!r} ({mode})"
+    with catalog_lock(catalog_dir, description, wait=wait) as holder:
+        previous = try_open(catalog_dir)
+        plan = plan_from_table(
+            table, previous, catalog_dir, images_dir, csv_path, columns, replace, prune
+        )
+        if plan.needs_confirmation and not allow_shrink:
+            raise CatalogShrinkError(plan)
+        summary = _build(plan, previous, encoders, config, report, allow_shrink)
+    summary.seconds = time.perf_counter() - start
+    summary.recovered_lock = holder.recovered
+    return summary
+
+
+def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSummary:
+    """The build itself, under the catalog's lock."""
+    catalog_dir = plan.catalog
+    roots = {source.key: source.images_dir for source in plan.sources}
+    items = plan.items.copy()
+    skipped = [plan.left_out]
+    # Encoders first: a bad checkpoint stops the build before any photo is read.
     loaded = _load_encoders(encoders, previous)
+    items, lost = _fingerprint(items, roots)
+    skipped.append(lost)
     caches = {
         encoder.name: EmbeddingCache(
             _cache_folder(catalog_dir, encoder, config), encoder.embedding_dim
         )
         for encoder in loaded
     }
-    items, embedded = _add_colors(items, images_root, previous, report, loaded, caches, config)
-    failed = items["color_hex"] == ""
-    skipped.append(
-        pd.DataFrame(
-            {
-                "image_path": items.loc[failed, "image_path"],
-                "reason": items.loc[failed, "color_name"],
-            }
-        )
-    )
-    items = items[~failed].reset_index(drop=True)
+    for encoder in loaded:
+        _seed_from_previous(caches[encoder.name], previous, encoder, items["fingerprint"], config)
+    items, embedded = _add_colors(items, roots, previous, report, loaded, caches, config)
+    items, lost = _fall_back_on_failures(items, items["color_hex"] == "", previous, plan)
+    skipped.append(lost)
+    for encoder in loaded:  # rows kept from the live version bring their vectors with them
+        _seed_from_previous(caches[encoder.name], previous, encoder, items["fingerprint"], config)
     reused = {name: len(items) - count for name, count in embedded.items()}
-    vectors = caches
-
-    version = _write_version(
-        catalog_dir,
-        images_root,
-        items,
-        pd.concat(skipped, ignore_index=True),
-        loaded,
-        vectors,
-        config,
-        report,
-    )
+    skipped = _all_skipped(skipped, plan, previous)
+    _check_shrink(plan, previous, items, allow_shrink)
+    sources = _count_sources(plan.sources, items)
+    version = _write_version(catalog_dir, sources, items, skipped, loaded, caches, config, report)
     switch_current(catalog_dir, version)
     return BuildSummary(
         catalog=catalog_dir,
         items=len(items),
-        skipped=pd.concat(skipped, ignore_index=True),
+        skipped=skipped[skipped[SOURCE_COLUMN] == plan.source.key].reset_index(drop=True),
         embedded=embedded,
         reused=reused,
-        seconds=time.perf_counter() - start,
+        seconds=0.0,
+        plan=plan,
     )
+
+
+def _all_skipped(skipped: list[pd.DataFrame], plan: BuildPlan, previous) -> pd.DataFrame:
+    """This build's left-out lines, with the other sources' lines of the live version."""
+    skipped = pd.concat(skipped, ignore_index=True)[["image_path", "reason"]]
+    skipped[SOURCE_COLUMN] = plan.source.key
+    if previous is not None and plan.action != "replace":  # other sources' lines stay
+        others = previous.skipped[previous.skipped[SOURCE_COLUMN] != plan.source.key]
+        others = others[others[SOURCE_COLUMN].isin([s.key for s in plan.sources])]
+        skipped = pd.concat([others, skipped], ignore_index=True)
+    return skipped
+
+
+def _check_shrink(plan: BuildPlan, previous, items: pd.DataFrame, allow_shrink: bool) -> None:
+    """Photos that failed to decode count too: raises :class:`CatalogShrinkError`."""
+    if previous is not None and not allow_shrink:
+        lost_rows = set(previous.items["item_id"]) - set(items["item_id"])
+        if len(lost_rows) > SHRINK_LIMIT * len(previous.items):
+            raise CatalogShrinkError(_with_removed(plan, previous, lost_rows))
 
 
 def _load_encoders(encoders, previous) -> list[Encoder]:
@@ -184,8 +267,105 @@ def _cache_folder(catalog_dir: Path, encoder, config: CatalogConfig) -> Path:
     return catalog_dir / "cache" / f"{_safe(encoder.name)}-{digest}"
 
 
+def _fingerprint(items: pd.DataFrame, roots: dict[str, Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fills the fingerprint of rows read now; drops rows whose file vanished meanwhile."""
+    items = items.copy()
+    keep = []
+    lines = []
+    for i, (key, rel, known) in enumerate(
+        zip(items[SOURCE_COLUMN], items["image_path"], items["fingerprint"], strict=True)
+    ):
+        if known:
+            keep.append(True)
+            continue
+        try:
+            items.iat[i, items.columns.get_loc("fingerprint")] = fingerprint(roots[key] / rel, rel)
+            keep.append(True)
+        except OSError:
+            keep.append(False)
+            lines.append((rel, "file not found (it went away during the build)"))
+    lost = pd.DataFrame(lines, columns=["image_path", "reason"])
+    return items[keep].reset_index(drop=True), lost
+
+
+def _fall_back_on_failures(items, failed, previous, plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows whose photo failed to decode: the catalog keeps its earlier row, else skips it.
+
+    A photo already in the catalog that was replaced by a broken file keeps its earlier row
+    (and vectors), so a bad copy never loses what the catalog had.
+    """
+    earlier = {}
+    if previous is not None:
+        own = previous.items[previous.items[SOURCE_COLUMN] == plan.source.key]
+        earlier = {row["item_id"]: row for _, row in own.iterrows()} if failed.any() else {}
+    lines, rows = [], []
+    for i in items.index[failed]:
+        item_id, reason = items.at[i, "item_id"], items.at[i, "color_name"]
+        back = earlier.get(item_id)
+        if back is not None and back["fingerprint"] != items.at[i, "fingerprint"]:
+            rows.append((i, back))
+            lines.append(
+                (items.at[i, "image_path"], f"{reason}; the catalog keeps its earlier photo")
+            )
+        else:
+            lines.append((items.at[i, "image_path"], reason))
+    items = items.copy()
+    for i, back in rows:
+        for column in items.columns:
+            if column in back.index:
+                items.at[i, column] = back[column]
+    still = items["color_hex"] == ""
+    lost = pd.DataFrame(lines, columns=["image_path", "reason"])
+    return items[~still].reset_index(drop=True), lost
+
+
+def _seed_from_previous(cache, previous, encoder, keys, config: CatalogConfig) -> None:
+    """Copies vectors the cache lacks from the live version (same encoder, same weights).
+
+    Rows kept from other sources need their vectors even when the cache folder was removed;
+    the live version has them, and their photo may no longer be there to embed again.
+    """
+    if previous is None or encoder.name not in previous.encoders:
+        return
+    if previous.encoder_digest(encoder.name) != encoder.digest:
+        return
+    if not _same_vectors(previous, config):
+        return
+    wanted = {key for key in keys if key not in cache}
+    if not wanted or "fingerprint" not in previous.items:
+        return
+    rows = [i for i, key in enumerate(previous.items["fingerprint"]) if key in wanted]
+    if rows:
+        vectors = np.asarray(previous.embeddings(encoder.name)[rows])
+        cache.put([previous.items["fingerprint"].iat[i] for i in rows], vectors)
+
+
+def _same_vectors(previous, config: CatalogConfig) -> bool:
+    """Whether the live version's vectors are what this build's runtime makes: int8 vectors
+    are not the float ones (:func:`_cache_folder`)."""
+    built = previous.manifest.get("config", {}).get("runtime", "auto")
+    return (built == "onnx-int8") == (config.runtime == "onnx-int8")
+
+
+def _with_removed(plan: BuildPlan, previous, lost_rows: set) -> BuildPlan:
+    rows = previous.items[previous.items["item_id"].isin(lost_rows)]
+    removed = rows.reindex(columns=["item_id", "image_path", SOURCE_COLUMN]).reset_index(drop=True)
+    removed["reason"] = "removed or unreadable"
+    plan.removed = removed
+    return plan
+
+
+def _count_sources(sources, items) -> list[CatalogSource]:
+    counts = items[SOURCE_COLUMN].value_counts()
+    return [
+        replace_field(source, items=int(counts.get(source.key, 0)))
+        for source in sources
+        if counts.get(source.key, 0)
+    ]
+
+
 def _add_colors(
-    items, images_root, previous, report, encoders=(), caches=None, config=CatalogConfig()
+    items, roots, previous, report, encoders=(), caches=None, config=CatalogConfig()
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Dominant colour per photo, reusing the previous catalog's for unchanged files, and the
     embeddings ``caches`` lack, from one decode per photo (:mod:`skill.catalog.ingest`).
@@ -211,7 +391,9 @@ def _add_colors(
     needs = {e.name: [key not in caches[e.name] for key in keys] for e in encoders}
     todo = [i for i in range(len(items)) if colour[i] or any(n[i] for n in needs.values())]
     active = [e for e in encoders if any(needs[e.name])]
-    paths = [images_root / path for path in items["image_path"]]
+    paths = [
+        roots[key] / rel for key, rel in zip(items[SOURCE_COLUMN], items["image_path"], strict=True)
+    ]
     sample = np.random.default_rng(0).permutation(len(paths))[:1024]  # int8 calibration
     models = {
         e.name: batch_model(e, config.runtime, [paths[i] for i in sample], caches[e.name].folder)
@@ -255,7 +437,7 @@ def _add_colors(
 
 
 def _write_version(
-    catalog_dir, images_root, items, skipped, encoders, caches, config, report, **engine
+    catalog_dir, sources, items, skipped, encoders, caches, config, report, **engine
 ) -> str:
     """Writes a complete version folder and returns its name (``CURRENT`` is not switched).
 
@@ -263,22 +445,49 @@ def _write_version(
     (the Ray engine's, :mod:`skill.catalog.ray_build`, which also passes ``engine``: recorded
     in the manifest; ``items_format="parquet"`` writes ``items.parquet``).
     """
-    items_format = engine.pop("items_format", "csv")
     catalog_dir.mkdir(parents=True, exist_ok=True)
+    _sweep_torn_staging(catalog_dir)
     name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
     staging = catalog_dir / f".{name}.tmp"
     staging.mkdir()
+    try:
+        _write_staging(staging, sources, items, skipped, encoders, caches, config, report, engine)
+        staging.rename(catalog_dir / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # only this build's own staging folder
+        raise
+    return name
+
+
+def _sweep_torn_staging(catalog_dir: Path) -> None:
+    """Removes staging folders of builds that died (their process no longer runs here).
+
+    Called under the catalog's lock; a staging folder whose process still runs is another
+    build's (an older SkiLL without the lock) and is left alone.
+    """
+    for torn in catalog_dir.glob(".v-*.tmp"):
+        pid = torn.name.removesuffix(".tmp").rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
+            continue
+        shutil.rmtree(torn, ignore_errors=True)
+
+
+def _write_staging(
+    staging, sources, items, skipped, encoders, caches, config, report, engine
+) -> None:
+    engine = dict(engine)
+    items_format = engine.pop("items_format", "csv")
     encoder_entries = {}
     for encoder in encoders:
         xb = caches[encoder.name].get(items["fingerprint"].tolist())
         folder = staging / _safe(encoder.name)
         folder.mkdir()
         _save_embeddings(folder / "embeddings.npy", xb)
-        report(f"indexing {encoder.name}", 0, 1)
+        report(f"indexing {encoder.name}", 0, len(xb))
         save_index(build_index(xb, config.index), folder / "index.faiss")
-        report(f"mapping {encoder.name}", 0, 1)
-        np.save(folder / "map.npy", fit_map(xb, config.map))
-        report(f"mapping {encoder.name}", 1, 1)
+        report(f"indexing {encoder.name}", len(xb), len(xb))
+        np.save(folder / "map.npy", fit_map(xb, config.map, report, f"mapping {encoder.name}"))
+        report(f"same-design rule for {encoder.name}", 0, 1, "fits")
         encoder_entries[encoder.name] = {
             "folder": _safe(encoder.name),
             "digest": encoder.digest,
@@ -288,6 +497,7 @@ def _write_version(
             "source": encoder.info.source,
             "same_design": _catalog_rule(xb, items, encoder.info.config.get("same_design")),
         }
+        report(f"same-design rule for {encoder.name}", 1, 1, "fits")
     if items_format == "parquet":  # a million rows: a tenth of the CSV's bytes and read time
         items.astype(str).to_parquet(staging / "items.parquet", index=False)
     else:
@@ -295,7 +505,8 @@ def _write_version(
     skipped.to_csv(staging / "skipped.csv", index=False)
     manifest = {
         "format_version": FORMAT_VERSION,
-        "images_dir": str(images_root),
+        "images_dir": str(sources[0].images_dir),  # what readers before sources look at
+        "sources": [source.to_json() for source in sources],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "counts": {
             "items": len(items),
@@ -309,8 +520,6 @@ def _write_version(
     if engine:
         manifest["engine"] = engine
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    staging.rename(catalog_dir / name)
-    return name
 
 
 def _save_embeddings(path: Path, xb: np.ndarray) -> None:
@@ -341,10 +550,3 @@ def _catalog_rule(xb, items, shipped):
     rows = np.flatnonzero(np.isin(inverse, chosen))
     sample = np.ascontiguousarray(xb[rows], dtype=np.float32)
     return catalog_rule(sample, items.iloc[rows].reset_index(drop=True), shipped)
-
-
-def _try_open(path: Path) -> Catalog | None:
-    try:
-        return open_catalog(path)
-    except CatalogError:
-        return None

@@ -27,7 +27,9 @@ def switch_current(catalog_dir: str | os.PathLike, version: str) -> None:
     """Points ``CURRENT`` at ``version``; keeps the previous version one build longer.
 
     A reader that opened the previous version before the switch (an app session) loads its
-    arrays lazily from that folder, so it stays until the next build replaces it.
+    arrays lazily from that folder, so it stays until the next build replaces it. Staging
+    folders (``.v-*.tmp``) are not touched here: each build removes its own, and torn ones of
+    dead builds are swept under the catalog's lock (:mod:`skill.catalog.build`).
     """
     catalog_dir = Path(catalog_dir)
     old = current_version(catalog_dir)
@@ -37,5 +39,3 @@ def switch_current(catalog_dir: str | os.PathLike, version: str) -> None:
     for stale in catalog_dir.glob("v-*"):
         if stale.name not in (version, old):
             shutil.rmtree(stale, ignore_errors=True)
-    for torn in catalog_dir.glob(".v-*.tmp"):
-        shutil.rmtree(torn, ignore_errors=True)

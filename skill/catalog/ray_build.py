@@ -42,7 +42,8 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace as replace_field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,14 +54,26 @@ from skill.catalog.build import (
     ASSEMBLED_PREFIX,
     BuildSummary,
     CatalogConfig,
+    _all_skipped,
     _cache_folder,
+    _check_shrink,
+    _count_sources,
+    _fall_back_on_failures,
     _load_encoders,
-    _try_open,
+    _same_vectors,
     _write_version,
 )
+from skill.catalog.lock import catalog_lock
+from skill.catalog.plan import (
+    CatalogShrinkError,
+    nothing_to_index,
+    plan_from_table,
+    source_inputs,
+    try_open,
+)
 from skill.catalog.pointer import switch_current
-from skill.catalog.source import ColumnMap, read_items
-from skill.catalog.store import CatalogError
+from skill.catalog.source import CatalogInputError, ColumnMap, read_items
+from skill.catalog.store import SOURCE_COLUMN, CatalogError
 from skill.encoders.cache import cache_files, fingerprint, write_shard
 from skill.progress import Progress, silent
 
@@ -154,14 +167,20 @@ def build_catalog_ray(
     columns: ColumnMap = ColumnMap(),
     encoders: Sequence[str | Encoder] = ("imagenet-lite0",),
     config: CatalogConfig = CatalogConfig(),
-    ray_config: RayConfig = RayConfig(),
     progress: Progress | None = None,
+    *,
+    ray_config: RayConfig = RayConfig(),
+    replace: bool = False,
+    prune: bool = False,
+    allow_shrink: bool = False,
+    wait: float = 0.0,
 ) -> BuildSummary:
-    """Builds or extends a catalog on Ray; see the module docstring.
+    """Builds a catalog, adds a source to it or refreshes one, on Ray; see the module docstring.
 
     Args:
-        images_dir, catalog_dir, csv_path, columns, encoders, progress: As for
-            :func:`skill.catalog.build.build_catalog`.
+        images_dir, catalog_dir, csv_path, columns, encoders, progress, replace, prune,
+            allow_shrink, wait: As for :func:`skill.catalog.build.build_catalog` (the same
+            plan, lock and shrink rule).
         config: Build settings; ``runtime`` must be one of :data:`RAY_RUNTIMES`, and
             ``batch_size`` is the actors' batch within a block.
         ray_config: Cluster settings.
@@ -175,24 +194,64 @@ def build_catalog_ray(
     report = progress or silent
     images_root = Path(images_dir).resolve()
     catalog_dir = Path(catalog_dir)
+    csv_path, columns = source_inputs(try_open(catalog_dir), images_root, csv_path, columns)
     table = read_items(images_root, csv_path, columns)
-    items = table.items.copy()
-    skipped = [table.problems]
-    start_ray(ray_config.address)
-    report("fingerprinting on Ray", 0, len(items))
-    items["fingerprint"] = _fingerprints(items["image_path"], images_root, ray_config)
-    report("fingerprinting on Ray", len(items), len(items))
+    if table.items.empty:  # before the lock: an empty or wrong folder creates nothing
+        raise CatalogInputError(nothing_to_index(images_dir, csv_path, table.problems))
+    mode = "replace" if replace else "prune" if prune else "add"
+    description = f"index {images_root.name!r} into {catalog_dir.name!r} on Ray ({mode})"
+    with catalog_lock(catalog_dir, description, wait=wait) as holder:
+        previous = try_open(catalog_dir)
+        plan = plan_from_table(
+            table, previous, catalog_dir, images_dir, csv_path, columns, replace, prune
+        )
+        if plan.needs_confirmation and not allow_shrink:
+            raise CatalogShrinkError(plan)
+        summary = _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_shrink)
+    summary.seconds = time.perf_counter() - start
+    summary.recovered_lock = holder.recovered
+    return summary
 
-    previous = _try_open(catalog_dir)
-    loaded = _load_encoders(encoders, previous)
+
+def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_shrink):
+    """The build itself, under the catalog's lock."""
+    catalog_dir = plan.catalog
+    roots = {source.key: source.images_dir for source in plan.sources}
+    items = plan.items.copy()
+    skipped = [plan.left_out]
+    loaded = _load_encoders(encoders, previous)  # a bad checkpoint stops before Ray starts
+    start_ray(ray_config.address)
+    items["path"] = [
+        str(roots[key] / rel)
+        for key, rel in zip(items[SOURCE_COLUMN], items["image_path"], strict=True)
+    ]
+    todo = items["fingerprint"] == ""  # rows already in the catalog carry theirs
+    report("fingerprinting on Ray", 0, int(todo.sum()))
+    found = _fingerprints(items.loc[todo, ["path", "image_path"]], ray_config)
+    items.loc[todo, "fingerprint"] = found
+    report("fingerprinting on Ray", int(todo.sum()), int(todo.sum()))
+    gone = items["fingerprint"] == ""
+    skipped.append(
+        pd.DataFrame(
+            {
+                "image_path": items.loc[gone, "image_path"],
+                "reason": "file not found (it went away during the build)",
+            }
+        )
+    )
+    items = items[~gone].reset_index(drop=True)
+
     folders = {e.name: _cache_folder(catalog_dir, e, config) for e in loaded}
     keys = items["fingerprint"].tolist()
     colours = _known_colours(previous, catalog_dir / "cache" / COLOURS_FOLDER)
     done = {name: _stored_keys(folder) for name, folder in folders.items()}
+    for e in loaded:
+        _seed_shards(folders[e.name], done[e.name], previous, e, keys, config)
     work = pd.DataFrame(
         {
             "row": np.arange(len(items)),
             "image_path": items["image_path"].to_numpy(),
+            "path": items["path"].to_numpy(),
             "fingerprint": keys,
             "colour": [key not in colours for key in keys],
         }
@@ -202,43 +261,40 @@ def build_catalog_ray(
     need_columns = [f"need{i}" for i in range(len(loaded))]
     work = work[work[["colour", *need_columns]].any(axis=1)].reset_index(drop=True)
 
-    outcome, timing = _embed_on_ray(
-        work, loaded, folders, images_root, catalog_dir, config, ray_config, report
-    )
+    outcome, timing = _embed_on_ray(work, loaded, folders, catalog_dir, config, ray_config, report)
     hexes = [colours.get(key, ("", ""))[0] for key in keys]
     names = [colours.get(key, ("", ""))[1] for key in keys]
     for row, hex_code, name in outcome[["row", "color_hex", "color_name"]].itertuples(index=False):
         if hex_code != KNOWN:
             hexes[row], names[row] = hex_code, name
     items["color_hex"], items["color_name"] = hexes, names
+    items = items.drop(columns="path")
     failed = items["color_hex"] == ""
-    skipped.append(
-        pd.DataFrame(
-            {
-                "image_path": items.loc[failed, "image_path"],
-                "reason": items.loc[failed, "color_name"],
-            }
-        )
-    )
     succeeded = work[~work["row"].isin(np.flatnonzero(failed.to_numpy()))]
     embedded = {e.name: int(succeeded[f"need{i}"].sum()) for i, e in enumerate(loaded)}
-    items = items[~failed].reset_index(drop=True)
+    items, lost = _fall_back_on_failures(items, failed, previous, plan)
+    skipped.append(lost)
+    keys = items["fingerprint"].tolist()
+    for e in loaded:  # rows kept from the live version bring their vectors with them
+        _seed_shards(folders[e.name], _stored_keys(folders[e.name]), previous, e, keys, config)
     reused = {name: len(items) - count for name, count in embedded.items()}
+    skipped = _all_skipped(skipped, plan, previous)
+    _check_shrink(plan, previous, items, allow_shrink)
 
     index = config.index
     if len(items) >= ray_config.pq_rows:
-        index = replace(index, large_kind="ivf-pq")
+        index = replace_field(index, large_kind="ivf-pq")
     stores = {e.name: ShardStore(folders[e.name], catalog_dir, e.embedding_dim) for e in loaded}
     workers = _worker_count(ray_config)
     try:
         version = _write_version(
             catalog_dir,
-            images_root,
+            _count_sources(plan.sources, items),
             items,
-            pd.concat(skipped, ignore_index=True),
+            skipped,
             loaded,
             stores,
-            replace(config, index=index),
+            replace_field(config, index=index),
             report,
             name="ray",
             address=ray_config.address or "local",
@@ -254,11 +310,31 @@ def build_catalog_ray(
     return BuildSummary(
         catalog=catalog_dir,
         items=len(items),
-        skipped=pd.concat(skipped, ignore_index=True),
+        skipped=skipped[skipped[SOURCE_COLUMN] == plan.source.key].reset_index(drop=True),
         embedded=embedded,
         reused=reused,
-        seconds=time.perf_counter() - start,
+        seconds=0.0,
+        plan=plan,
     )
+
+
+def _seed_shards(folder: Path, stored: set[str], previous, encoder, keys, config) -> None:
+    """Writes a shard of the live version's vectors this cache lacks (same weights, same
+    runtime): rows kept from other sources need them, and their photo may be gone."""
+    if previous is None or encoder.name not in previous.encoders:
+        return
+    if previous.encoder_digest(encoder.name) != encoder.digest:
+        return
+    if not _same_vectors(previous, config) or "fingerprint" not in previous.items:
+        return
+    wanted = {key for key in keys if key not in stored}
+    rows = [i for i, key in enumerate(previous.items["fingerprint"]) if key in wanted]
+    if not rows:
+        return
+    found = [previous.items["fingerprint"].iat[i] for i in rows]
+    shard = "seed-" + hashlib.sha1("\n".join(found).encode()).hexdigest()[:20]
+    write_shard(folder, shard, found, np.asarray(previous.embeddings(encoder.name)[rows]))
+    stored.update(found)
 
 
 def _worker_count(ray_config: RayConfig) -> int:
@@ -270,32 +346,38 @@ def _worker_count(ray_config: RayConfig) -> int:
     return max(1, int(cpus // ray_config.cpus_per_worker))
 
 
-def _fingerprint_block(batch: pd.DataFrame, root: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "position": batch["position"].to_numpy(),
-            "fingerprint": [fingerprint(Path(root) / rel, rel) for rel in batch["image_path"]],
-        }
-    )
+def _fingerprint_block(batch: pd.DataFrame) -> pd.DataFrame:
+    found = []
+    for path, rel in zip(batch["path"], batch["image_path"], strict=True):
+        try:
+            found.append(fingerprint(Path(path), rel))
+        except OSError:  # went away since it was listed: left out by the driver
+            found.append("")
+    return pd.DataFrame({"position": batch["position"].to_numpy(), "fingerprint": found})
 
 
-def _fingerprints(paths: pd.Series, root: Path, ray_config: RayConfig) -> list[str]:
-    """Each photo's fingerprint, taken by Ray tasks over blocks of rows."""
+def _fingerprints(rows: pd.DataFrame, ray_config: RayConfig) -> list[str]:
+    """Each photo's fingerprint (``""`` for a file gone), taken by Ray tasks over blocks of rows.
+
+    Args:
+        rows: ``path`` (readable on every node) and ``image_path`` (relative to its source).
+    """
     import ray
 
-    if paths.empty:
+    if rows.empty:
         return []
-    frame = pd.DataFrame({"position": np.arange(len(paths)), "image_path": paths.to_numpy()})
-    rows = max(ray_config.block_size * 16, 4096)
-    blocks = [frame.iloc[i : i + rows] for i in range(0, len(frame), rows)]
+    frame = pd.DataFrame(
+        {
+            "position": np.arange(len(rows)),
+            "path": rows["path"].to_numpy(),
+            "image_path": rows["image_path"].to_numpy(),
+        }
+    )
+    size = max(ray_config.block_size * 16, 4096)
+    blocks = [frame.iloc[i : i + size] for i in range(0, len(frame), size)]
     found = (
         ray.data.from_pandas(blocks)
-        .map_batches(
-            _fingerprint_block,
-            fn_kwargs={"root": str(root)},
-            batch_format="pandas",
-            batch_size=None,
-        )
+        .map_batches(_fingerprint_block, batch_format="pandas", batch_size=None)
         .to_pandas()
     )
     return found.sort_values("position")["fingerprint"].tolist()
@@ -342,7 +424,7 @@ def _model_bytes(encoder, config: CatalogConfig, calibration, folder: Path) -> b
     return Path(model.path).read_bytes()
 
 
-def _embed_on_ray(work, encoders, folders, images_root, catalog_dir, config, ray_config, report):
+def _embed_on_ray(work, encoders, folders, catalog_dir, config, ray_config, report):
     """Runs the actor pool over ``work``; returns each row's colour (or failure) and timings:
     ``embed_seconds`` (wall, actor start-up included) and ``photos_per_second`` (all actors,
     once each has finished a batch)."""
@@ -352,7 +434,7 @@ def _embed_on_ray(work, encoders, folders, images_root, catalog_dir, config, ray
     if work.empty:
         return pd.DataFrame(columns=columns), {"embed_seconds": 0.0}
     report("preparing models", 0, len(encoders))
-    paths = [images_root / p for p in work["image_path"]]
+    paths = [Path(p) for p in work["path"]]
     sample = [paths[i] for i in np.random.default_rng(0).permutation(len(paths))[:1024]]
     specs = [
         {
@@ -378,7 +460,6 @@ def _embed_on_ray(work, encoders, folders, images_root, catalog_dir, config, ray
         compute=ray.data.ActorPoolStrategy(size=workers),
         num_cpus=ray_config.cpus_per_worker,
         fn_constructor_kwargs={
-            "images_root": str(images_root),
             "specs": specs,
             "size": size,
             "colours_folder": str(catalog_dir / "cache" / COLOURS_FOLDER),
@@ -412,7 +493,6 @@ class EmbedActor:
     """A Ray Data actor: ONNX sessions loaded once, then one block of photos per call.
 
     Args:
-        images_root: The images folder, readable at this path on every node.
         specs: Per encoder: ``name``, ``model`` (a Ray reference to the ONNX graph's bytes,
             which the driver holds for the run, so a restarted actor finds it), ``preprocess`` (dict), ``dim``
             and ``folder`` (its cache folder).
@@ -422,7 +502,7 @@ class EmbedActor:
         on_batch: See :attr:`RayConfig.on_batch`.
     """
 
-    def __init__(self, images_root, specs, size, colours_folder, threads, on_batch=None):
+    def __init__(self, specs, size, colours_folder, threads, on_batch=None):
         import onnxruntime as ort
         import ray
 
@@ -432,7 +512,6 @@ class EmbedActor:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.root = Path(images_root)
         self.sessions = {
             spec["name"]: ort.InferenceSession(
                 ray.get(spec["model"]), options, providers=["CPUExecutionProvider"]
@@ -459,7 +538,7 @@ class EmbedActor:
         keys = batch["fingerprint"].tolist()
         needs = {name: batch[f"need{i}"].to_numpy() for i, name in enumerate(self.order)}
         result = process_batch(
-            [self.root / path for path in batch["image_path"]],
+            [Path(path) for path in batch["path"]],  # readable at this path on every node
             {name: self._model(name) for name in self.order},
             self.preprocesses,
             self.dims,

@@ -6,18 +6,21 @@ names (``product_code`` -> design, ``colour_group_name`` -> colour, ...). Withou
 image under the folder is an item whose id is its file name.
 
 Rows that cannot be used (missing file, path outside the folder, duplicate id) are returned as
-problems with a reason, never silently dropped.
+problems with a reason, never silently dropped; so is every entry of a folder read without a CSV
+that is not indexed (another file type, a hidden file, a link leading outside the folder).
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pandas as pd
 
-from skill.images.decode import is_image_name, list_images
+from skill.images.decode import is_image_name, list_images, scan_images
 
 ITEM_COLUMNS = ("item_id", "image_path", "design_id", "color", "category", "title", "date")
 """Standard columns; ``image_path`` is relative to the images folder, with forward slashes."""
@@ -66,25 +69,87 @@ class ItemTable:
 
 
 def read_csv(csv_path: str | os.PathLike) -> pd.DataFrame:
-    """Reads a label CSV as text, trying UTF-8 (with or without BOM) then Latin-1."""
+    """Reads a label CSV as text, whatever spreadsheet tool wrote it.
+
+    The encoding is UTF-8 (with or without BOM), UTF-16 or UTF-32 (by their BOM, or UTF-16
+    without one, told by where its zero bytes fall), else Latin-1. A file that still holds NUL
+    bytes is not text and is refused. Tab-separated text (Excel's "Unicode Text") is read too.
+
+    Raises:
+        CatalogInputError: Missing, not text, not a CSV, or without rows; the message says
+            which, in printable characters.
+    """
     path = Path(csv_path)
     if not path.is_file():
         raise CatalogInputError(f"CSV not found: {path}")
-    last_error: Exception | None = None
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-            break
-        except UnicodeDecodeError as error:
-            last_error = error
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-            raise CatalogInputError(f"{path.name}: not a readable CSV ({error})") from None
-    else:
-        raise CatalogInputError(f"{path.name}: unknown text encoding ({last_error})")
+    text = _decode(path.read_bytes(), path.name)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        if len(frame.columns) == 1 and "\t" in str(frame.columns[0]):
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep="\t")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise CatalogInputError(
+            f"{path.name}: not a readable CSV ({_printable(str(error))})"
+        ) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise CatalogInputError(f"{path.name}: the CSV has no rows")
     return frame
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+_SAVE_AS = "save it as CSV UTF-8"
+
+
+def _decode(data: bytes, name: str) -> str:
+    """The CSV's text (see :func:`read_csv` for the encodings tried)."""
+    for bom, encoding, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _text(data.decode(encoding), name)
+            except UnicodeDecodeError as error:
+                raise CatalogInputError(
+                    f"{name}: starts as {label} text but does not decode as it ({error.reason} "
+                    f"at byte {error.start:,}); {_SAVE_AS}"
+                ) from None
+    head = data[:4096]
+    if b"\x00" in head:
+        pairs = len(head) // 2
+        zeros_even, zeros_odd = head[0::2].count(0), head[1::2].count(0)
+        if pairs and zeros_odd > 0.4 * pairs and zeros_even < 0.05 * pairs:
+            encoding = "utf-16-le"
+        elif pairs and zeros_even > 0.4 * pairs and zeros_odd < 0.05 * pairs:
+            encoding = "utf-16-be"
+        else:
+            raise CatalogInputError(f"{name}: holds NUL bytes, so it is not a text CSV; {_SAVE_AS}")
+        try:
+            return _text(data.decode(encoding), name)
+        except UnicodeDecodeError:
+            raise CatalogInputError(
+                f"{name}: looks like UTF-16 text without a byte-order mark but does not decode "
+                f"as it; {_SAVE_AS}"
+            ) from None
+    try:
+        return _text(data.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        return _text(data.decode("latin-1"), name)
+
+
+def _text(text: str, name: str) -> str:
+    if "\x00" in text:
+        raise CatalogInputError(f"{name}: holds NUL bytes, so it is not a text CSV; {_SAVE_AS}")
+    return text
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, for a message."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def resolve_columns(frame: pd.DataFrame, mapping: ColumnMap) -> dict[str, str]:
@@ -103,7 +168,7 @@ def resolve_columns(frame: pd.DataFrame, mapping: ColumnMap) -> dict[str, str]:
             if named not in frame.columns:
                 raise CatalogInputError(
                     f"column {named!r} (for {field.name}) is not in the CSV; "
-                    f"columns are: {', '.join(available)}"
+                    f"columns are: {_printable(', '.join(available))}"
                 )
             resolved[field.name] = named
             continue
@@ -114,7 +179,7 @@ def resolve_columns(frame: pd.DataFrame, mapping: ColumnMap) -> dict[str, str]:
     if "image" not in resolved and "id" not in resolved:
         raise CatalogInputError(
             "the CSV needs an image path column (--image-col) or an id column (--id-col) "
-            f"matching file names; columns are: {', '.join(available)}"
+            f"matching file names; columns are: {_printable(', '.join(available))}"
         )
     return resolved
 
@@ -139,10 +204,10 @@ def read_items(
     if not root.is_dir():
         raise CatalogInputError(f"images folder not found: {images_dir}")
     if csv_path is None:
-        paths = list_images(root)
-        rel = [p.relative_to(root).as_posix() for p in paths]
+        scan = scan_images(root)
+        rel = [p.relative_to(root).as_posix() for p in scan.paths]
         items = pd.DataFrame({"item_id": [Path(r).stem for r in rel], "image_path": rel})
-        return _finish(items, [], {})
+        return _finish(items, scan.left_out, {})
     frame = read_csv(csv_path)
     resolved = resolve_columns(frame, columns)
     problems: list[tuple[str, str]] = []

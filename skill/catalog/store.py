@@ -4,11 +4,12 @@ Layout::
 
     my-catalog/
       CURRENT                  name of the live version folder (replaced atomically)
+      LOCK                     held by the build writing now (:mod:`skill.catalog.lock`)
       v-<time>-<pid>/
-        manifest.json          images folder, counts, encoders (name, digest, dim), versions
-        items.csv              one row per indexed photo (item columns + dominant colour);
+        manifest.json          sources, counts, encoders (name, digest, dim), versions
+        items.csv              one row per indexed photo (item columns, its source, colour);
                                items.parquet instead in large catalogs of the Ray engine
-        skipped.csv            every photo left out, with the reason
+        skipped.csv            every photo left out, with the reason and its source
         <encoder>/embeddings.npy   shape (n, dim), row-aligned with items.csv
         <encoder>/index.faiss      faiss index over the embeddings
         <encoder>/map.npy          shape (n, 2), the 2-D map
@@ -16,6 +17,11 @@ Layout::
 
 :mod:`skill.catalog.build` writes a complete new version folder and then replaces ``CURRENT``;
 this module opens the live version read-only.
+
+A catalog remembers its sources (:class:`CatalogSource`: an images folder, its CSV and column
+mapping); each row names its source in the ``source`` column, and its photo lives under that
+source's folder (:meth:`Catalog.image_path`). A catalog written before sources were recorded
+has one source, its manifest's ``images_dir``.
 
 Example:
     >>> catalog = open_catalog("catalogs/spring")
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +44,82 @@ from skill.catalog.pointer import current_version
 from skill.catalog.same_design import SameDesignRule
 
 FORMAT_VERSION = 1
+SOURCE_COLUMN = "source"
+"""Column of ``items.csv`` and ``skipped.csv`` holding the row's :attr:`CatalogSource.key`."""
 
 
 class CatalogError(ValueError):
     """A catalog folder is missing or damaged; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class CatalogSource:
+    """One input a catalog was built from: a folder of photos and, optionally, its label CSV.
+
+    A catalog has at most one source per folder: indexing the folder again refreshes it (with
+    the CSV and columns recorded here, unless others are given).
+
+    Attributes:
+        key: Short id the rows of this source carry in their ``source`` column (``s1``).
+        images_dir: The photos' folder (absolute); row paths are relative to it.
+        csv: The label CSV (absolute), or ``None`` when every photo of the folder is an item.
+        columns: CSV columns named explicitly (standard field -> column); the rest are guessed.
+        items: Rows of this source in the catalog.
+        indexed: ISO time this source was last indexed (UTC).
+    """
+
+    key: str
+    images_dir: Path
+    csv: Path | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    items: int = 0
+    indexed: str = ""
+
+    def matches(self, images_dir: str | os.PathLike) -> bool:
+        """Says whether indexing ``images_dir`` refreshes this source (one source per folder)."""
+        return Path(images_dir).resolve() == self.images_dir
+
+    def describe(self) -> str:
+        """The folder's name, and the CSV's, for messages (never where they are on the
+        server: the app shows these to its users)."""
+        return f"folder {self.images_dir.name!r}" + (f" with {self.csv.name}" if self.csv else "")
+
+    def to_json(self) -> dict:
+        return {
+            "key": self.key,
+            "images_dir": str(self.images_dir),
+            "csv": str(self.csv) if self.csv else None,
+            "columns": dict(self.columns),
+            "items": self.items,
+            "indexed": self.indexed,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> CatalogSource:
+        return cls(
+            key=str(data["key"]),
+            images_dir=Path(data["images_dir"]),
+            csv=Path(data["csv"]) if data.get("csv") else None,
+            columns={str(k): str(v) for k, v in (data.get("columns") or {}).items()},
+            items=int(data.get("items", 0)),
+            indexed=str(data.get("indexed", "")),
+        )
+
+
+def manifest_sources(manifest: dict) -> list[CatalogSource]:
+    """The sources a manifest records; for a catalog written before sources were recorded,
+    one source: its ``images_dir`` (its CSV was not recorded)."""
+    if "sources" in manifest:
+        return [CatalogSource.from_json(entry) for entry in manifest["sources"]]
+    counts = manifest.get("counts", {})
+    return [
+        CatalogSource(
+            key="s1",
+            images_dir=Path(manifest.get("images_dir", "")),
+            items=int(counts.get("items", 0)),
+            indexed=str(manifest.get("created", "")),
+        )
+    ]
 
 
 class Catalog:
@@ -65,6 +144,7 @@ class Catalog:
         self._indexes: dict[str, object] = {}
         self._arrays: dict[tuple[str, str], np.ndarray] = {}
         self._designs: DesignTable | None = None
+        self._roots: dict[str, Path] | None = None
 
     @property
     def designs(self) -> DesignTable:
@@ -103,12 +183,23 @@ class Catalog:
         return list(self.manifest["encoders"])
 
     @property
+    def sources(self) -> list[CatalogSource]:
+        """The folders (and CSVs) this catalog was built from, oldest first."""
+        return manifest_sources(self.manifest)
+
+    @property
     def images_dir(self) -> Path:
+        """The folder of the first source (of the only one, for most catalogs)."""
         return Path(self.manifest["images_dir"])
 
     def image_path(self, row: int) -> Path:
-        """Absolute path of the photo in ``row``."""
-        return self.images_dir / self.items["image_path"].iat[row]
+        """Absolute path of the photo in ``row``, under its own source's folder."""
+        if self._roots is None:
+            self._roots = {source.key: source.images_dir for source in self.sources}
+        relative = self.items["image_path"].iat[row]
+        if SOURCE_COLUMN not in self.items:
+            return self.images_dir / relative
+        return self._roots.get(self.items[SOURCE_COLUMN].iat[row], self.images_dir) / relative
 
     def _folder(self, encoder: str) -> Path:
         if encoder not in self.manifest["encoders"]:
@@ -178,4 +269,11 @@ def open_catalog(path: str | os.PathLike) -> Catalog:
         raise CatalogError(f"catalog at {path} is damaged ({error}); rebuild it") from None
     if manifest.get("format_version", 0) > FORMAT_VERSION:
         raise CatalogError(f"catalog at {path} was written by a newer SkiLL; upgrade SkiLL")
+    try:
+        first = manifest_sources(manifest)[0].key
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise CatalogError(f"catalog at {path} is damaged ({error!r}); rebuild it") from None
+    for table in (items, skipped):
+        if SOURCE_COLUMN not in table:  # written before sources were recorded: one source
+            table[SOURCE_COLUMN] = first
     return Catalog(path, version, manifest, items, skipped)

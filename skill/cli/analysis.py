@@ -52,6 +52,12 @@ def _add_cluster_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--by-photo", action="store_true", help="cluster single photos, not design means"
     )
+    parser.add_argument(
+        "--whole-catalog",
+        action="store_true",
+        help="cluster every category together (default: within each category, so no cluster "
+        "mixes categories; --n-clusters is then shared among them)",
+    )
     parser.add_argument("--seed", type=int, default=0)
 
 
@@ -78,7 +84,11 @@ def _cluster_catalog(args: argparse.Namespace):
 
     catalog = open_catalog(args.catalog)
     config = ClusterConfig(
-        method=args.method, n_clusters=args.n_clusters, by_design=not args.by_photo, seed=args.seed
+        method=args.method,
+        n_clusters=args.n_clusters,
+        by_design=not args.by_photo,
+        seed=args.seed,
+        within=None if args.whole_catalog else "category",
     )
     embeddings = catalog.embeddings(args.encoder or catalog.encoders[0])
     return catalog, cluster_designs(embeddings, catalog.items, config)

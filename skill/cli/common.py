@@ -61,24 +61,41 @@ class ProgressBar:
     Use it as a context manager: the bar is closed (and, as ``leave=False``, wiped) when the
     work ends or fails, so a one-line error message never sits under a half-drawn bar.
 
+    A bar starts where its stage's first report is (tqdm's ``initial``), so its rate counts only
+    work done while it was shown, and the rate always reads as units per second. A stage in
+    :data:`skill.progress.SECONDS` shows the seconds elapsed against its estimate, no rate.
+
     Example:
         >>> with ProgressBar() as progress:
         ...     summary = build_catalog(images, catalog, progress=progress)
         >>> print(summary.describe())
     """
 
+    RATE_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}]"
+    SECONDS_FORMAT = "{desc}: {bar}| {n:.0f} s of about {total:.0f} s"
+
     def __init__(self) -> None:
-        self._stage: str | None = None
+        self._stage: tuple[str, str] | None = None
         self._bar = None
 
     def __call__(self, stage: str, done: int, total: int, unit: str = "photos") -> None:
-        if stage != self._stage:
+        from skill.progress import SECONDS
+
+        if (stage, unit) != self._stage:
             from tqdm import tqdm
 
             self.close()
-            self._stage = stage
-            self._bar = tqdm(total=total, desc=stage, unit=f" {unit}", file=sys.stderr, leave=False)
-        self._bar.total = total
+            self._stage = (stage, unit)
+            self._bar = tqdm(
+                total=total,
+                initial=done,
+                desc=stage,
+                unit=f" {unit}",
+                file=sys.stderr,
+                leave=False,
+                bar_format=self.SECONDS_FORMAT if unit == SECONDS else self.RATE_FORMAT,
+            )
+        self._bar.total = max(total, done)
         self._bar.n = done
         self._bar.refresh()
 

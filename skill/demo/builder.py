@@ -130,6 +130,12 @@ def _rows(config: DemoConfig):
         yield design, sample_colourways(design, int(rng.integers(low, high + 1)), rng), date
 
 
+def demo_photo_count(config: DemoConfig = DemoConfig()) -> int:
+    """The number of photos a config renders (every colourway of every design), without
+    rendering them."""
+    return sum(len(colours) for _, colours, _ in _rows(config))
+
+
 def build_demo_catalog(out_dir: str | os.PathLike, config: DemoConfig = DemoConfig(),
                        progress: Progress | None = None, verbose: bool = True) -> Path:  # fmt: skip
     """Build the demo catalog into a folder, unless it already holds one of the same config.

@@ -107,5 +107,9 @@ def build_demo(
         encoders=list(encoders) if encoders is not None else default_encoders(),
         config=CatalogConfig(map=MapConfig(method=map_method)),
         progress=progress,
+        # The demo catalog is its photos folder, nothing else: photos rendered again from
+        # another config replace it (the same config keeps every row and reuses the cache).
+        replace=True,
+        allow_shrink=True,
     )
     return root / "catalog"

@@ -6,16 +6,21 @@ The layout follows timm's ``save_for_hf()``::
       model.safetensors   tensors only (backbone.*, head.*); never a pickle
       config.json         architecture, head, embedding size, preprocessing, recipe, metrics
 
-Loading validates ``config.json`` against :data:`REQUIRED_KEYS` and reads tensors with
-safetensors, which cannot execute code. Pickled files (``.pt``, ``.pth``, ``.bin``, ``.ckpt``)
-are refused with a clear error instead of being unpickled.
+``config.json`` is untrusted input: :func:`validate_config` allows only known keys, each with
+its type and range (:data:`REQUIRED_KEYS`, :data:`OPTIONAL_KEYS`, :data:`BACKBONE_KWARGS`,
+:data:`HEAD_KEYS`, :data:`PREPROCESS_KEYS`), so no value can name a file or a URL for timm to
+read (``checkpoint_path``, ``pretrained_cfg``...), and sizes are bounded. Tensors are read with
+safetensors, which cannot execute code, and must be finite. Pickled files (``.pt``, ``.pth``,
+``.bin``, ``.ckpt``) are refused with a clear error instead of being unpickled.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -47,6 +52,42 @@ OPTIONAL_KEYS = {
 }
 _PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
 MAX_CONFIG_BYTES = 1_000_000
+MAX_DIM = 8192
+"""Largest feature, embedding or hidden size a config may declare."""
+MAX_HEAD_PARAMETERS = 50_000_000
+"""Largest projection head (weights), 200 MB in float32; a trained head is ~1M."""
+MAX_TEXT = 10_000
+"""Longest display name, description or other text field."""
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+"""An encoder name: it becomes a folder name in catalogs and is looked up by
+:func:`skill.encoders.registry.create_encoder`, so no ``/`` or ``timm:`` prefix."""
+ARCHITECTURE_PATTERN = re.compile(r"^[a-z0-9_]{1,100}(\.[a-z0-9_]{1,100})?$")
+"""A timm model name with an optional pretrained tag; no ``hf-hub:`` or path."""
+BACKBONE_KWARGS = {
+    "global_pool": ("avg", "max", "avgmax", "catavgmax"),
+    "drop_rate": (0.0, 1.0),
+    "drop_path_rate": (0.0, 1.0),
+}
+"""``timm.create_model`` arguments a config may pass: a pooling type from a fixed set, or a
+rate in a closed range. Everything else (``checkpoint_path``, ``pretrained_cfg_overlay``,
+``num_classes``...) is refused."""
+HEAD_KEYS: dict[str, type] = {
+    "type": str,
+    "in_dim": int,
+    "out_dim": int,
+    "hidden_dim": int,
+    "num_layers": int,
+    "normalize_input": bool,
+}
+PREPROCESS_KEYS: dict[str, type | tuple[type, ...]] = {
+    "input_size": int,
+    "crop_pct": float,
+    "resize_mode": str,
+    "mean": (list, tuple),  # a tuple before JSON: Preprocess.to_dict()
+    "std": (list, tuple),
+    "interpolation": str,
+    "grayscale": bool,
+}
 
 
 class CheckpointError(ValueError):
@@ -81,30 +122,174 @@ def read_config(folder: str | os.PathLike) -> dict[str, Any]:
     if config_path.stat().st_size > MAX_CONFIG_BYTES:
         raise CheckpointError(f"{config_path}: config too large")
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        config = json.loads(config_path.read_text(encoding="utf-8"), parse_constant=_refuse)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as error:
         raise CheckpointError(f"{config_path}: not valid JSON ({error})") from None
     validate_config(config, source=str(config_path))
     return config
 
 
+def _refuse(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
 def validate_config(config: Any, source: str = "config") -> None:
-    """Checks the keys and types of a checkpoint config; raises :class:`CheckpointError`."""
+    """Checks a checkpoint config as untrusted input; raises :class:`CheckpointError`.
+
+    Every key must be known, with its type; numbers must be finite and in range; the
+    architecture a known timm model name; ``backbone_kwargs`` only :data:`BACKBONE_KWARGS`;
+    the head and preprocessing only their own keys. Free-form ``training`` and ``metrics``
+    are shown, never executed, and bounded by :data:`MAX_CONFIG_BYTES`.
+    """
     if not isinstance(config, dict):
         raise CheckpointError(f"{source}: must be a JSON object")
     missing = [key for key in REQUIRED_KEYS if key not in config]
     if missing:
         raise CheckpointError(f"{source}: missing keys {missing}")
+    unknown = sorted(str(key) for key in config if key not in {**REQUIRED_KEYS, **OPTIONAL_KEYS})
+    if unknown:
+        raise CheckpointError(
+            f"{source}: unknown keys {unknown[:5]}; valid keys: "
+            f"{sorted({**REQUIRED_KEYS, **OPTIONAL_KEYS})}"
+        )
     for key, expected in {**REQUIRED_KEYS, **OPTIONAL_KEYS}.items():
-        if key in config and not isinstance(config[key], expected):
+        if key in config and not _is(config[key], expected):
             raise CheckpointError(f"{source}: {key!r} has the wrong type")
     if config["format_version"] > FORMAT_VERSION:
         raise CheckpointError(
             f"{source}: format_version {config['format_version']} is newer than this SkiLL "
             f"understands ({FORMAT_VERSION}); upgrade SkiLL"
         )
-    if not 1 <= config["embedding_dim"] <= 65536 or not 1 <= config["feature_dim"] <= 65536:
-        raise CheckpointError(f"{source}: embedding_dim and feature_dim must be in [1, 65536]")
+    if config["format_version"] < 1:
+        raise CheckpointError(f"{source}: format_version must be at least 1")
+    for key in ("embedding_dim", "feature_dim"):
+        if not 1 <= config[key] <= MAX_DIM:
+            raise CheckpointError(f"{source}: {key} must be in [1, {MAX_DIM}], got {config[key]}")
+    if not NAME_PATTERN.match(config["name"]):
+        raise CheckpointError(
+            f"{source}: name must be 1-64 letters, digits, '-', '_' or '.', starting with a "
+            f"letter or digit; got {config['name'][:80]!r}"
+        )
+    for key in ("display_name", "description", "role", "created"):
+        if len(config.get(key, "")) > MAX_TEXT:
+            raise CheckpointError(f"{source}: {key} longer than {MAX_TEXT:,} characters")
+    _check_architecture(config["architecture"], source)
+    _check_backbone_kwargs(config.get("backbone_kwargs", {}), source)
+    _check_preprocess(config["preprocess"], source)
+    if config.get("head") is not None:
+        _check_head(config["head"], config, source)
+
+
+def _is(value: Any, expected: type | tuple[type, ...]) -> bool:
+    """``isinstance``, except that a bool is not an int and an int is a float."""
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool):
+        return bool in kinds
+    if float in kinds and isinstance(value, int):
+        return True
+    return isinstance(value, kinds)
+
+
+def _check_architecture(architecture: str, source: str) -> None:
+    if not ARCHITECTURE_PATTERN.match(architecture):
+        raise CheckpointError(
+            f"{source}: architecture must be a timm model name (letters, digits, '_', an "
+            f"optional .tag); got {architecture[:80]!r}"
+        )
+    import timm
+
+    if not timm.is_model(architecture):
+        raise CheckpointError(f"{source}: unknown timm architecture {architecture!r}")
+
+
+def _check_backbone_kwargs(kwargs: dict, source: str) -> None:
+    for key, value in kwargs.items():
+        allowed = BACKBONE_KWARGS.get(key)
+        if allowed is None:
+            raise CheckpointError(
+                f"{source}: backbone_kwargs {str(key)[:80]!r} is not allowed; allowed: "
+                f"{sorted(BACKBONE_KWARGS)}"
+            )
+        if key == "global_pool":
+            if value not in allowed:
+                raise CheckpointError(f"{source}: global_pool must be one of {allowed}")
+        elif not (_is(value, float) and allowed[0] <= value <= allowed[1]):
+            raise CheckpointError(
+                f"{source}: {key} must be a number in [{allowed[0]}, {allowed[1]}]"
+            )
+
+
+def _check_preprocess(preprocess: dict, source: str) -> None:
+    from skill.images.preprocess import _INTERPOLATIONS, RESIZE_MODES
+
+    for key, value in preprocess.items():
+        expected = PREPROCESS_KEYS.get(key)
+        if expected is None:
+            raise CheckpointError(
+                f"{source}: unknown preprocess key {str(key)[:80]!r}; valid: "
+                f"{sorted(PREPROCESS_KEYS)}"
+            )
+        if not _is(value, expected):
+            raise CheckpointError(f"{source}: preprocess {key!r} has the wrong type")
+    size = preprocess.get("input_size", 224)
+    if not 16 <= size <= 1024:
+        raise CheckpointError(f"{source}: preprocess input_size must be in [16, 1024], got {size}")
+    crop = preprocess.get("crop_pct", 0.875)
+    if not (math.isfinite(crop) and 0.1 < crop <= 1.0):
+        raise CheckpointError(f"{source}: preprocess crop_pct must be in (0.1, 1]")
+    if preprocess.get("resize_mode", "crop") not in RESIZE_MODES:
+        raise CheckpointError(f"{source}: preprocess resize_mode must be one of {RESIZE_MODES}")
+    if preprocess.get("interpolation", "bicubic") not in _INTERPOLATIONS:
+        raise CheckpointError(
+            f"{source}: preprocess interpolation must be one of {tuple(_INTERPOLATIONS)}"
+        )
+    for key, low in (("mean", -10.0), ("std", 1e-6)):
+        values = preprocess.get(key, [0.5, 0.5, 0.5])
+        if len(values) != 3 or not all(
+            _is(v, float) and math.isfinite(v) and low <= v <= 10.0 for v in values
+        ):
+            raise CheckpointError(
+                f"{source}: preprocess {key} must be 3 finite numbers in [{low:g}, 10]"
+            )
+
+
+def _check_head(head: dict, config: dict, source: str) -> None:
+    from skill.encoders.heads import HEAD_TYPES
+
+    for key, value in head.items():
+        expected = HEAD_KEYS.get(key)
+        if expected is None:
+            raise CheckpointError(
+                f"{source}: unknown head key {str(key)[:80]!r}; valid: {sorted(HEAD_KEYS)}"
+            )
+        if not _is(value, expected):
+            raise CheckpointError(f"{source}: head {key!r} has the wrong type")
+    for key in ("in_dim", "out_dim"):
+        if key not in head:
+            raise CheckpointError(f"{source}: the head needs {key!r}")
+    kind = head.get("type", "mlp")
+    if kind not in HEAD_TYPES:
+        raise CheckpointError(f"{source}: head type must be one of {HEAD_TYPES}, got {kind!r}")
+    hidden, layers = head.get("hidden_dim", 1024), head.get("num_layers", 2)
+    for key, value in (("in_dim", head["in_dim"]), ("out_dim", head["out_dim"]),
+                       ("hidden_dim", hidden)):  # fmt: skip
+        if not 1 <= value <= MAX_DIM:
+            raise CheckpointError(f"{source}: head {key} must be in [1, {MAX_DIM}], got {value}")
+    if kind == "mlp" and not 2 <= layers <= 8:
+        raise CheckpointError(f"{source}: an mlp head has 2-8 layers, got {layers}")
+    if head["in_dim"] != config["feature_dim"] or head["out_dim"] != config["embedding_dim"]:
+        raise CheckpointError(
+            f"{source}: the head maps {head['in_dim']} -> {head['out_dim']} but the config "
+            f"says feature_dim {config['feature_dim']}, embedding_dim {config['embedding_dim']}"
+        )
+    if kind == "mlp":
+        weights = hidden * (head["in_dim"] + head["out_dim"] + hidden * (layers - 2))
+    else:
+        weights = head["in_dim"] * head["out_dim"]
+    if weights > MAX_HEAD_PARAMETERS:
+        raise CheckpointError(
+            f"{source}: head of {weights:,} weights refused (limit {MAX_HEAD_PARAMETERS:,})"
+        )
 
 
 def load_checkpoint(folder: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -148,6 +333,8 @@ def save_checkpoint(
 
     folder = Path(folder)
     config = {"format_version": FORMAT_VERSION, **config}
+    if "metrics" in config:
+        config["metrics"] = json_ready(config["metrics"])
     validate_config(config)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -168,6 +355,17 @@ def save_checkpoint(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def json_ready(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` with NaN and infinities as None: JSON has no NaN, and the reader refuses it.
+
+    A figure is NaN when it is undefined (the precision of a rule that answered nothing).
+    """
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in metrics.items()
+    }
 
 
 def file_digest(path: str | os.PathLike, length: int = 12) -> str:

@@ -1,8 +1,12 @@
 """Batched embedding of images, with decoding overlapped with the model.
 
 Decoding and resizing run in a small thread pool (Pillow releases the GIL while it decodes)
-one batch ahead of the network, which runs under ``torch.inference_mode``. A file that cannot
-be used is reported, never fatal: the batch goes on without it.
+one batch ahead of the network, which runs under ``torch.inference_mode``, or in ONNX Runtime.
+A file that cannot be used is reported, never fatal: the batch goes on without it.
+
+Given an :class:`~skill.encoders.onnx.OnnxEncoder` opened from an earlier export
+(:func:`~skill.encoders.onnx.open_exported`), nothing here imports torch: a command-line search
+starts in about a second instead of loading torch and timm.
 
 Example:
     >>> result = embed_images(encoder, paths, progress=lambda stage, done, total, unit: None)
@@ -16,15 +20,20 @@ import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PIL import Image
 
-from skill.encoders.registry import Encoder
 from skill.images.decode import ImageLoadError, ImageSource, load_image
-from skill.images.preprocess import to_tensor
+from skill.images.preprocess import Preprocess, to_array
 from skill.progress import Progress
+
+if TYPE_CHECKING:  # torch loads only when a torch model embeds
+    import torch
+
+    from skill.encoders.onnx import OnnxEncoder
+    from skill.encoders.registry import Encoder
 
 RUNTIMES = ("auto", "torch", "channels_last", "onnx")
 
@@ -46,18 +55,25 @@ class EmbedResult:
     runtime: str = "torch"
 
 
-def prepare(source: ImageSource | Image.Image, encoder: Encoder) -> torch.Tensor:
-    """Decodes (if needed) and preprocesses one image for ``encoder``."""
+def prepare_array(source: ImageSource | Image.Image, preprocess: Preprocess) -> np.ndarray:
+    """Decodes (if needed) and preprocesses one image. Shape (3, size, size), float32."""
     image = (
         source.convert("RGB")
         if isinstance(source, Image.Image)
-        else load_image(source, draft_size=encoder.preprocess.decode_size)
+        else load_image(source, draft_size=preprocess.decode_size)
     )
-    return to_tensor(image, encoder.preprocess)
+    return to_array(image, preprocess)
+
+
+def prepare(source: ImageSource | Image.Image, encoder: Encoder) -> torch.Tensor:
+    """Decodes (if needed) and preprocesses one image for ``encoder``, as a tensor."""
+    import torch
+
+    return torch.from_numpy(prepare_array(source, encoder.preprocess))
 
 
 def embed_images(
-    encoder: Encoder,
+    encoder: Encoder | OnnxEncoder,
     sources: Sequence[ImageSource | Image.Image],
     batch_size: int = 32,
     num_threads: int = 2,
@@ -67,7 +83,9 @@ def embed_images(
     """Embeds images in batches.
 
     Args:
-        encoder: The encoder; put in eval mode here.
+        encoder: The encoder; put in eval mode here. An ONNX export opened on its own
+            (:func:`~skill.encoders.onnx.open_exported`) embeds with ONNX Runtime whatever
+            ``runtime`` says, and without torch.
         sources: Paths, bytes, file objects or PIL images.
         batch_size: Images per forward pass. Typical 16-64 on CPU.
         num_threads: Decoding threads. Typical 1-4; 2 on a 2-core machine.
@@ -88,25 +106,25 @@ def embed_images(
         raise ValueError(f"runtime must be one of {RUNTIMES}, got {runtime!r}")
     encoder.eval()
     model, runtime = resolve_runtime(encoder, runtime)
-    if runtime == "channels_last":
-        encoder.to(memory_format=torch.channels_last)
+    forward = _onnx_forward(model) if runtime == "onnx" else _torch_forward(model, runtime)
+    preprocess = encoder.preprocess
     total = len(sources)
     chunks = [range(start, min(start + batch_size, total)) for start in range(0, total, batch_size)]
     outputs: list[np.ndarray] = []
     indices: list[int] = []
     failures: list[tuple[int, str]] = []
 
-    def decode(chunk: range) -> list[tuple[int, torch.Tensor | str]]:
+    def decode(chunk: range) -> list[tuple[int, np.ndarray | str]]:
         decoded = []
         for i in chunk:
             try:
-                decoded.append((i, prepare(sources[i], encoder)))
+                decoded.append((i, prepare_array(sources[i], preprocess)))
             except ImageLoadError as error:
                 decoded.append((i, str(error)))
         return decoded
 
     done = 0
-    with ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool, torch.inference_mode():
+    with ThreadPoolExecutor(max_workers=max(1, num_threads)) as pool:
         # Each chunk is decoded by one thread; up to num_threads + 1 chunks are in flight.
         pending = [pool.submit(decode, chunk) for chunk in chunks[: num_threads + 1]]
         next_chunk = len(pending)
@@ -115,14 +133,11 @@ def embed_images(
             if next_chunk < len(chunks):
                 pending.append(pool.submit(decode, chunks[next_chunk]))
                 next_chunk += 1
-            tensors = [(i, item) for i, item in items if isinstance(item, torch.Tensor)]
+            arrays = [(i, item) for i, item in items if isinstance(item, np.ndarray)]
             failures.extend((i, item) for i, item in items if isinstance(item, str))
-            if tensors:
-                batch = torch.stack([tensor for _, tensor in tensors])
-                if runtime == "channels_last":
-                    batch = batch.contiguous(memory_format=torch.channels_last)
-                outputs.append(model(batch).cpu().numpy().astype(np.float32))
-                indices.extend(i for i, _ in tensors)
+            if arrays:
+                outputs.append(forward(np.stack([array for _, array in arrays])))
+                indices.extend(i for i, _ in arrays)
             done += len(items)
             if progress is not None:
                 progress("embedding", done, total)
@@ -131,8 +146,32 @@ def embed_images(
     return EmbedResult(embeddings, np.asarray(indices, dtype=np.int64), failures, runtime)
 
 
-def resolve_runtime(encoder: Encoder, runtime: str):
+def _onnx_forward(model):
+    return lambda batch: model.embed(batch)
+
+
+def _torch_forward(model, runtime: str):
+    import torch
+
+    if runtime == "channels_last":
+        model.to(memory_format=torch.channels_last)
+
+    def forward(batch: np.ndarray) -> np.ndarray:
+        tensor = torch.from_numpy(batch)
+        if runtime == "channels_last":
+            tensor = tensor.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            return model(tensor).cpu().numpy().astype(np.float32)
+
+    return forward
+
+
+def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str):
     """The callable that embeds batches under ``runtime``, and the runtime it really is."""
+    from skill.encoders.onnx import OnnxEncoder
+
+    if isinstance(encoder, OnnxEncoder):  # an ONNX export runs in ONNX Runtime only
+        return encoder, "onnx"
     if runtime not in ("onnx", "auto"):
         return encoder, runtime
     import importlib.util

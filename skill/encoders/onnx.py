@@ -9,27 +9,41 @@ Export needs the ``onnx`` package and inference ``onnxruntime``; neither is impo
 ``import skill``. An :class:`OnnxEncoder` stands in for an :class:`~skill.encoders.registry.Encoder`
 wherever one is only called on batches (``embed_images(..., runtime="onnx")`` does this).
 
+Each export is cached as ``<name>-<digest>.onnx`` beside a ``.json`` card holding what running
+it needs (preprocessing, embedding size). :func:`open_exported` opens a cached export from the
+name and digest alone (a catalog's manifest has both) without importing torch or timm, which
+is most of a one-photo command-line search's start-up; only exporting needs torch.
+
 Example:
     >>> fast = create_onnx_encoder(encoder)             # exports once per encoder digest
-    >>> fast(torch.zeros(2, 3, 224, 224)).shape
-    torch.Size([2, 1280])
+    >>> fast.embed(np.zeros((2, 3, 224, 224), np.float32)).shape
+    (2, 1280)
+    >>> again = open_exported("skill-design", encoder.digest)   # later, another process
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
-from skill.encoders.registry import Encoder
+from skill.images.preprocess import Preprocess
+
+if TYPE_CHECKING:  # torch loads only to export, or when called with a tensor
+    import torch
+
+    from skill.encoders.registry import Encoder
 
 ONNX_OPSET = 17
 EXPORT_VERSION = 2
 """Part of each cached export's file name: 2 fixes SAME padding (:func:`freeze_same_padding`)."""
+CARD_VERSION = 1
 _CACHE: dict[tuple[str, str, int], OnnxEncoder] = {}
 _LOCK = threading.Lock()
 
@@ -48,6 +62,8 @@ def export_onnx(encoder: Encoder, path: str | os.PathLike) -> Path:
         ModuleNotFoundError: The ``onnx`` package is not installed.
     """
     import importlib.util
+
+    import torch
 
     if importlib.util.find_spec("onnx") is None:
         raise ModuleNotFoundError("exporting to ONNX needs the 'onnx' package: pip install onnx")
@@ -93,6 +109,7 @@ def freeze_same_padding(model: torch.nn.Module, input_size: int) -> torch.nn.Mod
     """
     import copy
 
+    import torch
     from timm.layers.conv2d_same import Conv2dSame
     from timm.layers.padding import pad_same_arg
 
@@ -129,11 +146,14 @@ def freeze_same_padding(model: torch.nn.Module, input_size: int) -> torch.nn.Mod
 
 def onnx_session(path: str | os.PathLike, num_threads: int = 0):
     """An ONNX Runtime CPU session with every graph optimisation; ``num_threads`` 0 uses
-    ``torch.get_num_threads()``."""
+    ``torch.get_num_threads()`` where torch is loaded, else ONNX Runtime's default (one thread
+    per physical core, as torch's)."""
     import onnxruntime as ort
 
+    if not num_threads and "torch" in sys.modules:
+        num_threads = sys.modules["torch"].get_num_threads()
     options = ort.SessionOptions()
-    options.intra_op_num_threads = num_threads or torch.get_num_threads()
+    options.intra_op_num_threads = num_threads
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
@@ -143,42 +163,144 @@ class OnnxEncoder:
 
     Args:
         path: An ``.onnx`` file written by :func:`export_onnx`.
-        encoder: The encoder it was exported from (for ``preprocess``, ``info``, ``digest``).
-        num_threads: ONNX Runtime intra-op threads; 0 uses ``torch.get_num_threads()``.
-            Typical: the number of physical cores.
+        preprocess: How photos are prepared for it.
+        name: The encoder's name.
+        embedding_dim: Size of its embeddings.
+        digest: The weight digest it was exported from.
+        num_threads: ONNX Runtime intra-op threads; 0 uses ``torch.get_num_threads()`` (or
+            ONNX Runtime's default without torch). Typical: the number of physical cores.
     """
 
-    def __init__(self, path: str | os.PathLike, encoder: Encoder, num_threads: int = 0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        preprocess: Preprocess,
+        name: str,
+        embedding_dim: int,
+        digest: str,
+        num_threads: int = 0,
+    ) -> None:
         self.session = onnx_session(path, num_threads)
         self.path = Path(path)
-        self.preprocess = encoder.preprocess
-        self.info = encoder.info
-        self.digest = encoder.digest
+        self.preprocess = preprocess
+        self.name = name
+        self.embedding_dim = embedding_dim
+        self.digest = digest
 
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def embedding_dim(self) -> int:
-        return self.info.embedding_dim
+    @classmethod
+    def from_encoder(
+        cls, path: str | os.PathLike, encoder: Encoder, num_threads: int = 0
+    ) -> OnnxEncoder:
+        """The export at ``path`` of ``encoder``."""
+        return cls(
+            path,
+            encoder.preprocess,
+            encoder.name,
+            encoder.embedding_dim,
+            encoder.digest,
+            num_threads,
+        )
 
     def eval(self) -> OnnxEncoder:
         """No-op, for symmetry with ``nn.Module.eval``."""
         return self
 
-    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+    def embed(self, images: np.ndarray) -> np.ndarray:
         """Embeds a batch.
 
         Args:
             images: Shape (batch, 3, input_size, input_size), normalised.
 
         Returns:
-            Shape (batch, embedding_dim), unit L2 norm.
+            Shape (batch, embedding_dim), float32, unit L2 norm.
         """
-        array = np.ascontiguousarray(images.detach().cpu().numpy(), dtype=np.float32)
+        array = np.ascontiguousarray(images, dtype=np.float32)
         (out,) = self.session.run(None, {"images": array})
-        return torch.from_numpy(out)
+        return out
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        """:meth:`embed` on a tensor, returning a tensor."""
+        import torch
+
+        return torch.from_numpy(self.embed(images.detach().cpu().numpy()))
+
+
+def export_path(name: str, digest: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where the export of encoder ``name`` with weight digest ``digest`` is cached."""
+    folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "skill-onnx"
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return folder / f"{stem}-{digest or 'nodigest'}-v{EXPORT_VERSION}.onnx"
+
+
+def open_exported(
+    name: str, digest: str, cache_dir: str | os.PathLike | None = None, num_threads: int = 0
+) -> OnnxEncoder | None:
+    """Opens an encoder's cached export without torch, or ``None`` when there is none.
+
+    Args:
+        name: The encoder's name (a catalog manifest's key).
+        digest: Its weight digest (the manifest entry's ``digest``); the export of other
+            weights never matches.
+        cache_dir: See :func:`create_onnx_encoder`.
+        num_threads: See :class:`OnnxEncoder`.
+
+    Returns:
+        The export, or ``None``: no digest, no export or card yet (a search with the encoder
+        itself writes both), or no ``onnxruntime``.
+    """
+    import importlib.util
+
+    path = export_path(name, digest, cache_dir)
+    card = path.with_suffix(".json")
+    if not digest or not (path.is_file() and card.is_file()):
+        return None
+    if importlib.util.find_spec("onnxruntime") is None:
+        return None
+    try:
+        record = json.loads(card.read_text())
+        if (record.get("version"), record.get("name"), record.get("digest")) != (
+            CARD_VERSION,
+            name,
+            digest,
+        ):
+            return None
+        preprocess = Preprocess.from_dict(record["preprocess"])
+        dim = int(record["embedding_dim"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    key = (str(path), digest, num_threads)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = OnnxEncoder(path, preprocess, name, dim, digest, num_threads)
+        return _CACHE[key]
+
+
+def _card(encoder: Encoder) -> dict[str, Any]:
+    """What an export depends on besides its name: weights, input and output shape."""
+    return {
+        "digest": encoder.digest,
+        "embedding_dim": encoder.embedding_dim,
+        "preprocess": encoder.preprocess.to_dict(),
+    }
+
+
+def _card_matches(path: Path, encoder: Encoder) -> bool:
+    """Whether the export at ``path`` was made for ``encoder``'s weights and shapes."""
+    try:
+        record = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return False
+    expected = json.loads(json.dumps(_card(encoder)))  # as read back: tuples become lists
+    return all(record.get(key) == value for key, value in expected.items())
+
+
+def _write_card(path: Path, encoder: Encoder) -> None:
+    """The ``.json`` card beside an export: what :func:`open_exported` needs to run it."""
+    card = path.with_suffix(".json")
+    record = {"version": CARD_VERSION, "name": encoder.name, **_card(encoder)}
+    staging = card.with_suffix(f".{os.getpid()}.tmp")
+    staging.write_text(json.dumps(record, indent=2) + "\n")
+    staging.replace(card)
 
 
 def create_onnx_encoder(
@@ -188,7 +310,8 @@ def create_onnx_encoder(
 
     The export is cached on disk and in memory under the encoder's name and weight digest, so
     an encoder whose weights change (training) must get a new digest, or pass a fresh
-    ``cache_dir``, to be exported again.
+    ``cache_dir``, to be exported again. A ``.json`` card beside it lets :func:`open_exported`
+    open it later without the encoder.
 
     Args:
         encoder: The encoder to accelerate.
@@ -199,15 +322,16 @@ def create_onnx_encoder(
     Returns:
         An :class:`OnnxEncoder`.
     """
-    folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "skill-onnx"
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder.name)
-    path = folder / f"{stem}-{encoder.digest or 'nodigest'}-v{EXPORT_VERSION}.onnx"
+    path = export_path(encoder.name, encoder.digest, cache_dir)
     if not encoder.digest:  # nothing identifies these weights: export afresh, cache nothing
-        return OnnxEncoder(export_onnx(encoder, path), encoder, num_threads)
-    key = (str(path), encoder.digest, num_threads)
+        return OnnxEncoder.from_encoder(export_onnx(encoder, path), encoder, num_threads)
+    shape = json.dumps(_card(encoder), sort_keys=True)
+    key = (str(path), encoder.digest, shape, num_threads)
     with _LOCK:
         if key not in _CACHE:
-            if not path.exists():
+            if not path.exists() or not _card_matches(path, encoder):
+                # Same weights exported at another input size or embedding: export again.
                 export_onnx(encoder, path)
-            _CACHE[key] = OnnxEncoder(path, encoder, num_threads)
+                _write_card(path, encoder)
+            _CACHE[key] = OnnxEncoder.from_encoder(path, encoder, num_threads)
         return _CACHE[key]

@@ -226,7 +226,13 @@ def create_int8_encoder(
     model, record = folder / "model-int8.onnx", folder / "quantize.json"
     wanted = json.loads(
         json.dumps(
-            {"digest": encoder.digest, "export_version": EXPORT_VERSION, "config": asdict(config)}
+            {
+                "digest": encoder.digest,
+                "embedding_dim": encoder.embedding_dim,
+                "preprocess": encoder.preprocess.to_dict(),  # same weights at another size
+                "export_version": EXPORT_VERSION,
+                "config": asdict(config),
+            }
         )
     )  # as read back from JSON (tuples become lists)
     if not (model.is_file() and record.is_file() and _same(record, wanted)):
@@ -237,7 +243,7 @@ def create_int8_encoder(
         quantize_onnx(float_model.path, model, batches, config)
         photos = sum(len(b) for b in batches)
         record.write_text(json.dumps({**wanted, "calibration_photos": photos}, indent=2) + "\n")
-    return OnnxEncoder(model, encoder, num_threads)
+    return OnnxEncoder.from_encoder(model, encoder, num_threads)
 
 
 def _same(record: Path, wanted: dict) -> bool:

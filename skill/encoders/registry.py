@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from skill.encoders.checkpoint import (
+    WEIGHTS_FILE,
     CheckpointError,
     file_digest,
     is_checkpoint_dir,
@@ -247,11 +248,32 @@ def info_from_config(config: dict[str, Any], source: str) -> EncoderInfo:
 def load_encoder(folder: str | os.PathLike) -> Encoder:
     """Loads a checkpoint folder strictly (every tensor must match the architecture).
 
+    The config is validated (:func:`skill.encoders.checkpoint.validate_config`), every tensor
+    must be finite, and the architecture is first built without memory (PyTorch's ``meta``
+    device) to compare its tensors with the file's by name and shape, so a config describing a
+    far larger model than its weights is refused before anything large is allocated. Finally
+    one blank image must give a finite embedding of the declared size.
+
     Raises:
-        CheckpointError: The folder is invalid or its tensors do not fit the config.
+        CheckpointError: The folder is invalid or its tensors do not fit the config; the
+            message names the tensor.
     """
     folder = Path(folder)
     state, config = load_checkpoint(folder)
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(f"{folder}: tensor {key} holds NaN or infinite values; refused")
+    try:
+        with torch.device("meta"):
+            shapes = {
+                k: tuple(v.shape) for k, v in encoder_from_config(config).state_dict().items()
+            }
+    except Exception as error:  # noqa: BLE001 - timm raises many kinds; all mean a bad config
+        raise CheckpointError(
+            f"{folder}: cannot build the encoder its config describes "
+            f"({type(error).__name__}: {str(error)[:200]})"
+        ) from None
+    _check_tensors(folder, shapes, state)
     encoder = encoder_from_config(config, source=str(folder))
     try:
         encoder.load_state_dict(state, strict=True)
@@ -259,7 +281,48 @@ def load_encoder(folder: str | os.PathLike) -> Encoder:
         first = str(error).splitlines()[0]
         raise CheckpointError(f"{folder}: tensors do not match the config ({first})") from None
     encoder.digest = file_digest(folder / "model.safetensors")
-    return encoder.eval()
+    _check_output(folder, encoder.eval())
+    return encoder
+
+
+def _check_tensors(folder: Path, expected: dict[str, tuple], state: dict[str, torch.Tensor]):
+    """Names the first tensors missing, unexpected or of the wrong shape."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing tensors {missing[:3]}" + (" ..." if len(missing) > 3 else ""))
+        if unexpected:
+            more = " ..." if len(unexpected) > 3 else ""
+            parts.append(f"unexpected tensors {unexpected[:3]}{more}")
+        raise CheckpointError(f"{folder}: tensors do not match the config ({'; '.join(parts)})")
+    for key, shape in expected.items():
+        if tuple(state[key].shape) != shape:
+            raise CheckpointError(
+                f"{folder}: tensors do not match the config (tensor {key} has shape "
+                f"{tuple(state[key].shape)} in {WEIGHTS_FILE}; the config makes {shape})"
+            )
+
+
+def _check_output(folder: Path, encoder: Encoder) -> None:
+    """One blank image through the encoder: a finite embedding of the declared size."""
+    size = encoder.preprocess.input_size
+    try:
+        with torch.inference_mode():
+            output = encoder(torch.zeros(1, 3, size, size))
+    except Exception as error:  # noqa: BLE001 - a shape mismatch inside the model, typically
+        raise CheckpointError(
+            f"{folder}: the encoder fails on a test image ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:200]}); its config does not fit its architecture"
+        ) from None
+    if tuple(output.shape) != (1, encoder.embedding_dim):
+        raise CheckpointError(
+            f"{folder}: the encoder gives embeddings of size {output.shape[-1]}, but its config "
+            f"says embedding_dim {encoder.embedding_dim}"
+        )
+    if not bool(torch.isfinite(output).all()):
+        raise CheckpointError(f"{folder}: the encoder gives NaN or infinite embeddings; refused")
 
 
 def _timm_hub(model_name: str) -> Encoder:

@@ -18,6 +18,7 @@ import io
 import os
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -132,6 +133,102 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
+@dataclass
+class ImageScan:
+    """What :func:`scan_images` found in a folder.
+
+    Attributes:
+        paths: Photo files, sorted by their path relative to the folder.
+        left_out: ``(relative path, reason)`` for every other entry: files of other types,
+            hidden files and folders, links leading outside the folder, special files.
+    """
+
+    paths: list[Path] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+
+
+def scan_images(folder: str | os.PathLike, recursive: bool = True) -> ImageScan:
+    """Lists the photos of a folder, and every entry left out with the reason.
+
+    A symbolic link is followed only when it resolves inside ``folder`` (a link to a file
+    elsewhere on the machine is refused: indexing a folder never reads outside it), and links
+    to folders are not followed. Hidden entries (``.name``) are skipped, with one line per
+    hidden folder.
+
+    Args:
+        folder: The folder to scan.
+        recursive: Also scan sub-folders.
+
+    Raises:
+        FileNotFoundError: ``folder`` is not a folder.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"not a folder: {root}")
+    real_root = root.resolve()
+    scan = ImageScan()
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as error:
+            where = _relative(directory, root)
+            scan.left_out.append((where, f"folder not readable ({error.strerror})"))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                if is_image_name(entry.name):
+                    scan.left_out.append(
+                        (_relative(path, root), "a folder named like a photo, not a photo")
+                    )
+                if recursive:
+                    pending.append(path)
+                continue
+            why = _left_out_reason(entry, path, real_root)
+            if why:
+                scan.left_out.append((_relative(path, root), why))
+            else:
+                scan.paths.append(path)
+    scan.paths.sort(key=lambda path: path.relative_to(root).as_posix())
+    scan.left_out.sort()
+    return scan
+
+
+def _left_out_reason(entry: os.DirEntry, path: Path, real_root: Path) -> str:
+    """Why an entry (not a plain sub-folder) is not a photo to index; "" for a photo."""
+    if entry.name.startswith("."):
+        kind = "folder" if entry.is_dir(follow_symlinks=False) else "file"
+        return f"hidden {kind} skipped"
+    if entry.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "broken symbolic link skipped"
+        if not target.is_relative_to(real_root):
+            return "symbolic link leading outside the images folder; refused"
+        if target.is_dir():
+            return "symbolic link to a folder; not followed"
+    if not is_image_name(entry.name):
+        suffix = Path(entry.name).suffix.lower()
+        if suffix == ".csv":
+            return "a CSV, not a photo (give it as the label CSV to use its labels)"
+        kind = f"'{suffix}' files are" if suffix else "files without an extension are"
+        return f"{kind} not indexed (photo types: {' '.join(IMAGE_EXTENSIONS)})"
+    try:
+        regular = path.is_file()
+    except OSError:
+        regular = False
+    if not regular:
+        return "not a regular file (a device, pipe or socket); skipped"
+    return ""
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path != root else "."
+
+
 def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]:
     """Lists image files (by extension) under a folder in a stable, sorted order.
 
@@ -140,20 +237,10 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
         recursive: Also scan sub-folders.
 
     Returns:
-        Paths sorted by their path relative to ``folder``. Hidden files are left out.
+        Paths sorted by their path relative to ``folder``. Hidden files, links leading outside
+        the folder and folders are left out (:func:`scan_images` says why).
     """
-    root = Path(folder)
-    if not root.is_dir():
-        raise FileNotFoundError(f"not a folder: {root}")
-    pattern = "**/*" if recursive else "*"
-    found = [
-        path
-        for path in root.glob(pattern)
-        if path.suffix.lower() in IMAGE_EXTENSIONS
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    ]
-    return sorted(found, key=lambda path: path.relative_to(root).as_posix())
+    return scan_images(folder, recursive).paths
 
 
 def thumbnail(image: Image.Image, size: int = 256) -> Image.Image:

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image
+
+if TYPE_CHECKING:  # torch loads only where a tensor is made: ONNX searches never import it
+    import torch
 
 RESIZE_MODES = ("crop", "pad")
 _INTERPOLATIONS = {
@@ -123,15 +125,26 @@ def border_color(image: Image.Image) -> tuple[int, int, int]:
     return tuple(int(v) for v in np.median(frame, axis=0))
 
 
-def to_tensor(image: Image.Image, preprocess: Preprocess) -> torch.Tensor:
-    """Resizes and normalises one RGB image.
+def to_array(image: Image.Image, preprocess: Preprocess) -> np.ndarray:
+    """Resizes and normalises one RGB image, channels first.
 
     Returns:
-        Shape (3, input_size, input_size), float32.
+        Shape (3, input_size, input_size), float32, C-contiguous.
     """
     resized = resize_image(image, preprocess)
     array = np.asarray(resized, dtype=np.float32) / 255.0
     mean = np.asarray(preprocess.mean, dtype=np.float32)
     std = np.asarray(preprocess.std, dtype=np.float32)
     array = (array - mean) / std
-    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))
+    return np.ascontiguousarray(array.transpose(2, 0, 1))
+
+
+def to_tensor(image: Image.Image, preprocess: Preprocess) -> torch.Tensor:
+    """:func:`to_array` as a torch tensor.
+
+    Returns:
+        Shape (3, input_size, input_size), float32.
+    """
+    import torch
+
+    return torch.from_numpy(to_array(image, preprocess))

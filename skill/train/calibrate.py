@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from skill.encoders.checkpoint import CONFIG_FILE, read_config
+from skill.encoders.checkpoint import CONFIG_FILE, json_ready, read_config
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import load_encoder
 from skill.evaluation.calibration import calibrate_encoder, store_rule
@@ -71,6 +71,7 @@ def calibrate_export(
     )  # fmt: skip
     kept = eval_items.iloc[result.indices]
     figures = same_design_figures(encoder, result.embeddings, kept["design_id"].to_numpy())
+    figures = json_ready(figures)
     checkpoint = read_config(folder)
     checkpoint["metrics"] = {**checkpoint.get("metrics", {}), **figures}
     staging = folder / f".{CONFIG_FILE}.tmp"

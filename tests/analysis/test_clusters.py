@@ -1,5 +1,7 @@
 """Design clusters on synthetic embeddings whose designs and categories are known."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,8 +56,8 @@ def test_clusters_recover_groups_with_labels_and_representatives():
     assert (result.table["n_designs"] == 6).all()
     assert result.design_purity == 1.0
     labels = dict(zip(result.table["top_categories"], result.table["label"], strict=True))
-    assert labels["Dress 100%"] == "Dress: floral maxi"
-    assert labels["Trousers 100%"] == "Trousers: denim wide"
+    assert labels["Dress 100%"] == "Dress 100% · floral 100% · maxi 100%"
+    assert labels["Trousers 100%"] == "Trousers 100% · denim 100% · wide 100%"
     for cluster, rows in result.representatives.items():
         assert len(rows) == 3
         assert (result.labels[rows] == cluster).all()
@@ -130,3 +132,57 @@ def test_bad_arguments_raise():
         cluster_designs(x[:5], items)
     with pytest.raises(ValueError, match="more than"):
         cluster_designs(x, items, ClusterConfig(n_clusters=500))
+
+
+def test_clusters_within_categories_never_mix_them():
+    # Two categories drawn from one distribution: clustering the whole catalog mixes them.
+    rng = np.random.default_rng(0)
+    designs = 40
+    x = rng.normal(size=(designs, 16)).astype(np.float32)
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i}" for i in range(designs)],
+            "design_id": [f"d{i}" for i in range(designs)],
+            "category": ["Sandals"] * 30 + ["T-shirt"] * 10,
+            "title": [""] * designs,
+        }
+    )
+    mixed = cluster_designs(x, items, ClusterConfig(n_clusters=4, within=None))
+    assert pd.crosstab(mixed.labels, items["category"]).gt(0).sum(axis=1).max() == 2
+    within = cluster_designs(x, items, ClusterConfig(n_clusters=4))
+    per_cluster = pd.crosstab(within.labels, items["category"])
+    assert per_cluster.gt(0).sum(axis=1).eq(1).all()  # one category per cluster
+    assert per_cluster.gt(0).sum(axis=0).to_dict() == {"Sandals": 3, "T-shirt": 1}  # 4 by size
+    assert within.table["label"].str.match(r"^(Sandals|T-shirt) 100%$").all()
+    # Fewer clusters wanted than categories: each category is still a cluster of its own.
+    assert len(cluster_designs(x, items, ClusterConfig(n_clusters=1)).table) == 2
+    # No number: the automatic rule within each category (sqrt(30 / 2) -> 4, sqrt(10 / 2) -> 2).
+    auto = cluster_designs(x, items, ClusterConfig())
+    assert pd.crosstab(auto.labels, items["category"]).gt(0).sum(axis=0).to_dict() == {
+        "Sandals": 4,
+        "T-shirt": 2,
+    }
+
+
+def test_a_label_holds_only_words_most_of_its_cluster_has_with_their_shares():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(2, 8)) * 5
+    x = np.repeat(centres, 12, axis=0) + rng.normal(size=(24, 8))
+    titles = ["floral midi dress"] * 9 + ["floral bra top", "plain bra", "plain bra"]
+    items = pd.DataFrame(
+        {
+            "item_id": [f"i{i}" for i in range(24)],
+            "design_id": [f"d{i}" for i in range(24)],
+            "category": ["Dress"] * 10 + ["Bra"] * 2 + ["Boot"] * 12,
+            "title": titles + ["leather ankle boots"] * 12,
+        }
+    )
+    config = ClusterConfig(n_clusters=2, within=None, title_words=3)
+    labels = cluster_designs(x.astype(np.float32), items, config).table["label"].tolist()
+    # Dress is 10 of the cluster's 12 photos; "floral" in 10 of its 12 designs, "midi" in 9;
+    # "bra" (3 of 12) is as over-represented, but true of too few to name the cluster.
+    assert "Dress 83% · floral 83% · midi 75%" in labels
+    assert "Boot 100% · ankle 100% · leather 100%" in labels  # never "boots 100%" again
+    loose = dataclasses.replace(config, min_word_share=0.0)
+    labels = cluster_designs(x.astype(np.float32), items, loose).table["label"].tolist()
+    assert "Dress 83% · floral 83% · midi 75% · bra 25%" in labels

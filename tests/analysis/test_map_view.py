@@ -109,3 +109,68 @@ def test_map_figure_checks_its_arguments():
         map_figure(_coords(), _items(), "design cluster")  # clusters need labels
     with pytest.raises(ValueError, match="3 labels for 4 items"):
         map_figure(_coords(), _items(), "category", labels=["a", "b", "c"])
+
+
+def _many_categories(n_categories=39, seed=0):
+    """A catalog of 39 categories of unequal sizes (as the issue's 300-photo catalog)."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 20, n_categories)
+    categories = np.repeat([f"type {i:02d}" for i in range(n_categories)], sizes)
+    n = len(categories)
+    items = pd.DataFrame(
+        {
+            "item_id": [str(i) for i in range(n)],
+            "design_id": [str(i) for i in range(n)],
+            "category": categories,
+            "title": [f"product {i}" for i in range(n)],
+            "color": ["navy"] * n,
+            "color_name": ["blue"] * n,
+            "color_hex": ["#1f3a93"] * n,
+            "date": [""] * n,
+        }
+    )
+    return items, rng.standard_normal((n, 2)).astype(np.float32)
+
+
+def test_many_categories_get_distinct_colours_and_the_rest_one_grey_trace():
+    from skill.analysis.map_view import GROUP_COLOURS, OTHER_COLOUR
+
+    items, coords = _many_categories()
+    figure, rows = map_figure(coords, items, "category")
+    assert _covered(rows, len(items))
+    colours = [trace.marker.color for trace in figure.data]
+    assert len(colours) == len(set(colours)) == len(GROUP_COLOURS) + 1  # no colour twice
+    other = colours.index(OTHER_COLOUR)
+    assert figure.data[other].name == f"{39 - len(GROUP_COLOURS)} other categories"
+    # The coloured ones are the largest categories.
+    sizes = items["category"].value_counts()
+    named = [t.name for i, t in enumerate(figure.data) if i != other]
+    assert sizes[named].min() >= sizes.drop(named).max()
+    # Every point's hover names its category, grey ones too.
+    for trace, trace_rows in zip(figure.data, rows, strict=True):
+        for text, row in zip(trace.hovertext, trace_rows, strict=True):
+            assert f"<br>{items['category'].iat[row]} · " in text
+
+
+def test_chosen_categories_get_the_colours():
+    items, coords = _many_categories()
+    figure, rows = map_figure(coords, items, "category", highlight=["type 07", "nope", "type 30"])
+    names = [t.name for t in figure.data]
+    assert "type 07" in names and "type 30" in names and len(names) == 3
+    chosen = rows[names.index("type 30")]
+    assert (items["category"].iloc[chosen] == "type 30").all()
+
+
+def test_cluster_hover_names_the_cluster():
+    figure, rows = map_figure(
+        _coords(), _items(), "design cluster", labels=["1. tees", "1. tees", "2. <b>", "2. <b>"]
+    )
+    hover = dict(
+        zip(
+            np.concatenate(rows).tolist(),
+            np.concatenate([t.hovertext for t in figure.data]),
+            strict=True,
+        )
+    )
+    assert hover[0] == "striped tee<br>top · navy<br>1. tees"
+    assert hover[2].endswith("<br>2. &lt;b>")

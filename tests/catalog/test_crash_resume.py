@@ -65,6 +65,7 @@ def test_sigkill_mid_index_keeps_the_old_catalog_and_resumes(tmp_path, capsys):
             os.kill(process.pid, signal.SIGKILL)
         returncode = process.wait(timeout=60)
     assert returncode == -signal.SIGKILL
+    assert (catalog / "LOCK").exists()  # the killed build's lock file stays behind
     saved_parts = len(_parts(catalog)) - parts_before
     assert 1 <= saved_parts < 12  # killed part-way through the 12 new parts
 
@@ -82,6 +83,8 @@ def test_sigkill_mid_index_keeps_the_old_catalog_and_resumes(tmp_path, capsys):
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0
+    recovered = "recovered the lock of a build that did not finish: index 'photos' into 'cat'"
+    assert f"{recovered} (add) (pid {process.pid} " in out
     embedded, reused = map(int, re.search(r"(\d+) embedded, (\d+) reused", out).groups())
     assert reused >= 16 + 4 * saved_parts
     assert embedded == 64 - reused and embedded < 48

@@ -1,5 +1,7 @@
 """Tests of skill.catalog.source: CSV column mapping and guessing, and refused rows."""
 
+import codecs
+
 import pytest
 
 from skill.catalog.source import (
@@ -143,3 +145,44 @@ def test_resolve_columns_is_case_insensitive():
 
     frame = pd.DataFrame({"Image_Path": ["a.jpg"], "Product_Code": ["x"]})
     assert resolve_columns(frame, ColumnMap()) == {"image": "Image_Path", "design": "Product_Code"}
+
+
+def test_a_link_to_a_file_outside_the_folder_is_refused_with_a_line(tmp_path, photos):
+    (photos / "passwd.jpg").symlink_to("/etc/passwd")
+    (photos / "anim.gif").write_bytes(b"GIF89a")
+    table = read_items(photos)
+    assert "passwd" not in set(table.items["item_id"]) and len(table.items) == 4
+    reasons = dict(zip(table.problems["image_path"], table.problems["reason"], strict=True))
+    assert reasons["passwd.jpg"] == "symbolic link leading outside the images folder; refused"
+    assert reasons["anim.gif"].startswith("'.gif' files are not indexed")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "separator"),
+    [("utf-16", ","), ("utf-16", "\t"), ("utf-16-le", ","), ("utf-16-be", ","), ("utf-32", ",")],
+)
+def test_utf16_and_utf32_csvs_are_read(photos, encoding, separator):
+    # "utf-16" and "utf-32" write a byte-order mark; "-le"/"-be" do not. Excel's "Unicode
+    # Text" export is UTF-16 with tabs.
+    text = separator.join(["id", "image", "title"]) + "\n"
+    text += separator.join(["1", "circle-red-0.jpg", "Pull côtelé"]) + "\n"
+    path = _csv(photos / "labels.csv", text, encoding)
+    items = read_items(photos, path).items
+    assert items[["item_id", "image_path", "title"]].values.tolist() == [
+        ["1", "circle-red-0.jpg", "Pull côtelé"]
+    ]
+
+
+def test_a_csv_with_nul_bytes_is_refused_in_printable_words(tmp_path, photos):
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(b"PK\x03\x04\x00\x00\x08\x00id,image\x00\x01\x02" * 20)
+    with pytest.raises(CatalogInputError, match="holds NUL bytes, so it is not a text CSV") as e:
+        read_items(photos, path)
+    assert "save it as CSV UTF-8" in str(e.value) and "\x00" not in str(e.value)
+    path.write_bytes(codecs.BOM_UTF16_LE + b"i\x00d\x00\x00\xd8")  # a lone surrogate
+    with pytest.raises(CatalogInputError, match="starts as UTF-16 text but does not decode"):
+        read_items(photos, path)
+    path.write_bytes(b"id,im\x01age\n1,circle-red-0.jpg\n")
+    with pytest.raises(CatalogInputError, match="columns are: id, im") as e:
+        read_items(photos, path, ColumnMap(image="image"))
+    assert "im\\x01age" in str(e.value) and "\x01" not in str(e.value)

@@ -87,10 +87,11 @@ def test_bad_photos_are_skipped_with_reasons(tmp_path, photos, encoder_dir):
     assert summary.items == 16
     reasons = dict(zip(summary.skipped["image_path"], summary.skipped["reason"], strict=True))
     assert reasons == {
+        "catalog.csv": "a CSV, not a photo (give it as the label CSV to use its labels)",
         "empty.jpg": "empty file (0 bytes)",
         "text.png": "not an image (unrecognised file format)",
     }
-    assert len(open_catalog(tmp_path / "cat").skipped) == 2
+    assert len(open_catalog(tmp_path / "cat").skipped) == 3
 
 
 def test_approximate_index_is_used_when_asked(tmp_path, photos, encoder_dir):

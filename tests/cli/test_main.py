@@ -90,3 +90,25 @@ def test_help_loads_no_heavy_library():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_an_unsafe_checkpoint_config_is_one_line_and_exit_2(tmp_path, tiny_encoder_dir, run_cli):
+    import json
+    import shutil
+
+    bad = tmp_path / "bad-encoder"
+    shutil.copytree(tiny_encoder_dir, bad)
+    config = json.loads((bad / "config.json").read_text())
+    config["backbone_kwargs"] = {"checkpoint_path": "/etc/passwd"}
+    (bad / "config.json").write_text(json.dumps(config))
+    (tmp_path / "photos").mkdir()
+    from tests.shapes import write_shapes
+
+    write_shapes(tmp_path / "photos", shapes=("circle",), csv_name=None)
+    code, _, err = run_cli(
+        "index", "--images", tmp_path / "photos", "--catalog", tmp_path / "cat", "--encoder", bad
+    )
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err
+    assert "backbone_kwargs 'checkpoint_path' is not allowed" in errors[0]
+    assert not (tmp_path / "cat" / "CURRENT").exists()

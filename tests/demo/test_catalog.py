@@ -60,3 +60,11 @@ def test_build_tiny_demo_then_reuse(tmp_path):
         encoders=["imagenet-lite0"], root=tmp_path, map_method="pca", demo_config=config,
     )  # fmt: skip
     assert "rendering demo photos" not in stages  # complete photos are not rendered again
+    assert len(open_catalog(path).items) == 6
+
+    other = DemoConfig(n_designs=2, colours_per_design=(3, 3), image_size=96, seed=1)
+    demo_catalog.build_demo(encoders=["imagenet-lite0"], root=tmp_path, map_method="pca",
+                            demo_config=other)  # fmt: skip
+    rebuilt = open_catalog(path)  # rendered again: the catalog is the new photos only
+    assert len(rebuilt.items) == 6 and rebuilt.items["design_id"].nunique() == 2
+    assert all(rebuilt.image_path(row).is_file() for row in range(6))

@@ -84,6 +84,13 @@ def test_catalog_csv_columns_and_types(catalog):
         assert not row["image_path"].startswith("/") and row["title"]
 
 
+def test_photo_count_without_rendering_equals_the_photos_rendered(catalog):
+    from skill.demo.builder import demo_photo_count
+
+    _, rows = catalog
+    assert demo_photo_count(TINY) == len(rows)
+
+
 def test_catalog_labels(catalog):
     _, rows = catalog
     by_design = defaultdict(list)

@@ -64,7 +64,7 @@ def test_invalid_config_is_not_written(tmp_path):
         ({**CONFIG, "format_version": 1, "embedding_dim": "32"}, "wrong type"),
         ({**CONFIG, "format_version": 1, "head": "mlp"}, "wrong type"),
         ({**CONFIG, "format_version": FORMAT_VERSION + 1}, "newer"),
-        ({**CONFIG, "format_version": 1, "embedding_dim": 0}, r"\[1, 65536\]"),
+        ({**CONFIG, "format_version": 1, "embedding_dim": 0}, r"\[1, 8192\]"),
     ],
 )
 def test_validate_config_errors(config, message):

@@ -103,3 +103,40 @@ def test_catalog_built_with_onnx_equals_torch(tmp_path):
 def test_unknown_runtime_names_the_choices():
     with pytest.raises(ValueError, match="onnx"):
         embed_images(_encoder(), [], runtime="tensorrt")
+
+
+def test_an_export_opens_again_from_its_name_and_digest_alone(tmp_path):
+    from skill.encoders.onnx import export_path, open_exported
+
+    encoder = _encoder()
+    encoder.digest = "0123abcd"
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 256, (80, 70, 3), dtype=np.uint8)) for _ in range(3)]
+    assert open_exported("tiny-onnx", "0123abcd", cache_dir=tmp_path) is None  # not yet
+    create_onnx_encoder(encoder, cache_dir=tmp_path)
+    again = open_exported("tiny-onnx", "0123abcd", cache_dir=tmp_path, num_threads=1)
+    assert again.preprocess == encoder.preprocess and again.embedding_dim == 16
+    reference = embed_images(encoder, images, batch_size=2)
+    result = embed_images(again, images, batch_size=2, runtime="torch")  # an export runs ONNX
+    assert result.runtime == "onnx"
+    np.testing.assert_allclose(result.embeddings, reference.embeddings, atol=TOLERANCE)
+    assert open_exported("tiny-onnx", "ffff0000", cache_dir=tmp_path) is None  # other weights
+    assert open_exported("tiny-onnx", "", cache_dir=tmp_path) is None
+    export_path("tiny-onnx", "0123abcd", tmp_path).with_suffix(".json").write_text("{broken")
+    assert open_exported("tiny-onnx", "0123abcd", cache_dir=tmp_path, num_threads=2) is None
+
+
+def test_same_weights_at_another_input_size_are_exported_again(tiny_encoder_dir, tmp_path):
+    import dataclasses
+
+    from skill.encoders.onnx import create_onnx_encoder
+    from skill.encoders.registry import load_encoder
+
+    encoder = load_encoder(tiny_encoder_dir)
+    small = create_onnx_encoder(encoder, tmp_path)
+    side = encoder.preprocess.input_size
+    encoder.preprocess = dataclasses.replace(encoder.preprocess, input_size=side + 32)
+    large = create_onnx_encoder(encoder, tmp_path)
+    batch = np.random.default_rng(0).random((1, 3, side + 32, side + 32), dtype=np.float32)
+    assert small is not large
+    assert large.embed(batch).shape == (1, encoder.embedding_dim)

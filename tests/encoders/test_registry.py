@@ -171,3 +171,105 @@ def test_luminance_builtin_is_blind_to_hue_but_not_to_shape():
     ).embeddings
     np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-5)  # its grey copy: the same
     assert float(vectors[0] @ vectors[2]) < 0.99  # another shape: not the same
+
+
+def _folder(tmp_path, config, state=None):
+    """A checkpoint folder with ``config`` written as is (not validated) and tiny weights."""
+    import json
+
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "ckpt"
+    folder.mkdir(exist_ok=True)
+    weights = state if state is not None else _tiny_encoder().state_dict()
+    save_file({k: v.contiguous() for k, v in weights.items()}, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({"format_version": 1, **config}))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"backbone_kwargs": {"checkpoint_path": "/etc/passwd"}},
+            "'checkpoint_path' is not allowed",
+        ),
+        ({"backbone_kwargs": {"pretrained_cfg_overlay": {"file": "/x"}}}, "is not allowed"),
+        ({"backbone_kwargs": {"num_classes": 10}}, "'num_classes' is not allowed"),
+        ({"backbone_kwargs": {"global_pool": "/etc/passwd"}}, "global_pool must be one of"),
+        ({"backbone_kwargs": {"drop_rate": 2.0}}, r"drop_rate must be a number in \[0.0, 1.0\]"),
+        ({"surprise": 1}, r"unknown keys \['surprise'\]"),
+        ({"head": {"type": "mlp", "out_dim": 16}}, "the head needs 'in_dim'"),
+        ({"head": {**TINY["head"], "out_dim": 10**12}, "embedding_dim": 10**12}, r"\[1, 8192\]"),
+        ({"head": {**TINY["head"], "out_dim": 1e12}}, "head 'out_dim' has the wrong type"),
+        ({"head": {**TINY["head"], "hidden_dim": 8192, "num_layers": 8}}, "weights refused"),
+        ({"head": {**TINY["head"], "bias": True}}, "unknown head key 'bias'"),
+        ({"architecture": "hf-hub:timm/resnet10t"}, "must be a timm model name"),
+        ({"architecture": "resnet_that_does_not_exist"}, "unknown timm architecture"),
+        ({"name": "timm:evil/model"}, "name must be"),
+        ({"name": "../../x"}, "name must be"),
+        ({"preprocess": {"input_size": 100000}}, r"input_size must be in \[16, 1024\]"),
+        ({"preprocess": {"input_size": 64, "std": [0, 1, 1]}}, "std must be 3 finite numbers"),
+        ({"preprocess": {"input_size": 64, "cache": "/tmp"}}, "unknown preprocess key 'cache'"),
+        ({"embedding_dim": True}, "'embedding_dim' has the wrong type"),
+    ],
+)
+def test_an_untrusted_config_is_refused_with_a_message(tmp_path, change, message):
+    with pytest.raises(CheckpointError, match=message):
+        load_encoder(_folder(tmp_path, {**TINY, **change}))
+
+
+def test_nan_literals_in_config_json_are_refused(tmp_path):
+    folder = _folder(tmp_path, TINY)
+    text = (folder / "config.json").read_text().replace('"crop_pct": 1.0', '"crop_pct": NaN')
+    (folder / "config.json").write_text(text)
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_encoder(folder)
+    (folder / "config.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        load_encoder(folder)
+
+
+def test_nan_or_infinite_weights_are_refused_naming_the_tensor(tmp_path):
+    state = _tiny_encoder().state_dict()
+    state["head.layers.2.bias"] = state["head.layers.2.bias"].clone()
+    state["head.layers.2.bias"][3] = float("inf")
+    with pytest.raises(CheckpointError, match="tensor head.layers.2.bias holds NaN or infinite"):
+        load_encoder(_folder(tmp_path, TINY, state))
+
+
+def test_a_shape_mismatch_names_the_tensor(tmp_path):
+    state = _tiny_encoder().state_dict()
+    config = {**TINY, "head": {**TINY["head"], "hidden_dim": 64}}
+    with pytest.raises(CheckpointError, match=r"tensor head.layers.0.weight has shape \(32, 512\)"):
+        load_encoder(_folder(tmp_path, config, state))
+
+
+def test_a_config_for_a_far_larger_model_is_refused_before_building_it(tmp_path):
+    head = {**TINY["head"], "in_dim": 1024}
+    config = {**TINY, "architecture": "vit_large_patch16_224", "feature_dim": 1024, "head": head}
+    with pytest.raises(CheckpointError, match=r"missing tensors \['backbone.cls_token'"):
+        load_encoder(_folder(tmp_path, config))
+
+
+def test_a_config_that_does_not_fit_its_architecture_fails_on_a_test_image(tmp_path):
+    torch.manual_seed(0)
+    catavgmax = encoder_from_config(
+        {
+            **TINY,
+            "backbone_kwargs": {"global_pool": "catavgmax"},
+            "feature_dim": 1024,
+            "head": {**TINY["head"], "in_dim": 1024},
+        }
+    )
+    state = dict(catavgmax.state_dict())
+    state["head.layers.0.weight"] = state["head.layers.0.weight"][:, :512].contiguous()
+    config = {**TINY, "backbone_kwargs": {"global_pool": "catavgmax"}}  # says 512 features
+    with pytest.raises(CheckpointError, match="fails on a test image"):
+        load_encoder(_folder(tmp_path, config, state))
+    no_head = {**TINY, "head": None, "embedding_dim": 64, "feature_dim": 64}
+    state = {k: v for k, v in _tiny_encoder().state_dict().items() if k.startswith("backbone.")}
+    with pytest.raises(
+        CheckpointError, match="embeddings of size 512, but its config says embedding_dim 64"
+    ):
+        load_encoder(_folder(tmp_path, no_head, state))

@@ -5,6 +5,7 @@ pixels compress from 60 MB to a few kB (a decompression bomb). Neither is ever d
 """
 
 import io
+import os
 import struct
 import zlib
 
@@ -20,6 +21,7 @@ from skill.images.decode import (
     is_image_name,
     list_images,
     load_image,
+    scan_images,
     thumbnail,
 )
 from tests.shapes import FILLS, TINY_CONFIG, draw_shape
@@ -284,3 +286,45 @@ def test_list_images_is_sorted_and_skips_hidden_and_other_files(tmp_path):
 
 def test_thumbnail_keeps_the_aspect_ratio():
     assert thumbnail(Image.new("RGB", (400, 200)), 100).size == (100, 50)
+
+
+def test_scan_images_says_why_every_other_entry_is_left_out(tmp_path):
+    folder, outside = tmp_path / "photos", tmp_path / "outside.jpg"
+    draw_shape("circle", FILLS["Red"]).save(outside)
+    folder.mkdir()
+    draw_shape("square", FILLS["Blue"]).save(folder / "a.jpg")
+    (folder / "sub").mkdir()
+    draw_shape("cross", FILLS["Blue"]).save(folder / "sub" / "b.png")
+    frames = [draw_shape("circle", FILLS[c]) for c in ("Red", "Blue")]
+    frames[0].save(folder / "anim.gif", save_all=True, append_images=frames[1:])
+    (folder / ".hidden.jpg").write_bytes(b"x")
+    (folder / ".cache").mkdir()
+    (folder / ".cache" / "c.jpg").write_bytes(b"x")
+    (folder / "looks-like.jpg").mkdir()
+    draw_shape("triangle", FILLS["Red"]).save(folder / "looks-like.jpg" / "inner.jpg")
+    (folder / "notes").write_text("x")
+    (folder / "link-out.jpg").symlink_to(outside)
+    (folder / "link-etc.jpg").symlink_to("/etc/passwd")
+    (folder / "link-in.jpg").symlink_to(folder / "a.jpg")
+    (folder / "dir-link").symlink_to(folder / "sub")
+    (folder / "broken.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    os.mkfifo(folder / "pipe.jpg")  # reading it would block for ever
+
+    scan = scan_images(folder)
+    assert [p.relative_to(folder).as_posix() for p in scan.paths] == [
+        "a.jpg", "link-in.jpg", "looks-like.jpg/inner.jpg", "sub/b.png",
+    ]  # fmt: skip
+    reasons = dict(scan.left_out)
+    assert reasons == {
+        ".cache": "hidden folder skipped",
+        ".hidden.jpg": "hidden file skipped",
+        "anim.gif": "'.gif' files are not indexed (photo types: .jpg .jpeg .png .webp)",
+        "broken.jpg": "broken symbolic link skipped",
+        "dir-link": "symbolic link to a folder; not followed",
+        "link-etc.jpg": "symbolic link leading outside the images folder; refused",
+        "link-out.jpg": "symbolic link leading outside the images folder; refused",
+        "looks-like.jpg": "a folder named like a photo, not a photo",
+        "notes": "files without an extension are not indexed (photo types: .jpg .jpeg .png .webp)",
+        "pipe.jpg": "not a regular file (a device, pipe or socket); skipped",
+    }
+    assert list_images(folder) == scan.paths

@@ -70,7 +70,8 @@ def test_upload_search_shows_cards_and_csv(app):
 
 def test_bad_uploads_warn_and_good_one_still_searches(app):
     truncated = png_bytes("square")[:200]
-    app.file_uploader(key="upload").set_value(
+    app.toggle(key="several_photos").set_value(True).run()
+    app.file_uploader(key="upload_many").set_value(
         [
             ("notes.jpg", b"this is not an image", "image/jpeg"),
             ("cut.png", truncated, "image/png"),
@@ -180,9 +181,18 @@ def test_models_tab_cards_and_catalog_figures(app):
     text = _html(app)
     assert "ImageNet baseline" in text
     assert "Colour-variant retrieval on this catalog" in text
-    # One chart of the shipped encoders' own figures (if any ship), one of this catalog's.
+    # One chart of the shipped encoders' own figures (if any ship), one of this catalog's,
+    # each titled for what it measures.
     charts = [c for c in app.get("plotly_chart") if c.key == "figures_catalog"]
     assert len(charts) == 1
+    assert json.loads(charts[0].proto.spec)["layout"]["title"]["text"] == "This catalog (tiny)"
+    recorded = [c for c in app.get("plotly_chart") if c.key == "figures_recorded"]
+    from skill.encoders.registry import list_encoders
+
+    if any(info.config.get("metrics") for info in list_encoders()):
+        title = json.loads(recorded[0].proto.spec)["layout"]["title"]["text"]
+        assert title == "Own evaluation (H&M validation)"
+        assert "not this catalog" in " ".join(c.value for c in app.caption)
     from skill.catalog.store import open_catalog
     from skill.evaluation.metrics import colour_variant_retrieval
 

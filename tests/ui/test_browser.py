@@ -3,9 +3,10 @@
 Skips when Chromium, chromedriver or selenium is missing. The server listens on 127.0.0.1
 only and is always killed. With ``SKILL_SCREENSHOT_DIR`` set, screenshots are copied there too.
 
-Also a script for the README screenshots, on the real data folder (the demo catalog)::
+Also a script for the README screenshots of every tab, on the real data folder (the demo
+catalog; ``SKILL_DATA_DIR`` points it elsewhere)::
 
-    python tests/test_browser.py --out docs --photo data/demo/photos/images/<file>.jpg
+    python -m tests.ui.test_browser --out docs --photo data/demo/photos/images/<file>.jpg
 """
 
 from __future__ import annotations
@@ -38,19 +39,38 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(data_dir: Path | None, timeout: float = 180.0):
-    """Runs ``streamlit run app.py`` on a free local port; yields its URL; always kills it."""
+def streamlit_server(
+    data_dir: Path | None,
+    timeout: float = 180.0,
+    site: Path = ROOT,
+    console: Path | None = None,
+):
+    """Runs ``streamlit run app.py`` on a free local port; yields its URL; always kills it.
+
+    Args:
+        data_dir: ``SKILL_DATA_DIR`` of the app (default: the project's ``data/``).
+        timeout: Seconds to wait for the health check.
+        site: Folder holding the ``app.py`` to run and its ``.streamlit/config.toml``, run from
+            there (the project; a test copies both elsewhere to keep its data under it).
+        console: Where the server's stdout and stderr go (default: only stderr, kept for an
+            early exit's message).
+    """
     port = free_port()
-    env = dict(os.environ)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     if data_dir is not None:
         env["SKILL_DATA_DIR"] = str(data_dir)
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(site / "app.py"),
         "--server.headless", "true", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
+    log = open(console, "wb") if console is not None else None  # noqa: SIM115 - closed below
     server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        cwd=site,
+        env=env,
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -63,7 +83,8 @@ def streamlit_server(data_dir: Path | None, timeout: float = 180.0):
             except OSError:
                 pass
             if server.poll() is not None:
-                raise RuntimeError(f"streamlit exited: {server.stderr.read().decode()[-2000:]}")
+                said = console.read_text() if log else server.stderr.read().decode()
+                raise RuntimeError(f"streamlit exited: {said[-2000:]}")
             if time.monotonic() > deadline:
                 raise TimeoutError("streamlit did not answer its health check")
             time.sleep(0.3)
@@ -71,6 +92,8 @@ def streamlit_server(data_dir: Path | None, timeout: float = 180.0):
     finally:
         server.kill()
         server.wait(timeout=10)
+        if log:
+            log.close()
 
 
 def chromium(width: int = 1440, height: int = 1400):
@@ -121,7 +144,8 @@ def settle(driver, timeout: float = 60.0) -> None:
     time.sleep(0.8)
     while time.monotonic() < deadline:
         running = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
-        if not any(
+        spinning = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSpinner"]')
+        if not spinning and not any(
             "Running" in el.text or el.get_attribute("innerHTML").count("Stop") for el in running
         ):
             break
@@ -184,19 +208,100 @@ def test_upload_photo_shows_result_cards(browser_ready, tmp_path):
             shutil.copy(tmp_path / name, Path(target) / f"browser-test-{name}")
 
 
+def test_build_progress_stays_in_view_and_the_console_stays_quiet(browser_ready, tmp_path):
+    """A build started at the bottom of the Catalogs tab, in a 1440 x 1000 window.
+
+    The app runs from a copy of ``app.py`` and ``.streamlit/config.toml`` with its data folder
+    under it, as a user's ``data/`` sits under the project: with Streamlit's file watcher on,
+    every build printed watchdog's 'Callback with id ... already exists' warnings.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from tests.ui.apptest import make_tiny_catalog
+
+    site = tmp_path / "site"
+    (site / ".streamlit").mkdir(parents=True)
+    shutil.copy(ROOT / "app.py", site / "app.py")
+    shutil.copy(ROOT / ".streamlit" / "config.toml", site / ".streamlit" / "config.toml")
+    photos = make_tiny_catalog(site / "data")
+    console = tmp_path / "console.txt"
+    with streamlit_server(site / "data", site=site, console=console) as url:
+        driver = chromium(1440, 1000)
+        try:
+            driver.get(url)
+            wait_for(driver, '[role="tab"]')
+            settle(driver)
+            open_tab(driver, "Catalogs")
+            name = wait_for(driver, 'input[aria-label="Catalog name"]')[0]
+            name.send_keys("again", Keys.TAB)
+            settle(driver)
+            folder = driver.find_element(By.CSS_SELECTOR, 'input[aria-label="Folder of photos"]')
+            folder.send_keys(str(photos), Keys.TAB)
+            settle(driver)
+            for label in driver.find_elements(By.CSS_SELECTOR, "label"):
+                if "PCA (instant)" in (label.get_attribute("textContent") or ""):
+                    driver.execute_script("arguments[0].click()", label)
+            settle(driver)
+            button = next(
+                b
+                for b in driver.find_elements(By.CSS_SELECTOR, "button")
+                if (b.get_attribute("textContent") or "").strip() == "Build catalog"
+            )
+            # As a user would: the button at the bottom edge of the window, then a click.
+            driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", button)
+            driver.execute_script("arguments[0].click()", button)
+            driver.set_script_timeout(150)
+            in_view = driver.execute_script(
+                """
+                const deadline = Date.now() + 120000;
+                return new Promise(done => {
+                  const look = () => {
+                    const bar = document.querySelector('[data-testid="stProgress"]');
+                    if (bar) {
+                      const box = bar.getBoundingClientRect();
+                      done([box.top >= 0 && box.bottom <= window.innerHeight, box.top]);
+                    } else if (Date.now() > deadline) { done(null); }
+                    else { setTimeout(look, 50); }
+                  };
+                  look();
+                });
+                """
+            )
+            assert in_view is not None, "no progress bar appeared"
+            assert in_view[0], f"the progress bar is out of view (top at {in_view[1]} px)"
+            wait_for(driver, '[data-testid="stAlertContentSuccess"]', timeout=300)
+            settle(driver)
+            assert "again" in driver.page_source
+        finally:
+            driver.quit()
+    said = console.read_text()
+    for alarming in ("RuntimeWarning", "Traceback", "Callback with id", "Error"):
+        assert alarming not in said, said[-3000:]
+
+
 def capture_readme_screenshots(out: Path, photo: Path) -> list[Path]:
-    """Search, map, catalogs and models tabs of the app on the real data folder."""
+    """Every tab of the app on the data folder (``$SKILL_DATA_DIR``, else the project's
+    ``data/``): the first page, a search with ``photo``, then Map, Trends, Catalogs, Models."""
     shots = []
     with streamlit_server(None) as url:
         driver = chromium(1440, 1500)
         try:
+            driver.get(url)
+            wait_for(driver, 'input[type="file"]')
+            settle(driver)
+            shots.append(screenshot(driver, out / "app-start.png"))
             search_with_photo(driver, url, photo)
             shots.append(screenshot(driver, out / "app-search.png"))
-            for label, css in (("Map", ".js-plotly-plot"), ("Catalogs", '[data-testid="stDataFrame"]'),
+            for label, css in (("Map", ".js-plotly-plot"), ("Trends", '[data-testid="stExpander"]'),
+                               ("Catalogs", '[data-testid="stDataFrame"]'),
                                ("Models", ".js-plotly-plot")):  # fmt: skip
                 open_tab(driver, label)
                 wait_for(driver, css)
+                if label == "Models":  # tall enough for both charts under the encoder cards
+                    driver.set_window_size(1440, 2350)
                 settle(driver)
+                time.sleep(2)  # tables and charts draw on a canvas after the page settles
                 shots.append(screenshot(driver, out / f"app-{label.lower()}.png"))
         finally:
             driver.quit()

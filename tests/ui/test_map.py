@@ -57,3 +57,24 @@ def test_map_tab_draws_the_stored_map_and_never_fits_one(data_dir, monkeypatch, 
         # Every stored map point is drawn, and nothing else (rows in trace order).
         assert len(points) == len(stored)
         assert sorted(map(tuple, points.round(5))) == sorted(map(tuple, stored.round(5)))
+
+
+def test_groups_beyond_the_palette_are_chosen_from_a_searchable_list():
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import streamlit as st
+
+        from ui.map import highlight_ui
+
+        labels = [f"type {i:02d}" for i in range(20) for _ in range(i + 1)]
+        st.session_state["chosen"] = highlight_ui(labels, "category")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception, at.exception
+    box = at.multiselect(key="map_highlight_category")
+    assert box.options[:2] == ["type 19 (20)", "type 18 (19)"]  # largest first, with sizes
+    assert "12 largest of 20" in box.placeholder
+    assert at.session_state["chosen"] == []  # nothing chosen: the largest are coloured
+    box.set_value(["type 03", "type 11"]).run()
+    assert at.session_state["chosen"] == ["type 03", "type 11"]

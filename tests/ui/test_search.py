@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from tests.ui.apptest import COLOURS, png_bytes
 
@@ -81,3 +82,47 @@ def test_results_csv_holds_exactly_the_results_shown(app, data_dir, downloads):
     columns = ["design_id", "title", "category", "color", "color_name", "color_hex", "image_path"]
     catalog_rows = catalog.items.iloc[rows.to_numpy()][columns].reset_index(drop=True)
     pd.testing.assert_frame_equal(csv[columns], catalog_rows)
+
+
+def test_a_second_upload_replaces_the_first_unless_several_photos_is_chosen(app):
+    uploader = app.file_uploader(key="upload")
+    uploader.set_value(("first.png", png_bytes("circle", BLUE), "image/png")).run()
+    first = app.session_state["query_vectors"][2]
+    app.file_uploader(key="upload").set_value(("second.png", png_bytes("square"), "image/png"))
+    app.run()
+    assert not app.exception, app.exception
+    query = next(b for b in _blocks(app) if "Your query" in b)
+    assert "second.png" in query and "first.png" not in query and query.count("sk-card") == 1
+    vectors = app.session_state["query_vectors"][2]
+    assert vectors.shape == (1, 1280) and not np.allclose(vectors, first)
+
+    app.toggle(key="several_photos").set_value(True).run()
+    app.file_uploader(key="upload_many").set_value(
+        [
+            ("front.png", png_bytes("circle", BLUE), "image/png"),
+            ("back.png", png_bytes("circle", (200, 200, 40)), "image/png"),
+        ]
+    )
+    app.run()
+    assert not app.exception, app.exception
+    query = next(b for b in _blocks(app) if "Your query" in b)
+    assert "one product, 2 photos searched together" in query
+    assert "front.png" in query and "back.png" in query and query.count("sk-card") == 2
+    assert app.session_state["query_vectors"][2].shape == (2, 1280)
+
+
+def test_a_photo_unlike_the_catalog_says_its_best_match_is_weak(app):
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 256, (96, 96, 3), dtype=np.uint8))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG")
+    app.file_uploader(key="upload").set_value(("noise.png", buffer.getvalue(), "image/png"))
+    app.run()
+    assert not app.exception, app.exception
+    text = " ".join(_blocks(app))
+    assert "Nothing in this catalog looks much like this photo" in text
+    assert len(app.expander) == 1 and "weak matches" in app.expander[0].label
+    # A photo of a catalog design in a new colour is no weak match.
+    app.file_uploader(key="upload").set_value(("c.png", png_bytes("circle", BLUE), "image/png"))
+    app.run()
+    assert "Nothing in this catalog" not in " ".join(_blocks(app)) and not app.expander

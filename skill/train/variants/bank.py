@@ -31,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any
@@ -91,6 +92,7 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> dic
     )
     model = MultiCropModel(backbone, torch.nn.Identity(), config.frozen_stages, True)
     preprocess = Preprocess(input_size=224, crop_pct=0.875, grayscale=config.input_grayscale)
+    exported = dataclasses.replace(preprocess, input_size=config.export_input_size or 224)
     trunk = onnx_trunk(model.trunk_modules(), config.image_cache_path / "onnx")
     if method.supervised:
         bank = _photo_bank(config, train_items, preprocess, trunk, progress)
@@ -141,7 +143,7 @@ def bank_variant(config: VariantConfig, progress: Progress | None = None) -> dic
         val_items,
         progress,
         backbone=backbone,
-        preprocess=preprocess,
+        preprocess=exported,
         backbone_kwargs=kwargs,
     )
     return {"encoder": str(folder), "output_dir": config.output_dir}

@@ -60,6 +60,10 @@ class VariantConfig(RunSettings):
         csv_name: Label CSV inside ``images_dir``.
         split_seed: Seed of :func:`skill.evaluation.splits.split_designs`; 0 is the project's split.
         val_fraction: Share of designs held out.
+        export_input_size: Input side of the exported encoder for the ``bank`` recipe, whose
+            stored photos are 224 px; 0 keeps 224. A network trained on one size sees finer
+            detail at a larger one (the train/test resolution discrepancy, Touvron et al.,
+            "Fixing the train-test resolution discrepancy", NeurIPS 2019). Typical 0, 256-320.
         tune_fraction: Hold the tune designs (held-out training designs) out of training,
             so that the same-design rule is fitted on them at export
             (:func:`skill.evaluation.splits.read_run_split`). 0 or 0.2.
@@ -128,6 +132,7 @@ class VariantConfig(RunSettings):
     csv_name: str = "articles.csv"
     split_seed: int = 0
     val_fraction: float = 0.2
+    export_input_size: int = 0
     tune_fraction: float = 0.0
     evaluate_on: str = "val"
     output_dir: str = "runs/variants/triplet"

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
@@ -110,9 +109,7 @@ def export_variant_encoder(
             "split": describe_run_split(
                 config.val_fraction, config.split_seed, config.tune_fraction, config.evaluate_on
             ),
-            **{
-                k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in metrics.items()
-            },
+            **metrics,
         },
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

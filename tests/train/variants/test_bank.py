@@ -34,6 +34,9 @@ def test_bank_recipe_trains_the_last_stages_on_the_photo_bank(articles_catalog):
         batch_classes=2,
         per_class=2,
         invariance_sample=2,
+        frozen_stages=6,
+        export_input_size=0,
+        tune_fraction=0.0,
     )
     reports = []
     encoder = load_encoder(recipe.run(config, lambda *r: reports.append(r))["encoder"])
@@ -78,9 +81,12 @@ def test_bank_recipe_trains_contrastive_methods_on_stored_views(articles_catalog
         epochs=2,
         batch_size=8,
         invariance_sample=2,
+        tune_fraction=0.0,
+        export_input_size=64,
     )
     encoder = load_encoder(bank_variant(config)["encoder"])
     assert encoder.info.config["training"]["config"]["method"] == method
+    assert encoder.preprocess.input_size == 64  # exported at its own size, trained on 224
     assert encoder.info.config["head"] is None and encoder.preprocess.grayscale
     log = _log(root / "run")
     assert [r["epoch"] for r in log] == [1, 2] and all(np.isfinite(r["loss"]) for r in log)
