@@ -5,6 +5,7 @@ Skips only where Ray is not installed (``pip install -r requirements-ray.txt``; 
 """
 
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from skill.catalog.build import CatalogConfig, build_catalog  # noqa: E402
 from skill.catalog.projection import MapConfig  # noqa: E402
 from skill.catalog.ray_build import RayConfig, build_catalog_ray, start_ray  # noqa: E402
 from skill.catalog.store import open_catalog  # noqa: E402
+from skill.cli import main  # noqa: E402
 from skill.encoders.cache import cache_files  # noqa: E402
 from skill.search import search_catalog  # noqa: E402
 from tests.shapes import write_shapes  # noqa: E402
@@ -110,7 +112,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_every_photo_indexed_once(
     assert sorted(stored) == sorted(got.items["fingerprint"])
 
 
-def test_a_failed_run_is_resumed_from_its_shards(photos, tmp_path, tiny_encoder_dir):
+def test_a_failed_run_is_resumed_from_its_shards(photos, tmp_path, tiny_encoder_dir, capsys):
     encoder, catalog = str(tiny_encoder_dir), tmp_path / "ray"
 
     def fail_last_block(paths):
@@ -132,18 +134,18 @@ def test_a_failed_run_is_resumed_from_its_shards(photos, tmp_path, tiny_encoder_
             ray_config=RayConfig(block_size=4, on_batch=fail_last_block),
         )
     assert not (catalog / "CURRENT").exists()  # nothing half-built became live
-    summary = build_catalog_ray(
-        photos,
-        catalog,
-        photos / "catalog.csv",
-        encoders=[encoder],
-        config=CONFIG,
-        ray_config=RayConfig(block_size=4),
-    )
-    assert summary.items == 16
-    assert summary.reused["tiny-random"] >= 8  # the blocks written before the failure
-    assert summary.embedded["tiny-random"] == 16 - summary.reused["tiny-random"]
+    code = main(
+        ["index", "--images", str(photos), "--csv", str(photos / "catalog.csv"), "--catalog",
+         str(catalog), "--encoder", encoder, "--map", "pca", "--runtime", "onnx",
+         "--engine", "ray"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "16 photos indexed" in out
+    embedded, reused = map(int, re.search(r"(\d+) embedded, (\d+) reused", out).groups())
+    assert reused >= 8  # the blocks written before the failure
+    assert embedded == 16 - reused
     resumed = open_catalog(catalog)
+    assert resumed.manifest["engine"]["name"] == "ray"
     local = build_catalog(
         photos, tmp_path / "local", photos / "catalog.csv", encoders=[encoder], config=CONFIG
     )
