@@ -57,8 +57,9 @@ def augment(image, rng):
     return out.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BILINEAR, fillcolor="white")
 
 
-def embed_real(encoder_name: str, copies: int, batch_size: int = 64) -> np.ndarray:
-    """Embeddings of every shared photo and ``copies`` augmented copies of each (cached)."""
+def embed_real(encoder_name: str, copies: int, photos: int = 0, batch_size: int = 64) -> np.ndarray:
+    """Embeddings of the shared photos (the first ``photos`` by path; 0: every one) and
+    ``copies`` augmented copies of each (cached)."""
     import torch
 
     from skill.encoders.onnx import create_onnx_encoder
@@ -66,12 +67,15 @@ def embed_real(encoder_name: str, copies: int, batch_size: int = 64) -> np.ndarr
     from skill.images.decode import load_image
     from skill.images.preprocess import to_tensor
 
-    path = CACHE / f"{encoder_name}-copies{copies}.npy"
+    limit = photos
+    path = CACHE / (
+        f"{encoder_name}-copies{copies}" + (f"-photos{limit}" if limit else "") + ".npy"
+    )
     if path.exists():
         return np.load(path)
     encoder = create_encoder(encoder_name).eval()
     model = create_onnx_encoder(encoder)
-    photos = sorted(HM_IMAGES.rglob("*.jpg"))
+    photos = sorted(HM_IMAGES.rglob("*.jpg"))[: limit or None]
 
     def inputs(i: int) -> list[np.ndarray]:
         image = load_image(photos[i])
@@ -131,13 +135,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoder", default="imagenet-lite0")
     parser.add_argument("--copies", type=int, default=10, help="augmented copies per photo")
+    parser.add_argument("--photos", type=int, default=0, help="first N shared photos (0: all)")
     parser.add_argument("--queries", type=int, default=1000, help="held-out augmented vectors")
     parser.add_argument("--nprobes", default="8,32,128")
     args = parser.parse_args()
 
     print(f"machine: {describe_machine()}")
     print(f"command: python {' '.join(sys.argv)}")
-    vectors = embed_real(args.encoder, args.copies)
+    vectors = embed_real(args.encoder, args.copies, args.photos)
     rng = np.random.default_rng(0)
     group = args.copies + 1
     copies = np.flatnonzero(np.arange(len(vectors)) % group != 0)  # never an original photo
