@@ -2,9 +2,10 @@
 
 A build reads the items of one source (:mod:`skill.catalog.source`), decides what it does to
 the catalog (:mod:`skill.catalog.plan`: create, add a source, refresh one, or replace), takes
-the catalog's lock (:mod:`skill.catalog.lock`: one writer at a time), computes each new photo's
-dominant colour, embeds what the embedding cache lacks with every encoder, writes embeddings,
-faiss index and 2-D map per encoder into its own staging folder, renames it into a version and
+the catalog's lock (:mod:`skill.catalog.lock`: one writer at a time), decodes each photo once
+(:mod:`skill.catalog.ingest`) for its dominant colour and the embeddings the cache lacks with
+every encoder, writes embeddings, faiss index and 2-D map per encoder into its own staging
+folder, renames it into a version and
 switches ``CURRENT`` (:mod:`skill.catalog.pointer`). A crash at any point leaves the previous
 catalog loadable, and the cache lets the next run resume without embedding finished photos
 again. A source with nothing to index, or a build that would remove most of the catalog
@@ -71,8 +72,8 @@ class CatalogConfig:
         runtime: How photos are embedded (:func:`skill.encoders.embedding.embed_images`): ``auto``
             (ONNX Runtime where it is installed, about 3x eager torch on a CPU; outputs equal
             to 1e-4), ``onnx``, ``torch``, ``channels_last``, or ``onnx-int8``
-            (:mod:`skill.encoders.quantize`: about twice as fast as ``onnx``, calibrated on a
-            seeded sample of the catalog's photos; hit@1 and speed in ``benchmarks/README.md``;
+            (:mod:`skill.encoders.quantize`: a model stage 1.6-1.9x ``onnx``'s, calibrated on a
+            seeded sample of the catalog's photos; hit@1 and speed in ``docs/scale.md``;
             its vectors are cached apart from the float ones).
     """
 

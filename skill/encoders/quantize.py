@@ -6,7 +6,7 @@ stores weights as int8 (one scale per output channel) and runs every convolution
 catalog's own photos at build time, never the photos an evaluation scores
 (``benchmarks/bench_quantize.py`` calibrates on training designs and scores validation ones).
 Dynamic quantisation (weights only, activation ranges per batch) needs no photos but runs
-convolutions slower than float here. Speed and hit@1 against float: ``benchmarks/README.md``.
+convolutions slower than float here. Speed and hit@1 against float: ``docs/scale.md``.
 
 The quantised model changes the embeddings (cosine to the float ones about 0.98 on average),
 so a catalog embedded in int8 keeps its own embedding cache (:func:`int8_cache_name`) and its
