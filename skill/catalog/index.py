@@ -70,21 +70,29 @@ def choose_kind(n: int, config: IndexConfig = IndexConfig()) -> str:
     return "flat" if n < config.exact_threshold else config.large_kind
 
 
-def build_index(xb: np.ndarray, config: IndexConfig = IndexConfig()):
-    """Builds a faiss index over ``xb`` (shape (n, d), unit norm) for inner-product search."""
+def build_index(xb: np.ndarray, config: IndexConfig = IndexConfig(), chunk_rows: int = 8_192):
+    """Builds a faiss index over ``xb`` (shape (n, d), unit norm) for inner-product search.
+
+    ``xb`` may be a memory map (``np.load(..., mmap_mode="r")``, any float dtype): IVF kinds
+    train on a seeded sample of rows and every kind but HNSW adds rows ``chunk_rows`` at a
+    time, so memory stays at the index itself plus one chunk: about ``chunk_rows`` x 64 KB
+    for IVF-PQ (faiss encodes a chunk through distance tables of 256 x ``pq_bytes`` floats
+    per row) and ``chunk_rows`` x 4 ``d`` bytes otherwise. Chunks give the same index as one
+    ``add``. Memory and time at scale: ``docs/scale.md``.
+    """
     import faiss
 
-    xb = np.ascontiguousarray(xb, dtype=np.float32)
     n, d = xb.shape
     kind = choose_kind(n, config)
     if kind == "flat" or n == 0:
         index = faiss.IndexFlatIP(d)
     elif kind == "hnsw":
         index = faiss.IndexHNSWFlat(d, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        chunk_rows = max(n, 1)  # one add: HNSW's graph depends on how rows arrive
     else:
         index = _train_ivf(xb, kind, config)
-    if n:
-        index.add(xb)
+    for start in range(0, n, chunk_rows):
+        index.add(np.ascontiguousarray(xb[start : start + chunk_rows], dtype=np.float32))
     return index
 
 
@@ -111,7 +119,7 @@ def _train_ivf(xb: np.ndarray, kind: str, config: IndexConfig):
         train_size = min(n, max(train_size, 256 * 39))  # 256 codewords per sub-quantizer
     sample = np.random.default_rng(0).choice(n, train_size, replace=False)
     index.cp.niter = 10  # faiss default 25 costs 2.5x; recall is checked in bench_search.py
-    index.train(xb[np.sort(sample)])
+    index.train(np.ascontiguousarray(xb[np.sort(sample)], dtype=np.float32))
     index.nprobe = min(config.nprobe, nlist)
     return index
 

@@ -47,6 +47,10 @@ class MapConfig:
             Typical 10k-50k.
         pca_dims: Principal components UMAP sees (0: the raw embeddings, cosine). Typical
             32-100.
+        fit_rows: Larger catalogs are fitted on a seeded sample of this many rows; the other
+            rows are placed on that map from their nearest sampled rows (:func:`place_on_map`,
+            through an IVF index over the sample), so memory and time stay bounded at
+            millions of rows. 0 fits every row. Typical 100k-500k.
     """
 
     method: str = "umap"
@@ -55,6 +59,7 @@ class MapConfig:
     seed: int = 0
     deterministic_max_rows: int = 20_000
     pca_dims: int = 50
+    fit_rows: int = 200_000
 
     def __post_init__(self) -> None:
         if self.method not in MAP_METHODS:
@@ -81,6 +86,8 @@ def fit_map(
         Shape (n, 2), float32, centred, roughly unit scale.
     """
     report = progress or silent
+    if config.fit_rows and len(embeddings) > config.fit_rows:
+        return _fit_on_sample(embeddings, config, report, stage)
     x = np.asarray(embeddings, dtype=np.float32)
     if len(x) == 0:
         return np.zeros((0, 2), np.float32)
@@ -156,6 +163,25 @@ class _EpochCounter:
 
     def flush(self) -> None:
         pass
+
+
+def _fit_on_sample(embeddings, config: MapConfig, report, stage: str, chunk_rows: int = 65_536):
+    """:func:`fit_map` of a seeded sample; the other rows placed on it in chunks."""
+    from dataclasses import replace
+
+    from skill.catalog.index import IndexConfig, build_index
+
+    n = len(embeddings)
+    rows = np.sort(np.random.default_rng(config.seed).choice(n, config.fit_rows, replace=False))
+    sample = np.ascontiguousarray(embeddings[rows], dtype=np.float32)
+    fitted = fit_map(sample, replace(config, fit_rows=0), report, stage)
+    index = build_index(sample, IndexConfig(kind="ivf", nprobe=8))
+    coords = np.empty((n, 2), np.float32)
+    for start in range(0, n, chunk_rows):
+        chunk = np.asarray(embeddings[start : start + chunk_rows], dtype=np.float32)
+        coords[start : start + len(chunk)] = place_on_map(chunk, sample, fitted, index=index)
+    coords[rows] = fitted
+    return coords
 
 
 def place_on_map(

@@ -7,7 +7,8 @@ Layout::
       LOCK                     held by the build writing now (:mod:`skill.catalog.lock`)
       v-<time>-<pid>/
         manifest.json          sources, counts, encoders (name, digest, dim), versions
-        items.csv              one row per indexed photo (item columns, its source, colour)
+        items.csv              one row per indexed photo (item columns, its source, colour);
+                               items.parquet instead in large catalogs of the Ray engine
         skipped.csv            every photo left out, with the reason and its source
         <encoder>/embeddings.npy   shape (n, dim), row-aligned with items.csv
         <encoder>/index.faiss      faiss index over the embeddings
@@ -273,7 +274,10 @@ def open_catalog(path: str | os.PathLike) -> Catalog:
     version = path / live
     try:
         manifest = json.loads((version / "manifest.json").read_text())
-        items = pd.read_csv(version / "items.csv", dtype=str, keep_default_na=False)
+        if (version / "items.parquet").is_file():
+            items = pd.read_parquet(version / "items.parquet").astype(str)
+        else:
+            items = pd.read_csv(version / "items.csv", dtype=str, keep_default_na=False)
         skipped = pd.read_csv(version / "skipped.csv", dtype=str, keep_default_na=False)
     except (OSError, ValueError) as error:
         raise CatalogError(f"catalog at {path} is damaged ({error}); rebuild it") from None

@@ -71,8 +71,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="auto",
         help="attribute model stored with the photos (auto: the shipped one; none: no attributes)",
     )
-    add_runtime_flag(parser)
+    add_runtime_flag(parser, int8=True)
     add_column_flags(parser)
+    parser.add_argument(
+        "--engine",
+        default="local",
+        choices=["local", "ray"],
+        help="local: this process; ray: Ray Data actors (pip install -r requirements-ray.txt)",
+    )
+    parser.add_argument(
+        "--address", help="with --engine ray: the cluster (auto, host:6379); default: local Ray"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="with --engine ray: actors (0: one per CPU)"
+    )
     parser.set_defaults(run=run_index)
 
     parser = subparsers.add_parser(
@@ -142,9 +154,15 @@ def run_index(args: argparse.Namespace) -> int:
 
         name, why = default_encoder()
         encoders, chosen = [name], f"encoder {name}: {why}"
+    build, engine = build_catalog, {}
+    if args.engine == "ray":
+        from skill.catalog.ray_build import RayConfig, build_catalog_ray
+
+        build = build_catalog_ray
+        engine = {"ray_config": RayConfig(address=args.address, workers=args.workers)}
     try:
         with ProgressBar() as progress:
-            summary = build_catalog(
+            summary = build(
                 args.images,
                 args.catalog,
                 csv_path=args.csv,
@@ -156,6 +174,7 @@ def run_index(args: argparse.Namespace) -> int:
                 prune=args.prune,
                 allow_shrink=args.allow_shrink,
                 wait=args.wait,
+                **engine,
             )
     except CatalogShrinkError as error:
         print(

@@ -16,13 +16,15 @@ if TYPE_CHECKING:
     from skill.catalog.source import ColumnMap
 
 
-def add_runtime_flag(parser: argparse.ArgumentParser) -> None:
-    """``--runtime``: how photos are embedded."""
+def add_runtime_flag(parser: argparse.ArgumentParser, int8: bool = False) -> None:
+    """``--runtime``: how photos are embedded; ``int8`` also offers ``onnx-int8`` (builds)."""
     parser.add_argument(
         "--runtime",
         default="auto",
-        choices=["auto", "onnx", "torch", "channels_last"],
-        help="embedding runtime (auto: ONNX Runtime where installed, else torch)",
+        choices=["auto", "onnx", "torch", "channels_last"] + (["onnx-int8"] if int8 else []),
+        help="embedding runtime (auto: ONNX Runtime where installed, else torch"
+        + ("; onnx-int8: quantised, calibrated on the catalog's photos" if int8 else "")
+        + ")",
     )
 
 

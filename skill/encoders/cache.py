@@ -5,7 +5,10 @@ name and renamed, so killing the indexer loses at most one part. The next run (o
 after new photos arrive) reads the parts and embeds only images whose fingerprint (relative
 path, size, modification time) is not stored yet.
 
-One cache folder serves one encoder at one exact set of weights (its digest).
+One cache folder serves one encoder at one exact set of weights (its digest). Parallel writers
+(the Ray engine's actors, :mod:`skill.catalog.ray_build`) add ``shard-<name>.npz`` files
+instead (:func:`write_shard`), named by their content so that a retried batch rewrites the same
+file; both engines read both kinds.
 """
 
 from __future__ import annotations
@@ -28,6 +31,37 @@ def safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
+CACHE_FILES = ("part-*.npz", "shard-*.npz")
+
+
+def cache_files(folder: str | os.PathLike) -> list[Path]:
+    """The cache's part and shard files, in a stable order."""
+    folder = Path(folder)
+    return [path for pattern in CACHE_FILES for path in sorted(folder.glob(pattern))]
+
+
+def write_shard(
+    folder: str | os.PathLike, name: str, keys: list[str], vectors: np.ndarray, **extra
+) -> Path:
+    """Writes ``shard-<name>.npz`` atomically (temporary name, then rename).
+
+    Args:
+        folder: The cache folder (created if needed).
+        name: The shard's name; the same name must mean the same content.
+        keys: Fingerprints, one per row of ``vectors``.
+        vectors: Shape (len(keys), dim).
+        **extra: More arrays of ``len(keys)`` rows to store (colours).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"shard-{name}.npz"
+    temporary = folder / f".shard-{name}.{os.getpid()}.tmp.npz"
+    arrays = {key: np.asarray(value) for key, value in extra.items()}
+    np.savez(temporary, keys=np.asarray(keys, dtype=str), vectors=np.asarray(vectors), **arrays)
+    os.replace(temporary, final)
+    return final
+
+
 class EmbeddingCache:
     """Embeddings stored as ``part-NNNNNN.npz`` files (keys + vectors) in one folder.
 
@@ -41,7 +75,7 @@ class EmbeddingCache:
         self.dim = dim
         self.folder.mkdir(parents=True, exist_ok=True)
         self._vectors: dict[str, np.ndarray] = {}
-        for part in sorted(self.folder.glob("part-*.npz")):
+        for part in cache_files(self.folder):
             try:
                 with np.load(part, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]

@@ -41,6 +41,8 @@ if TYPE_CHECKING:  # torch loads only to export, or when called with a tensor
     from skill.encoders.registry import Encoder
 
 ONNX_OPSET = 17
+EXPORT_VERSION = 2
+"""Part of each cached export's file name: 2 fixes SAME padding (:func:`freeze_same_padding`)."""
 CARD_VERSION = 1
 _CACHE: dict[tuple[str, str, int], OnnxEncoder] = {}
 _LOCK = threading.Lock()
@@ -69,13 +71,13 @@ def export_onnx(encoder: Encoder, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     size = encoder.preprocess.input_size
     example = torch.zeros(1, 3, size, size)
-    staging = path.with_suffix(".tmp.onnx")
+    staging = path.with_name(f"{path.stem}.{os.getpid()}.tmp.onnx")  # parallel exporters
     was_training = encoder.training
     encoder.eval()
     try:
         with torch.no_grad():
             torch.onnx.export(
-                encoder,
+                freeze_same_padding(encoder, size),
                 (example,),
                 str(staging),
                 dynamo=False,  # the torch.export exporter needs onnxscript; this one does not
@@ -88,6 +90,58 @@ def export_onnx(encoder: Encoder, path: str | os.PathLike) -> Path:
         encoder.train(was_training)
     staging.replace(path)
     return path
+
+
+def freeze_same_padding(model: torch.nn.Module, input_size: int) -> torch.nn.Module:
+    """A copy of ``model`` whose TensorFlow-style SAME convolutions pad by fixed amounts.
+
+    timm's ``tf_*`` models (EfficientNet-Lite's Google weights) compute their padding from the
+    input's shape at run time, which exports as shape arithmetic around every strided
+    convolution. At the one input size an encoder is fed, the padding is a constant: fixing it
+    gives the same outputs (tested) and a graph of plain ``Pad`` + ``Conv`` that ONNX Runtime
+    fuses and that int8 quantisation can calibrate (:mod:`skill.encoders.quantize`; with the
+    shape arithmetic left in, quantised embeddings keep a mean cosine of only about 0.91 to
+    the float ones). Models without such layers are returned as they are.
+
+    Args:
+        model: The module to export; left unchanged.
+        input_size: Side of the square input it is exported for.
+    """
+    import copy
+
+    import torch
+    from timm.layers.conv2d_same import Conv2dSame
+    from timm.layers.padding import pad_same_arg
+
+    if not any(isinstance(m, Conv2dSame) for m in model.modules()):
+        return model
+    frozen = copy.deepcopy(model).eval()
+    sizes: dict[str, tuple[int, int]] = {}
+
+    def record(name: str):
+        return lambda module, args: sizes.__setitem__(name, tuple(args[0].shape[-2:]))
+
+    hooks = [
+        module.register_forward_pre_hook(record(name))
+        for name, module in frozen.named_modules()
+        if isinstance(module, Conv2dSame)
+    ]
+    with torch.no_grad():
+        frozen(torch.zeros(1, 3, input_size, input_size))
+    for hook in hooks:
+        hook.remove()
+    for name, size in sizes.items():
+        parent, _, child = name.rpartition(".")
+        old = frozen.get_submodule(name)
+        conv = torch.nn.Conv2d(
+            old.in_channels, old.out_channels, old.kernel_size, old.stride, 0,
+            old.dilation, old.groups, old.bias is not None,
+        )  # fmt: skip
+        conv.load_state_dict(old.state_dict())
+        pad = pad_same_arg(list(size), list(old.weight.shape[-2:]), old.stride, old.dilation)
+        fixed = torch.nn.Sequential(torch.nn.ZeroPad2d(tuple(pad)), conv)
+        setattr(frozen.get_submodule(parent) if parent else frozen, child, fixed)
+    return frozen
 
 
 def onnx_session(path: str | os.PathLike, num_threads: int = 0):
@@ -175,7 +229,7 @@ def export_path(name: str, digest: str, cache_dir: str | os.PathLike | None = No
     """Where the export of encoder ``name`` with weight digest ``digest`` is cached."""
     folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir()) / "skill-onnx"
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return folder / f"{stem}-{digest or 'nodigest'}.onnx"
+    return folder / f"{stem}-{digest or 'nodigest'}-v{EXPORT_VERSION}.onnx"
 
 
 def open_exported(
@@ -261,7 +315,7 @@ def create_onnx_encoder(
 
     Args:
         encoder: The encoder to accelerate.
-        cache_dir: Folder for ``<name>-<digest>.onnx``; defaults to a folder in the system
+        cache_dir: Folder for ``<name>-<digest>-v<EXPORT_VERSION>.onnx``; defaults to a folder in the system
             temporary directory.
         num_threads: See :class:`OnnxEncoder`.
 

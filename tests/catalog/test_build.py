@@ -229,8 +229,7 @@ def test_every_stage_of_a_build_reports_from_zero_to_its_total(
     )
     stages = list(dict.fromkeys(r[0] for r in reports))
     assert stages == [
-        "reading colours",
-        "embedding with tiny-random",
+        "reading colours and embedding with tiny-random",  # one decode per photo
         "indexing tiny-random",
         "mapping tiny-random",
         "same-design rule for tiny-random",

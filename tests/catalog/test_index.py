@@ -90,3 +90,17 @@ def test_save_load_round_trip(tmp_path, kind):
 def test_unknown_kind_names_the_choices():
     with pytest.raises(ValueError, match="flat"):
         IndexConfig(kind="lsh")
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "ivf-fp16"])
+def test_a_float16_memory_map_added_in_chunks_gives_the_in_memory_index(tmp_path, kind):
+    xb = _clustered(1200, 16, 6, seed=3)
+    path = tmp_path / "xb.npy"
+    np.save(path, xb.astype(np.float16))
+    mapped = np.load(path, mmap_mode="r")
+    config = IndexConfig(kind=kind, nlist=8, nprobe=8)
+    chunked = build_index(mapped, config, chunk_rows=100)  # 12 adds from the memory map
+    whole = build_index(mapped.astype(np.float32), config, chunk_rows=10_000)  # one add
+    assert chunked.ntotal == whole.ntotal == 1200
+    xq = xb[:50]
+    np.testing.assert_array_equal(search(chunked, xq, 5)[1], search(whole, xq, 5)[1])

@@ -66,3 +66,16 @@ def test_pca_map_of_tiny_inputs():
     assert fit_map(np.ones((1, 4), np.float32), MapConfig(method="pca")).shape == (1, 2)
     one_dim = fit_map(np.arange(5, dtype=np.float32)[:, None], MapConfig(method="pca"))
     assert one_dim.shape == (5, 2) and (one_dim[:, 1] == 0).all()
+
+
+def test_a_map_above_fit_rows_is_fitted_on_a_sample_and_places_the_rest():
+    x, labels = _clusters(n_per=100, k=3)
+    config = MapConfig(method="pca", fit_rows=120)
+    coords = fit_map(x, config)
+    assert coords.shape == (300, 2) and np.isfinite(coords).all()
+    rows = np.sort(np.random.default_rng(0).choice(300, 120, replace=False))
+    np.testing.assert_allclose(coords[rows], fit_map(x[rows], MapConfig(method="pca")), atol=1e-6)
+    others = np.setdiff1d(np.arange(300), rows)
+    centres = np.stack([coords[rows][labels[rows] == k].mean(axis=0) for k in range(3)])
+    nearest = np.argmin(((coords[others, None] - centres[None]) ** 2).sum(-1), axis=1)
+    assert (nearest == labels[others]).mean() > 0.95  # placed beside their own cluster

@@ -56,3 +56,30 @@ def test_blank_image_has_no_foreground():
 def test_lab_round_trip():
     rgb = np.random.default_rng(0).uniform(0.05, 0.95, size=(50, 3)).astype(np.float32)
     np.testing.assert_allclose(lab_to_rgb(rgb_to_lab(rgb)), rgb, atol=2e-3)
+
+
+def _masked_mean_kmeans(pixels: np.ndarray, clusters: int, rounds: int = 8) -> np.ndarray:
+    """The straightforward Lloyd's k-means (masked means per cluster), as a reference."""
+    rng = np.random.default_rng(0)
+    k = min(clusters, len(pixels))
+    centres = pixels[rng.choice(len(pixels), size=k, replace=False)].copy()
+    for _ in range(rounds):
+        labels = np.argmin(((pixels[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        for j in range(k):
+            if (labels == j).any():
+                centres[j] = pixels[labels == j].mean(axis=0)
+    labels = np.argmin(((pixels[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+    return centres[np.bincount(labels, minlength=k).argmax()]
+
+
+def test_the_fast_kmeans_finds_the_reference_cluster():
+    from skill.images.colors import _largest_cluster_mean
+
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        centres = rng.uniform(-60, 90, size=(3, 3))
+        pixels = np.concatenate(
+            [c + rng.normal(0, 8, size=(rng.integers(50, 900), 3)) for c in centres]
+        ).astype(np.float32)
+        got = _largest_cluster_mean(pixels, clusters=4)
+        np.testing.assert_allclose(got, _masked_mean_kmeans(pixels, 4), atol=1e-3)

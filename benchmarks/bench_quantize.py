@@ -1,0 +1,183 @@
+"""Int8 against float ONNX: hit@1 on the validation designs, and the model stage's speed.
+
+For each encoder: export to ONNX (float), quantise it (:mod:`skill.encoders.quantize`)
+calibrated on photos of *training* designs (a seeded sample), embed every validation photo
+(``skill.evaluation.splits.read_split`` on the shared H&M photos) with both, and score the
+colour-variant protocol (``skill.evaluation.metrics.colour_variant_retrieval``): float, int8,
+and int8 catalog searched by float query photos (what the app does when a catalog was built
+in int8 and the query is embedded in float). Then the model stage alone on a ready batch,
+float and int8 timed in alternation (median of the rounds), with the load beside it.
+
+    python benchmarks/bench_quantize.py                       # shipped settings, 4 encoders
+    python benchmarks/bench_quantize.py --encoders imagenet-lite0 \\
+        --variants minmax,percentile,per-tensor,keep-stem-head,dynamic
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_ingest import describe_machine
+
+from skill.encoders.embedding import prepare
+from skill.encoders.onnx import create_onnx_encoder
+from skill.encoders.quantize import QuantizeConfig, create_int8_encoder
+from skill.encoders.registry import create_encoder
+from skill.evaluation.metrics import colour_variant_retrieval
+from skill.evaluation.splits import read_split
+from skill.paths import DEFAULT_TRAINING_DATA, project_path
+
+HM = project_path(DEFAULT_TRAINING_DATA)
+ENCODERS = ("imagenet-lite0", "luminance-lite0", "skill-design", "colour-variants")
+VARIANTS = {
+    "shipped": QuantizeConfig(),  # the default: minmax-average, per channel, 256 photos
+    "average-keep-stem": QuantizeConfig(calibration="minmax-average", keep_float=("stem",)),
+    "minmax": QuantizeConfig(calibration="minmax"),
+    # Histogram calibrations keep every activation of every photo: 64 photos fit in memory.
+    "percentile": QuantizeConfig(calibration="percentile", photos=64),
+    "entropy": QuantizeConfig(calibration="entropy", photos=64),
+    "minmax-64": QuantizeConfig(photos=64),
+    "minmax-average": QuantizeConfig(calibration="minmax-average"),
+    "keep-head": QuantizeConfig(keep_float=("head",)),
+    "keep-stem": QuantizeConfig(keep_float=("stem",)),
+    "per-tensor": QuantizeConfig(per_channel=False),
+    "keep-stem-head": QuantizeConfig(keep_float=("stem", "head")),
+    "dynamic": QuantizeConfig(method="dynamic"),
+}
+
+
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def embed_both(float_model, int8_models, encoder, paths, batch_size=64):
+    """Float and int8 embeddings of the same decoded batches (decoding once)."""
+    outs = {"float": []} | {name: [] for name in int8_models}
+    with ThreadPoolExecutor(2) as pool, torch.inference_mode():
+        for start in range(0, len(paths), batch_size):
+            chunk = paths[start : start + batch_size]
+            batch = torch.stack(list(pool.map(lambda p: prepare(p, encoder), chunk)))
+            outs["float"].append(float_model(batch).numpy())
+            for name, model in int8_models.items():
+                outs[name].append(model(batch).numpy())
+    return {name: np.concatenate(parts) for name, parts in outs.items()}
+
+
+def mixed_hit1(queries: np.ndarray, gallery: np.ndarray, designs, colours) -> float:
+    """hit@1 of the protocol with query vectors from one model and the gallery from another."""
+    designs, colours = np.asarray(designs), np.asarray(colours)
+    hits = []
+    for start in range(0, len(queries), 512):
+        scores = queries[start : start + 512] @ gallery.T
+        for row, i in zip(scores, range(start, start + len(scores)), strict=True):
+            same = designs == designs[i]
+            if not (same & (colours != colours[i])).any():
+                continue  # not a query: no other colour of its design
+            row[same & (colours == colours[i])] = -np.inf  # itself and same-colour shots
+            best = int(np.argmax(row))
+            hits.append(designs[best] == designs[i] and colours[best] != colours[i])
+    return float(np.mean(hits))
+
+
+def time_models(models: dict, batch: torch.Tensor, rounds: int) -> dict[str, float]:
+    """Images/s of each model on one ready batch, timed in alternation; median of rounds."""
+    times: dict[str, list[float]] = {name: [] for name in models}
+    with torch.inference_mode():
+        for model in models.values():
+            model(batch)
+        for _ in range(rounds):
+            for name, model in models.items():
+                start = time.perf_counter()
+                model(batch)
+                times[name].append(time.perf_counter() - start)
+    return {name: len(batch) / statistics.median(t) for name, t in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--encoders", nargs="+", default=list(ENCODERS))
+    parser.add_argument("--variants", default="shipped", help=f"comma list of {list(VARIANTS)}")
+    parser.add_argument("--calibration-photos", type=int, default=256)
+    parser.add_argument("--val-photos", type=int, default=0, help="0: every validation photo")
+    parser.add_argument("--rounds", type=int, default=7, help="timing rounds (median)")
+    parser.add_argument("--batch-size", type=int, default=32, help="batch of the speed test")
+    args = parser.parse_args()
+
+    print(f"machine: {describe_machine()}")
+    print(f"command: python {' '.join(sys.argv)}")
+    train, val = read_split(HM)
+    if args.val_photos:
+        val = val.iloc[: args.val_photos]
+    rng = np.random.default_rng(0)
+    calibration_rows = rng.choice(len(train), size=args.calibration_photos, replace=False)
+    calibration = [HM / p for p in train["image_path"].iloc[np.sort(calibration_rows)]]
+    paths = [HM / p for p in val["image_path"]]
+    print(
+        f"validation: {len(paths)} photos of {val['design_id'].nunique()} designs; calibration: "
+        f"{len(calibration)} photos of training designs (seed 0)"
+    )
+    names = args.variants.split(",")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for encoder_name in args.encoders:
+            encoder = create_encoder(encoder_name).eval()
+            float_model = create_onnx_encoder(encoder, cache_dir=tmp)
+            int8_models = {}
+            for name in names:
+                start = time.perf_counter()
+                int8_models[name] = create_int8_encoder(
+                    encoder, calibration, Path(tmp) / f"{encoder_name}-{name}", VARIANTS[name]
+                )
+                print(
+                    f"{encoder_name} {name}: quantised in {time.perf_counter() - start:.0f} s "
+                    f"({load()})",
+                    flush=True,
+                )
+            start = time.perf_counter()
+            outs = embed_both(float_model, int8_models, encoder, paths)
+            print(f"{encoder_name}: embedded in {time.perf_counter() - start:.0f} s ({load()})")
+            reference = colour_variant_retrieval(outs["float"], val["design_id"], val["color"])
+            batch = torch.stack([prepare(p, encoder) for p in paths[: args.batch_size]])
+            speeds = time_models({"float": float_model, **int8_models}, batch, args.rounds)
+            rows.append((encoder_name, "float", reference["hit@1"], None, 1.0, speeds["float"]))
+            for name in names:
+                metrics = colour_variant_retrieval(outs[name], val["design_id"], val["color"])
+                mixed = mixed_hit1(outs["float"], outs[name], val["design_id"], val["color"])
+                cosine = (outs[name] * outs["float"]).sum(axis=1)
+                rows.append((encoder_name, name, metrics["hit@1"], mixed, cosine, speeds[name]))
+            print(f"{encoder_name}: timed ({load()})", flush=True)
+
+    print()
+    print(
+        f"{'encoder':<18}{'model':<16}{'hit@1':>8}{'vs float':>10}{'float q':>9}"
+        f"{'cos mean':>10}{'cos min':>9}{'img/s':>8}{'x float':>9}"
+    )
+    floats = {r[0]: r for r in rows if r[1] == "float"}
+    for encoder_name, name, hit1, mixed, cosine, speed in rows:
+        base = floats[encoder_name]
+        if name == "float":
+            print(f"{encoder_name:<18}{'float onnx':<16}{hit1:>8.3f}{'':>10}{'':>9}"
+                  f"{'':>10}{'':>9}{speed:>8.1f}{1.0:>9.2f}")  # fmt: skip
+            continue
+        print(
+            f"{encoder_name:<18}{'int8 ' + name:<16}{hit1:>8.3f}{100 * (hit1 - base[2]):>+9.1f}p"
+            f"{mixed:>9.3f}{cosine.mean():>10.4f}{cosine.min():>9.4f}{speed:>8.1f}"
+            f"{speed / base[5]:>9.2f}"
+        )
+    print(f"\n'float q': hit@1 of float query vectors against the int8 gallery. End: {load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,627 @@
+"""Building a catalog on Ray Data: the local build's steps, spread over the machines of a cluster.
+
+``python -m skill index ... --engine ray [--address ADDR]`` runs :func:`build_catalog_ray`, which
+writes the same catalog (version folder, manifest, atomic ``CURRENT`` switch) as
+:func:`skill.catalog.build.build_catalog`, with embeddings equal to its to 1e-4:
+
+1. **Items.** The item table is read on the driver (:func:`skill.catalog.source.read_items`:
+   the folder listing, the CSV, its path checks); each photo's fingerprint (one ``stat``)
+   is taken by Ray tasks over blocks of rows.
+2. **Photos.** The photos whose colour or embedding the catalog's caches lack go through
+   ``map_batches`` on an actor pool. Each actor holds one ONNX Runtime session per encoder
+   (float, or the driver's int8 model), decodes each photo once
+   (:func:`skill.catalog.ingest.process_batch`: JPEG draft decoding, dominant colour, every
+   encoder's input) and writes, per batch, a shard per encoder into that encoder's cache
+   folder (:func:`skill.encoders.cache.write_shard`: fingerprints and vectors) and one of
+   colours. A shard is named by its photos' fingerprints, so a batch retried after its actor
+   died (Ray restarts the actor and retries the batch) rewrites the same file, and a run that
+   was killed outright is resumed: the shards on disk are read back by fingerprint and only the
+   photos without one run again. The shards are the local engine's cache too: either engine
+   resumes the other's work.
+3. **Version.** The driver assembles each encoder's embeddings from the shards into a memory
+   map (one shard in memory at a time) and hands it to the local engine's version writer:
+   the faiss index (exact below ``IndexConfig.exact_threshold`` rows, IVF-fp16 above, IVF-PQ
+   from :attr:`RayConfig.pq_rows`; IVF trains on a sample and rows are added in chunks,
+   :func:`skill.catalog.index.build_index`), the 2-D map (fitted on a sample above
+   ``MapConfig.fit_rows``), the same-design rule, the item table (Parquet from
+   :attr:`RayConfig.parquet_rows` rows) and the manifest, which records the engine.
+
+The photos must be readable at the same path on every node (a shared file system), and every
+node needs this project's requirements (``requirements-ray.txt``); :func:`start_ray` ships the
+``skill`` package itself. Measured throughput and a projection for 10M photos:
+``docs/scale.md``.
+
+Example:
+    >>> start_ray(address="auto")                         # a cluster started with `ray start`
+    >>> summary = build_catalog_ray("photos/", "catalogs/spring", encoders=["skill-design"])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from dataclasses import replace as replace_field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from skill.catalog.build import (
+    ASSEMBLED_PREFIX,
+    BuildSummary,
+    CatalogConfig,
+    _all_skipped,
+    _cache_folder,
+    _check_shrink,
+    _count_sources,
+    _fall_back_on_failures,
+    _load_encoders,
+    _same_vectors,
+    _write_version,
+    attribute_step,
+)
+from skill.catalog.lock import catalog_lock
+from skill.catalog.plan import (
+    CatalogShrinkError,
+    nothing_to_index,
+    plan_from_table,
+    source_inputs,
+    try_open,
+)
+from skill.catalog.pointer import switch_current
+from skill.catalog.source import CatalogInputError, ColumnMap, read_items
+from skill.catalog.store import SOURCE_COLUMN, CatalogError
+from skill.encoders.cache import cache_files, fingerprint, write_shard
+from skill.progress import Progress, silent
+
+if TYPE_CHECKING:
+    from skill.encoders.registry import Encoder
+
+RAY_RUNTIMES = ("auto", "onnx", "onnx-int8")
+"""Runtimes of the Ray engine: its actors run ONNX Runtime only (``auto`` is ``onnx``)."""
+KNOWN = "-"
+"""An actor's answer for a photo whose colour the driver knew already."""
+COLOURS_FOLDER = "colours"
+"""Cache sub-folder of the colour shards (fingerprint -> dominant colour)."""
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    """How the Ray engine spreads a build.
+
+    Attributes:
+        address: Ray cluster to join (``auto``, ``host:6379`` or ``ray://host:10001``); ``None``
+            starts a local Ray on this machine (:func:`start_ray`).
+        workers: Actors embedding photos; 0 is one per ``cpus_per_worker`` CPUs of the
+            cluster.
+        cpus_per_worker: CPUs reserved per actor. Typical 1-4.
+        threads_per_worker: ONNX Runtime threads per actor; match ``cpus_per_worker``.
+        block_size: Photos per batch and per shard: what a killed actor redoes. Typical
+            128-1024.
+        pq_rows: From this many rows the index is IVF-PQ (64 B per photo) instead of
+            IVF-fp16 (2,560 B per photo at 1280-d). Typical 1M-5M.
+        parquet_rows: From this many rows the item table is written as ``items.parquet``.
+        on_batch: Called inside the actor with each batch's image paths before it is
+            embedded (logging, or a test that kills the actor there); must pickle.
+    """
+
+    address: str | None = None
+    workers: int = 0
+    cpus_per_worker: float = 1.0
+    threads_per_worker: int = 1
+    block_size: int = 256
+    pq_rows: int = 2_000_000
+    parquet_rows: int = 1_000_000
+    on_batch: Callable[[list[str]], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.block_size < 1:
+            raise ValueError(f"block_size must be >= 1, got {self.block_size}")
+        if self.cpus_per_worker <= 0 or self.threads_per_worker < 1 or self.workers < 0:
+            raise ValueError("cpus_per_worker > 0, threads_per_worker >= 1 and workers >= 0")
+
+
+def start_ray(address: str | None = None, **init_kwargs) -> None:
+    """Connects to a Ray cluster (or starts a local one) with the ``skill`` package shipped.
+
+    Does nothing when Ray is already initialised in this process.
+
+    Args:
+        address: As :attr:`RayConfig.address`.
+        **init_kwargs: Passed to ``ray.init`` (``num_cpus=2`` for a local test cluster).
+    """
+    try:
+        import ray
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "the Ray engine needs Ray: pip install -r requirements-ray.txt"
+        ) from None
+    if ray.is_initialized():
+        return
+    import skill
+
+    runtime_env = {"py_modules": [skill], "env_vars": {"PYTHONWARNINGS": "ignore"}}
+    ray.init(address=address, runtime_env=runtime_env, log_to_driver=False, **init_kwargs)
+    _quiet_ray_data()
+
+
+def _quiet_ray_data() -> None:
+    """Ray Data's progress bars and INFO logs would bury the CLI's own progress bar."""
+    import logging
+
+    import ray.data
+
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def build_catalog_ray(
+    images_dir: str | os.PathLike,
+    catalog_dir: str | os.PathLike,
+    csv_path: str | os.PathLike | None = None,
+    columns: ColumnMap = ColumnMap(),
+    encoders: Sequence[str | Encoder] = ("imagenet-lite0",),
+    config: CatalogConfig = CatalogConfig(),
+    progress: Progress | None = None,
+    *,
+    ray_config: RayConfig = RayConfig(),
+    replace: bool = False,
+    prune: bool = False,
+    allow_shrink: bool = False,
+    wait: float = 0.0,
+) -> BuildSummary:
+    """Builds a catalog, adds a source to it or refreshes one, on Ray; see the module docstring.
+
+    Args:
+        images_dir, catalog_dir, csv_path, columns, encoders, progress, replace, prune,
+            allow_shrink, wait: As for :func:`skill.catalog.build.build_catalog` (the same
+            plan, lock and shrink rule).
+        config: Build settings; ``runtime`` must be one of :data:`RAY_RUNTIMES`, and
+            ``batch_size`` is the actors' batch within a block.
+        ray_config: Cluster settings.
+
+    Returns:
+        A :class:`~skill.catalog.build.BuildSummary`.
+    """
+    if config.runtime not in RAY_RUNTIMES:
+        raise ValueError(f"the Ray engine runs {RAY_RUNTIMES}, got runtime {config.runtime!r}")
+    start = time.perf_counter()
+    report = progress or silent
+    images_root = Path(images_dir).resolve()
+    catalog_dir = Path(catalog_dir)
+    csv_path, columns = source_inputs(try_open(catalog_dir), images_root, csv_path, columns)
+    table = read_items(images_root, csv_path, columns)
+    if table.items.empty:  # before the lock: an empty or wrong folder creates nothing
+        raise CatalogInputError(nothing_to_index(images_dir, csv_path, table.problems))
+    mode = "replace" if replace else "prune" if prune else "add"
+    description = f"index {images_root.name!r} into {catalog_dir.name!r} on Ray ({mode})"
+    with catalog_lock(catalog_dir, description, wait=wait) as holder:
+        previous = try_open(catalog_dir)
+        plan = plan_from_table(
+            table, previous, catalog_dir, images_dir, csv_path, columns, replace, prune
+        )
+        if plan.needs_confirmation and not allow_shrink:
+            raise CatalogShrinkError(plan)
+        summary = _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_shrink)
+    summary.seconds = time.perf_counter() - start
+    summary.recovered_lock = holder.recovered
+    return summary
+
+
+def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_shrink):
+    """The build itself, under the catalog's lock."""
+    catalog_dir = plan.catalog
+    roots = {source.key: source.images_dir for source in plan.sources}
+    items = plan.items.copy()
+    skipped = [plan.left_out]
+    loaded = _load_encoders(encoders, previous)  # a bad checkpoint stops before Ray starts
+    start_ray(ray_config.address)
+    items["path"] = [
+        str(roots[key] / rel)
+        for key, rel in zip(items[SOURCE_COLUMN], items["image_path"], strict=True)
+    ]
+    todo = items["fingerprint"] == ""  # rows already in the catalog carry theirs
+    report("fingerprinting on Ray", 0, int(todo.sum()))
+    found = _fingerprints(items.loc[todo, ["path", "image_path"]], ray_config)
+    items.loc[todo, "fingerprint"] = found
+    report("fingerprinting on Ray", int(todo.sum()), int(todo.sum()))
+    gone = items["fingerprint"] == ""
+    skipped.append(
+        pd.DataFrame(
+            {
+                "image_path": items.loc[gone, "image_path"],
+                "reason": "file not found (it went away during the build)",
+            }
+        )
+    )
+    items = items[~gone].reset_index(drop=True)
+
+    folders = {e.name: _cache_folder(catalog_dir, e, config) for e in loaded}
+    keys = items["fingerprint"].tolist()
+    colours = _known_colours(previous, catalog_dir / "cache" / COLOURS_FOLDER)
+    done = {name: _stored_keys(folder) for name, folder in folders.items()}
+    for e in loaded:
+        _seed_shards(folders[e.name], done[e.name], previous, e, keys, config)
+    work = pd.DataFrame(
+        {
+            "row": np.arange(len(items)),
+            "image_path": items["image_path"].to_numpy(),
+            "path": items["path"].to_numpy(),
+            "fingerprint": keys,
+            "colour": [key not in colours for key in keys],
+        }
+    )
+    for i, encoder in enumerate(loaded):
+        work[f"need{i}"] = [key not in done[encoder.name] for key in keys]
+    need_columns = [f"need{i}" for i in range(len(loaded))]
+    work = work[work[["colour", *need_columns]].any(axis=1)].reset_index(drop=True)
+
+    outcome, timing = _embed_on_ray(work, loaded, folders, catalog_dir, config, ray_config, report)
+    hexes = [colours.get(key, ("", ""))[0] for key in keys]
+    names = [colours.get(key, ("", ""))[1] for key in keys]
+    for row, hex_code, name in outcome[["row", "color_hex", "color_name"]].itertuples(index=False):
+        if hex_code != KNOWN:
+            hexes[row], names[row] = hex_code, name
+    items["color_hex"], items["color_name"] = hexes, names
+    items = items.drop(columns="path")
+    failed = items["color_hex"] == ""
+    succeeded = work[~work["row"].isin(np.flatnonzero(failed.to_numpy()))]
+    embedded = {e.name: int(succeeded[f"need{i}"].sum()) for i, e in enumerate(loaded)}
+    items, lost = _fall_back_on_failures(items, failed, previous, plan)
+    skipped.append(lost)
+    keys = items["fingerprint"].tolist()
+    for e in loaded:  # rows kept from the live version bring their vectors with them
+        _seed_shards(folders[e.name], _stored_keys(folders[e.name]), previous, e, keys, config)
+    reused = {name: len(items) - count for name, count in embedded.items()}
+    skipped = _all_skipped(skipped, plan, previous)
+    _check_shrink(plan, previous, items, allow_shrink)
+    attributes = attribute_step(items, roots, catalog_dir, config, report)  # on this process
+
+    index = config.index
+    if len(items) >= ray_config.pq_rows:
+        index = replace_field(index, large_kind="ivf-pq")
+    stores = {e.name: ShardStore(folders[e.name], catalog_dir, e.embedding_dim) for e in loaded}
+    workers = _worker_count(ray_config)
+    try:
+        version = _write_version(
+            catalog_dir,
+            _count_sources(plan.sources, items),
+            items,
+            skipped,
+            loaded,
+            stores,
+            replace_field(config, index=index),
+            report,
+            name="ray",
+            address=ray_config.address or "local",
+            workers=workers,
+            block_size=ray_config.block_size,
+            **timing,
+            items_format="parquet" if len(items) >= ray_config.parquet_rows else "csv",
+        )
+    finally:
+        for store in stores.values():
+            store.remove()
+    if attributes is not None:
+        attributes.finish(catalog_dir / version, items)
+    switch_current(catalog_dir, version)
+    return BuildSummary(
+        catalog=catalog_dir,
+        items=len(items),
+        skipped=skipped[skipped[SOURCE_COLUMN] == plan.source.key].reset_index(drop=True),
+        embedded=embedded,
+        reused=reused,
+        seconds=0.0,
+        plan=plan,
+    )
+
+
+def _seed_shards(folder: Path, stored: set[str], previous, encoder, keys, config) -> None:
+    """Writes a shard of the live version's vectors this cache lacks (same weights, same
+    runtime): rows kept from other sources need them, and their photo may be gone."""
+    if previous is None or encoder.name not in previous.encoders:
+        return
+    if previous.encoder_digest(encoder.name) != encoder.digest:
+        return
+    if not _same_vectors(previous, config) or "fingerprint" not in previous.items:
+        return
+    wanted = {key for key in keys if key not in stored}
+    rows = [i for i, key in enumerate(previous.items["fingerprint"]) if key in wanted]
+    if not rows:
+        return
+    found = [previous.items["fingerprint"].iat[i] for i in rows]
+    shard = "seed-" + hashlib.sha1("\n".join(found).encode()).hexdigest()[:20]
+    write_shard(folder, shard, found, np.asarray(previous.embeddings(encoder.name)[rows]))
+    stored.update(found)
+
+
+def _worker_count(ray_config: RayConfig) -> int:
+    import ray
+
+    if ray_config.workers:
+        return ray_config.workers
+    cpus = ray.cluster_resources().get("CPU", 1)
+    return max(1, int(cpus // ray_config.cpus_per_worker))
+
+
+def _fingerprint_block(batch: pd.DataFrame) -> pd.DataFrame:
+    found = []
+    for path, rel in zip(batch["path"], batch["image_path"], strict=True):
+        try:
+            found.append(fingerprint(Path(path), rel))
+        except OSError:  # went away since it was listed: left out by the driver
+            found.append("")
+    return pd.DataFrame({"position": batch["position"].to_numpy(), "fingerprint": found})
+
+
+def _fingerprints(rows: pd.DataFrame, ray_config: RayConfig) -> list[str]:
+    """Each photo's fingerprint (``""`` for a file gone), taken by Ray tasks over blocks of rows.
+
+    Args:
+        rows: ``path`` (readable on every node) and ``image_path`` (relative to its source).
+    """
+    import ray
+
+    if rows.empty:
+        return []
+    frame = pd.DataFrame(
+        {
+            "position": np.arange(len(rows)),
+            "path": rows["path"].to_numpy(),
+            "image_path": rows["image_path"].to_numpy(),
+        }
+    )
+    size = max(ray_config.block_size * 16, 4096)
+    blocks = [frame.iloc[i : i + size] for i in range(0, len(frame), size)]
+    found = (
+        ray.data.from_pandas(blocks)
+        .map_batches(_fingerprint_block, batch_format="pandas", batch_size=None)
+        .to_pandas()
+    )
+    return found.sort_values("position")["fingerprint"].tolist()
+
+
+def _known_colours(previous, folder: Path) -> dict[str, tuple[str, str]]:
+    """Fingerprint -> colour, from the previous catalog and the colour shards."""
+    known: dict[str, tuple[str, str]] = {}
+    if previous is not None and "fingerprint" in previous.items:
+        frame = previous.items[["fingerprint", "color_hex", "color_name"]]
+        known.update({key: (h, n) for key, h, n in frame.itertuples(index=False)})
+    for path in cache_files(folder):
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                found = zip(
+                    data["keys"].tolist(), data["color_hex"], data["color_name"], strict=True
+                )
+                known.update({key: (str(h), str(n)) for key, h, n in found})
+        except (OSError, ValueError, KeyError, EOFError):
+            continue  # a torn shard: its photos are read again
+    return known
+
+
+def _stored_keys(folder: Path) -> set[str]:
+    """Fingerprints a cache folder holds, reading only the ``keys`` of each file."""
+    import zipfile
+
+    keys: set[str] = set()
+    for path in cache_files(folder):
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                keys.update(data["keys"].tolist())
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            continue
+    return keys
+
+
+def _model_bytes(encoder, config: CatalogConfig, calibration, folder: Path) -> bytes:
+    """The ONNX graph each actor runs: the float export, or the int8 model of this cache."""
+    from skill.catalog.ingest import batch_model
+
+    runtime = "onnx-int8" if config.runtime == "onnx-int8" else "onnx"
+    model = batch_model(encoder, runtime, calibration, folder)
+    return Path(model.path).read_bytes()
+
+
+def _embed_on_ray(work, encoders, folders, catalog_dir, config, ray_config, report):
+    """Runs the actor pool over ``work``; returns each row's colour (or failure) and timings:
+    ``embed_seconds`` (wall, actor start-up included) and ``photos_per_second`` (all actors,
+    once each has finished a batch)."""
+    import ray
+
+    columns = ["row", "color_hex", "color_name"]
+    if work.empty:
+        return pd.DataFrame(columns=columns), {"embed_seconds": 0.0}
+    report("preparing models", 0, len(encoders))
+    paths = [Path(p) for p in work["path"]]
+    sample = [paths[i] for i in np.random.default_rng(0).permutation(len(paths))[:1024]]
+    specs = [
+        {
+            "name": e.name,
+            "model": ray.put(_model_bytes(e, config, sample, folders[e.name])),  # held here
+            "preprocess": e.preprocess.to_dict(),
+            "dim": e.embedding_dim,
+            "folder": str(folders[e.name]),
+        }
+        for e in encoders
+    ]
+    from skill.catalog.ingest import draft_size
+
+    size = draft_size([e.preprocess for e in encoders])
+    block = ray_config.block_size
+    workers = min(_worker_count(ray_config), -(-len(work) // block))
+    # One block per batch: the unit an actor runs, writes as a shard and redoes if it dies.
+    blocks = [work.iloc[i : i + block] for i in range(0, len(work), block)]
+    dataset = ray.data.from_pandas(blocks).map_batches(
+        EmbedActor,
+        batch_size=block,
+        batch_format="pandas",
+        compute=ray.data.ActorPoolStrategy(size=workers),
+        num_cpus=ray_config.cpus_per_worker,
+        fn_constructor_kwargs={
+            "specs": specs,
+            "size": size,
+            "colours_folder": str(catalog_dir / "cache" / COLOURS_FOLDER),
+            "threads": ray_config.threads_per_worker,
+            "on_batch": ray_config.on_batch,
+        },
+    )
+    stage = f"embedding on Ray ({workers} workers)"
+    report(stage, 0, len(work))
+    start = time.perf_counter()
+    parts, done, marks = [], 0, []
+    for batch in dataset.iter_batches(batch_format="pandas", batch_size=None):
+        parts.append(batch[columns])
+        done += len(batch)
+        marks.append((time.perf_counter(), done))
+        report(stage, done, len(work))
+    timing = {"embed_seconds": round(time.perf_counter() - start, 1)}
+    if len(marks) > workers:  # after every actor's first batch: the steady rate, start-up left out
+        (t0, n0), (t1, n1) = marks[workers - 1], marks[-1]
+        timing["photos_per_second"] = round((n1 - n0) / max(t1 - t0, 1e-9), 2)
+    outcome = pd.concat(parts, ignore_index=True)
+    duplicated = outcome["row"].duplicated()
+    if duplicated.any():  # a retried batch must not count twice; its shards were rewritten
+        outcome = outcome[~duplicated]
+    if len(outcome) != len(work):
+        raise CatalogError(f"the Ray run returned {len(outcome)} of {len(work)} photos")
+    return outcome, timing
+
+
+class EmbedActor:
+    """A Ray Data actor: ONNX sessions loaded once, then one block of photos per call.
+
+    Args:
+        specs: Per encoder: ``name``, ``model`` (a Ray reference to the ONNX graph's bytes,
+            which the driver holds for the run, so a restarted actor finds it), ``preprocess`` (dict), ``dim``
+            and ``folder`` (its cache folder).
+        size: JPEG draft size (:func:`skill.catalog.ingest.draft_size`).
+        colours_folder: Where colour shards go.
+        threads: ONNX Runtime intra-op threads.
+        on_batch: See :attr:`RayConfig.on_batch`.
+    """
+
+    def __init__(self, specs, size, colours_folder, threads, on_batch=None):
+        import onnxruntime as ort
+        import ray
+
+        from skill.images.preprocess import Preprocess
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.sessions = {
+            spec["name"]: ort.InferenceSession(
+                ray.get(spec["model"]), options, providers=["CPUExecutionProvider"]
+            )
+            for spec in specs
+        }
+        self.preprocesses = {s["name"]: Preprocess.from_dict(s["preprocess"]) for s in specs}
+        self.dims = {spec["name"]: spec["dim"] for spec in specs}
+        self.folders = {spec["name"]: spec["folder"] for spec in specs}
+        self.order = [spec["name"] for spec in specs]
+        self.size = size
+        self.colours_folder = colours_folder
+        self.on_batch = on_batch
+
+    def _model(self, name: str):
+        session = self.sessions[name]
+        return lambda batch: session.run(None, {"images": batch.numpy()})[0]
+
+    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        from skill.catalog.ingest import process_batch
+
+        if self.on_batch is not None:
+            self.on_batch(batch["image_path"].tolist())
+        keys = batch["fingerprint"].tolist()
+        needs = {name: batch[f"need{i}"].to_numpy() for i, name in enumerate(self.order)}
+        result = process_batch(
+            [Path(path) for path in batch["path"]],  # readable at this path on every node
+            {name: self._model(name) for name in self.order},
+            self.preprocesses,
+            self.dims,
+            colour=batch["colour"].to_numpy(),
+            needs=needs,
+            size=self.size,
+        )
+        shard = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:20]
+        for name, (positions, vectors) in result.vectors.items():
+            if positions:
+                write_shard(self.folders[name], shard, [keys[i] for i in positions], vectors)
+        if result.colours:
+            positions = sorted(result.colours)
+            write_shard(
+                self.colours_folder,
+                shard,
+                [keys[i] for i in positions],
+                np.zeros((len(positions), 0), np.float32),
+                color_hex=[result.colours[i][0] for i in positions],
+                color_name=[result.colours[i][1] for i in positions],
+            )
+        hexes, names = [], []
+        for i in range(len(batch)):
+            if i in result.failures:
+                hexes.append("")
+                names.append(result.failures[i])
+            else:
+                hex_code, name = result.colours.get(i, (KNOWN, KNOWN))
+                hexes.append(hex_code)
+                names.append(name)
+        return pd.DataFrame(
+            {"row": batch["row"].to_numpy(), "color_hex": hexes, "color_name": names}
+        )
+
+
+class ShardStore:
+    """An encoder's cache folder read for one build: ``get`` assembles a memory map.
+
+    The embeddings are written row by row into ``.assembled-<encoder>-<pid>.npy`` in the
+    catalog folder, one cache file in memory at a time, and the version writer moves that file
+    into the new version (:func:`skill.catalog.build._save_embeddings`).
+
+    Args:
+        folder: The encoder's cache folder (parts and shards).
+        catalog_dir: Where the assembled file is written (same file system as the version).
+        dim: Embedding size.
+    """
+
+    def __init__(self, folder: Path, catalog_dir: Path, dim: int) -> None:
+        self.folder = Path(folder)
+        self.path = Path(catalog_dir) / f"{ASSEMBLED_PREFIX}{self.folder.name}-{os.getpid()}.npy"
+        self.dim = dim
+
+    def get(self, keys: list[str]) -> np.ndarray:
+        """Shape (len(keys), dim), float32, a read-only memory map; every key must be stored."""
+        import zipfile
+
+        out = np.lib.format.open_memmap(
+            self.path, mode="w+", dtype=np.float32, shape=(len(keys), self.dim)
+        )
+        row_of = {key: i for i, key in enumerate(keys)}
+        filled = np.zeros(len(keys), bool)
+        for path in cache_files(self.folder):
+            try:
+                with np.load(path, allow_pickle=False) as data:
+                    rows = np.asarray([row_of.get(k, -1) for k in data["keys"].tolist()], np.int64)
+                    chosen = rows >= 0
+                    if chosen.any() and data["vectors"].shape[1:] == (self.dim,):
+                        out[rows[chosen]] = data["vectors"][chosen]
+                        filled[rows[chosen]] = True
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+                continue
+        if not filled.all():
+            missing = [keys[i] for i in np.flatnonzero(~filled)[:3]]
+            raise CatalogError(f"{int((~filled).sum())} embeddings missing, e.g. {missing}")
+        out.flush()
+        del out
+        return np.load(self.path, mmap_mode="r")
+
+    def remove(self) -> None:
+        """Deletes the assembled file if the version writer did not take it."""
+        self.path.unlink(missing_ok=True)

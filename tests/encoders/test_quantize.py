@@ -1,0 +1,123 @@
+"""Tests of skill.encoders.quantize and the fixed SAME padding of ONNX exports."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from skill.catalog.build import CatalogConfig, build_catalog
+from skill.catalog.projection import MapConfig
+from skill.catalog.store import open_catalog
+from skill.encoders.onnx import create_onnx_encoder, export_onnx, freeze_same_padding
+from skill.encoders.quantize import QuantizeConfig, create_int8_encoder, quantize_onnx
+from skill.encoders.registry import encoder_from_config
+from tests.shapes import TINY_CONFIG, write_shapes
+
+
+class SameNet(nn.Module):
+    """TensorFlow-style SAME convolutions, as in timm's tf_efficientnet_lite0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from timm.layers import create_conv2d
+
+        self.a = create_conv2d(3, 8, 3, stride=2, padding="same")
+        self.b = create_conv2d(8, 8, 5, stride=2, padding="same", depthwise=True)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x))).mean(dim=(2, 3))
+
+
+def test_freezing_same_padding_keeps_outputs_and_leaves_no_shape_arithmetic(tmp_path):
+    from timm.layers.conv2d_same import Conv2dSame
+
+    torch.manual_seed(0)
+    model = SameNet().eval()
+    assert any(isinstance(m, Conv2dSame) for m in model.modules())
+    frozen = freeze_same_padding(model, 45)  # odd size: asymmetric padding
+    assert not any(isinstance(m, Conv2dSame) for m in frozen.modules())
+    assert any(isinstance(m, Conv2dSame) for m in model.modules())  # the original is untouched
+    x = torch.randn(2, 3, 45, 45)
+    with torch.no_grad():
+        np.testing.assert_allclose(frozen(x).numpy(), model(x).numpy(), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    torch.manual_seed(0)
+    return encoder_from_config(TINY_CONFIG).eval()
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    write_shapes(folder, copies=2, csv_name=None)
+    return sorted(folder.glob("*.jpg"))
+
+
+def _cosines(a, b):
+    return (a * b).sum(axis=1)
+
+
+def test_static_int8_follows_float_and_is_reused_while_its_settings_hold(encoder, photos, tmp_path):
+    float_model = create_onnx_encoder(encoder, cache_dir=tmp_path / "float")
+    int8 = create_int8_encoder(encoder, photos[:16], tmp_path / "int8", QuantizeConfig(photos=16))
+    x = torch.stack([torch.from_numpy(b) for b in _batches(encoder, photos[16:])])
+    expected, got = float_model(x).numpy(), int8(x).numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1, atol=1e-4)
+    assert _cosines(got, expected).mean() > 0.95  # about 0.98 for lite0 on catalog photos
+    assert np.abs(got - expected).max() > 1e-4  # really int8: not the float graph
+    stamp = int8.path.stat().st_mtime_ns
+    again = create_int8_encoder(encoder, [], tmp_path / "int8", QuantizeConfig(photos=16))
+    assert again.path.stat().st_mtime_ns == stamp  # reused without calibration photos
+    other = create_int8_encoder(encoder, photos[:16], tmp_path / "int8", QuantizeConfig(photos=8))
+    assert other.path.stat().st_mtime_ns != stamp  # other settings: quantised again
+
+
+def _batches(encoder, paths):
+    from skill.encoders.embedding import prepare
+
+    return [prepare(p, encoder).numpy() for p in paths]
+
+
+def test_dynamic_needs_no_photos_and_static_refuses_to_run_without(encoder, tmp_path):
+    path = export_onnx(encoder, tmp_path / "f.onnx")
+    quantize_onnx(path, tmp_path / "dynamic.onnx", config=QuantizeConfig(method="dynamic"))
+    assert (tmp_path / "dynamic.onnx").stat().st_size > 0
+    with pytest.raises(ValueError, match="calibration"):
+        quantize_onnx(path, tmp_path / "static.onnx", [], QuantizeConfig())
+
+
+@pytest.mark.parametrize(
+    "settings", [{"method": "qat"}, {"calibration": "kl"}, {"keep_float": ("neck",)}, {"photos": 0}]
+)
+def test_bad_settings_name_the_choices(settings):
+    with pytest.raises(ValueError):
+        QuantizeConfig(**settings)
+
+
+def test_an_int8_build_keeps_its_own_cache_and_model(tmp_path, tiny_encoder_dir):
+    write_shapes(tmp_path / "photos")
+    config = CatalogConfig(batch_size=8, map=MapConfig(method="pca"), runtime="onnx-int8")
+    summary = build_catalog(
+        tmp_path / "photos", tmp_path / "cat", encoders=[str(tiny_encoder_dir)], config=config
+    )
+    assert summary.embedded == {"tiny-random": 16}
+    (folder,) = (tmp_path / "cat" / "cache").iterdir()
+    assert folder.name.endswith("-int8") and (folder / "model-int8.onnx").is_file()
+    float_build = build_catalog(
+        tmp_path / "photos",
+        tmp_path / "float",
+        encoders=[str(tiny_encoder_dir)],
+        config=CatalogConfig(batch_size=8, map=MapConfig(method="pca"), runtime="onnx"),
+    )
+    assert float_build.embedded == {"tiny-random": 16}
+    a = np.asarray(open_catalog(tmp_path / "cat").embeddings("tiny-random"))
+    b = np.asarray(open_catalog(tmp_path / "float").embeddings("tiny-random"))
+    assert _cosines(a, b).mean() > 0.95
+    again = build_catalog(
+        tmp_path / "photos", tmp_path / "cat", encoders=[str(tiny_encoder_dir)], config=config
+    )
+    assert again.reused == {"tiny-random": 16}
+    assert open_catalog(tmp_path / "cat").manifest["config"]["runtime"] == "onnx-int8"
