@@ -168,8 +168,27 @@ def build_catalog(
         CatalogBusyError: Another build of this catalog still runs after ``wait`` seconds.
         In every case the catalog is left as it was.
     """
-    start = time.perf_counter()
     report = progress or silent
+
+    def build(plan: BuildPlan, previous) -> BuildSummary:
+        return _build(plan, previous, encoders, config, report, allow_shrink)
+
+    return planned_build(
+        images_dir, catalog_dir, csv_path, columns, replace, prune, allow_shrink, wait, build
+    )
+
+
+def planned_build(
+    images_dir, catalog_dir, csv_path, columns, replace, prune, allow_shrink, wait, build,
+    engine: str = "",
+) -> BuildSummary:  # fmt: skip
+    """Reads the source, takes the lock, plans, checks the shrink rule, then runs ``build``.
+
+    Shared by the engines (this module's and :mod:`skill.catalog.ray_build`): ``build(plan,
+    previous)`` does the work under the lock; ``engine`` names it in the lock's description.
+    Arguments as for :func:`build_catalog`.
+    """
+    start = time.perf_counter()
     images_root = Path(images_dir).resolve()
     catalog_dir = Path(catalog_dir)
     csv_path, columns = source_inputs(try_open(catalog_dir), images_root, csv_path, columns)
@@ -177,7 +196,8 @@ def build_catalog(
     if table.items.empty:  # before the lock: an empty or wrong folder creates nothing
         raise CatalogInputError(nothing_to_index(images_dir, csv_path, table.problems))
     mode = "replace" if replace else "prune" if prune else "add"
-    description = f"index {images_root.name!r} into {catalog_dir.name!r} ({mode})"
+    where = f" on {engine}" if engine else ""
+    description = f"index {images_root.name!r} into {catalog_dir.name!r}{where} ({mode})"
     with catalog_lock(catalog_dir, description, wait=wait) as holder:
         previous = try_open(catalog_dir)
         plan = plan_from_table(
@@ -185,7 +205,7 @@ def build_catalog(
         )
         if plan.needs_confirmation and not allow_shrink:
             raise CatalogShrinkError(plan)
-        summary = _build(plan, previous, encoders, config, report, allow_shrink)
+        summary = build(plan, previous)
     summary.seconds = time.perf_counter() - start
     summary.recovered_lock = holder.recovered
     return summary

@@ -63,17 +63,10 @@ from skill.catalog.build import (
     _same_vectors,
     _write_version,
     attribute_step,
-)
-from skill.catalog.lock import catalog_lock
-from skill.catalog.plan import (
-    CatalogShrinkError,
-    nothing_to_index,
-    plan_from_table,
-    source_inputs,
-    try_open,
+    planned_build,
 )
 from skill.catalog.pointer import switch_current
-from skill.catalog.source import CatalogInputError, ColumnMap, read_items
+from skill.catalog.source import ColumnMap
 from skill.catalog.store import SOURCE_COLUMN, CatalogError
 from skill.encoders.cache import cache_files, fingerprint, write_shard
 from skill.progress import Progress, silent
@@ -191,27 +184,15 @@ def build_catalog_ray(
     """
     if config.runtime not in RAY_RUNTIMES:
         raise ValueError(f"the Ray engine runs {RAY_RUNTIMES}, got runtime {config.runtime!r}")
-    start = time.perf_counter()
     report = progress or silent
-    images_root = Path(images_dir).resolve()
-    catalog_dir = Path(catalog_dir)
-    csv_path, columns = source_inputs(try_open(catalog_dir), images_root, csv_path, columns)
-    table = read_items(images_root, csv_path, columns)
-    if table.items.empty:  # before the lock: an empty or wrong folder creates nothing
-        raise CatalogInputError(nothing_to_index(images_dir, csv_path, table.problems))
-    mode = "replace" if replace else "prune" if prune else "add"
-    description = f"index {images_root.name!r} into {catalog_dir.name!r} on Ray ({mode})"
-    with catalog_lock(catalog_dir, description, wait=wait) as holder:
-        previous = try_open(catalog_dir)
-        plan = plan_from_table(
-            table, previous, catalog_dir, images_dir, csv_path, columns, replace, prune
-        )
-        if plan.needs_confirmation and not allow_shrink:
-            raise CatalogShrinkError(plan)
-        summary = _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_shrink)
-    summary.seconds = time.perf_counter() - start
-    summary.recovered_lock = holder.recovered
-    return summary
+
+    def build(plan, previous) -> BuildSummary:
+        return _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_shrink)
+
+    return planned_build(
+        images_dir, catalog_dir, csv_path, columns, replace, prune, allow_shrink, wait, build,
+        engine="Ray",
+    )  # fmt: skip
 
 
 def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_shrink):
