@@ -5,7 +5,7 @@ the catalog (:mod:`skill.catalog.plan`: create, add a source, refresh one, or re
 the catalog's lock (:mod:`skill.catalog.lock`: one writer at a time), decodes each photo once
 (:mod:`skill.catalog.ingest`) for its dominant colour and the embeddings the cache lacks with
 every encoder, writes embeddings, faiss index and 2-D map per encoder into its own staging
-folder, renames it into a version and
+folder (:mod:`skill.catalog.version`), renames it into a version and
 switches ``CURRENT`` (:mod:`skill.catalog.pointer`). A crash at any point leaves the previous
 catalog loadable, and the cache lets the next run resume without embedding finished photos
 again. A source with nothing to index, or a build that would remove most of the catalog
@@ -19,13 +19,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
-import platform
 import shutil
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from dataclasses import replace as replace_field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,10 +32,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-import skill
 from skill.catalog.attributes import ATTRIBUTES_FOLDER, start_attributes
-from skill.catalog.index import IndexConfig, build_index, save_index
-from skill.catalog.lock import catalog_lock, pid_alive
+from skill.catalog.index import IndexConfig
+from skill.catalog.lock import catalog_lock
 from skill.catalog.plan import (
     SHRINK_LIMIT,
     BuildPlan,
@@ -48,10 +45,10 @@ from skill.catalog.plan import (
     try_open,
 )
 from skill.catalog.pointer import switch_current
-from skill.catalog.projection import MapConfig, fit_map
-from skill.catalog.same_design import catalog_rule
+from skill.catalog.projection import MapConfig
 from skill.catalog.source import CatalogInputError, ColumnMap, read_items
-from skill.catalog.store import FORMAT_VERSION, SOURCE_COLUMN, CatalogSource
+from skill.catalog.store import SOURCE_COLUMN, CatalogSource
+from skill.catalog.version import write_version
 from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.cache import safe_name as _safe
 from skill.progress import Progress, silent
@@ -241,7 +238,7 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
     skipped = _all_skipped(skipped, plan, previous)
     _check_shrink(plan, previous, items, allow_shrink)
     sources = _count_sources(plan.sources, items)
-    version = _write_version(catalog_dir, sources, items, skipped, loaded, caches, config, report)
+    version = write_version(catalog_dir, sources, items, skipped, loaded, caches, config, report)
     if attributes is not None:  # the rest of the attributes, then their files in the version
         attributes.finish(catalog_dir / version, items, embedded, reused)
     switch_current(catalog_dir, version)
@@ -484,92 +481,6 @@ def _add_colors(
     return items, embedded
 
 
-def _write_version(
-    catalog_dir, sources, items, skipped, encoders, caches, config, report, **engine
-) -> str:
-    """Writes a complete version folder and returns its name (``CURRENT`` is not switched).
-
-    ``caches[name].get(keys)`` gives each encoder's embeddings, in memory or as a memory map
-    (the Ray engine's, :mod:`skill.catalog.ray_build`, which also passes ``engine``: recorded
-    in the manifest; ``items_format="parquet"`` writes ``items.parquet``).
-    """
-    catalog_dir.mkdir(parents=True, exist_ok=True)
-    _sweep_torn_staging(catalog_dir)
-    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
-    staging = catalog_dir / f".{name}.tmp"
-    staging.mkdir()
-    try:
-        _write_staging(staging, sources, items, skipped, encoders, caches, config, report, engine)
-        staging.rename(catalog_dir / name)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)  # only this build's own staging folder
-        raise
-    return name
-
-
-def _sweep_torn_staging(catalog_dir: Path) -> None:
-    """Removes staging folders of builds that died (their process no longer runs here).
-
-    Called under the catalog's lock; a staging folder whose process still runs is another
-    build's (an older SkiLL without the lock) and is left alone.
-    """
-    for torn in catalog_dir.glob(".v-*.tmp"):
-        pid = torn.name.removesuffix(".tmp").rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid)):
-            continue
-        shutil.rmtree(torn, ignore_errors=True)
-
-
-def _write_staging(
-    staging, sources, items, skipped, encoders, caches, config, report, engine
-) -> None:
-    engine = dict(engine)
-    items_format = engine.pop("items_format", "csv")
-    encoder_entries = {}
-    for encoder in encoders:
-        xb = caches[encoder.name].get(items["fingerprint"].tolist())
-        folder = staging / _safe(encoder.name)
-        folder.mkdir()
-        _save_embeddings(folder / "embeddings.npy", xb)
-        report(f"indexing {encoder.name}", 0, len(xb))
-        save_index(build_index(xb, config.index), folder / "index.faiss")
-        report(f"indexing {encoder.name}", len(xb), len(xb))
-        np.save(folder / "map.npy", fit_map(xb, config.map, report, f"mapping {encoder.name}"))
-        report(f"same-design rule for {encoder.name}", 0, 1, "fits")
-        encoder_entries[encoder.name] = {
-            "folder": _safe(encoder.name),
-            "digest": encoder.digest,
-            "dim": encoder.embedding_dim,
-            "display_name": encoder.info.display_name,
-            "role": encoder.info.role,
-            "source": encoder.info.source,
-            "same_design": _catalog_rule(xb, items, encoder.info.config.get("same_design")),
-        }
-        report(f"same-design rule for {encoder.name}", 1, 1, "fits")
-    if items_format == "parquet":  # a million rows: a tenth of the CSV's bytes and read time
-        items.astype(str).to_parquet(staging / "items.parquet", index=False)
-    else:
-        items.to_csv(staging / "items.csv", index=False)
-    skipped.to_csv(staging / "skipped.csv", index=False)
-    manifest = {
-        "format_version": FORMAT_VERSION,
-        "images_dir": str(sources[0].images_dir),  # what readers before sources look at
-        "sources": [source.to_json() for source in sources],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "counts": {
-            "items": len(items),
-            "skipped": len(skipped),
-            "designs": int(items["design_id"].replace("", np.nan).nunique()),
-        },
-        "encoders": encoder_entries,
-        "config": asdict(config),
-        "versions": {"skill": skill.__version__, "python": platform.python_version()},
-    }
-    if engine:
-        manifest["engine"] = engine
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-
-
 def add_attributes(
     catalog_dir: str | Path,
     model: str = "auto",
@@ -629,33 +540,3 @@ def _add_attributes(catalog, model, batch_size, runtime, progress) -> Path:
     staging.rename(Path(catalog_dir) / name)
     switch_current(catalog_dir, name)
     return Path(catalog_dir) / name
-
-
-def _save_embeddings(path: Path, xb: np.ndarray) -> None:
-    """``np.save``, except that an assembled memory map (:data:`ASSEMBLED_PREFIX`) is moved."""
-    filename = getattr(xb, "filename", None)
-    if isinstance(xb, np.memmap) and filename and Path(filename).name.startswith(ASSEMBLED_PREFIX):
-        os.replace(filename, path)  # the map stays readable: same file, new name
-    else:
-        np.save(path, xb)
-
-
-ASSEMBLED_PREFIX = ".assembled-"
-"""Name prefix of an ``.npy`` memory map assembled in the catalog folder for one build."""
-RULE_ROWS = 200_000
-"""Above this many rows the same-design rule is refitted on a seeded sample of whole designs."""
-
-
-def _catalog_rule(xb, items, shipped):
-    """:func:`catalog_rule`, on a sample of whole designs above :data:`RULE_ROWS` rows."""
-    if len(items) <= RULE_ROWS:
-        return catalog_rule(xb, items, shipped)
-    from skill.catalog.designs import design_keys
-
-    keys = design_keys(items)
-    designs, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    order = np.random.default_rng(0).permutation(len(designs))
-    chosen = order[: int(np.searchsorted(np.cumsum(counts[order]), RULE_ROWS)) + 1]
-    rows = np.flatnonzero(np.isin(inverse, chosen))
-    sample = np.ascontiguousarray(xb[rows], dtype=np.float32)
-    return catalog_rule(sample, items.iloc[rows].reset_index(drop=True), shipped)

@@ -51,7 +51,6 @@ import numpy as np
 import pandas as pd
 
 from skill.catalog.build import (
-    ASSEMBLED_PREFIX,
     BuildSummary,
     CatalogConfig,
     _all_skipped,
@@ -61,13 +60,13 @@ from skill.catalog.build import (
     _fall_back_on_failures,
     _load_encoders,
     _same_vectors,
-    _write_version,
     attribute_step,
     planned_build,
 )
 from skill.catalog.pointer import switch_current
 from skill.catalog.source import ColumnMap
 from skill.catalog.store import SOURCE_COLUMN, CatalogError
+from skill.catalog.version import ASSEMBLED_PREFIX, write_version
 from skill.encoders.cache import cache_files, fingerprint, write_shard
 from skill.progress import Progress, silent
 
@@ -270,7 +269,7 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
     stores = {e.name: ShardStore(folders[e.name], catalog_dir, e.embedding_dim) for e in loaded}
     workers = _worker_count(ray_config)
     try:
-        version = _write_version(
+        version = write_version(
             catalog_dir,
             _count_sources(plan.sources, items),
             items,
@@ -564,7 +563,7 @@ class ShardStore:
 
     The embeddings are written row by row into ``.assembled-<encoder>-<pid>.npy`` in the
     catalog folder, one cache file in memory at a time, and the version writer moves that file
-    into the new version (:func:`skill.catalog.build._save_embeddings`).
+    into the new version (:func:`skill.catalog.version._save_embeddings`).
 
     Args:
         folder: The encoder's cache folder (parts and shards).
