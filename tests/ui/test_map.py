@@ -20,13 +20,13 @@ def _array(values) -> np.ndarray:
 @pytest.fixture
 def no_refit(monkeypatch):
     """Fitting a map, by any route, raises: fit_map, its PCA and UMAP itself."""
-    import skill.catalog.build
     import skill.catalog.projection
+    import skill.catalog.version
 
     def refit(*args, **kwargs):
         raise AssertionError("a map was fitted on a page load")
 
-    for module in (skill.catalog.projection, skill.catalog.build):
+    for module in (skill.catalog.projection, skill.catalog.version):
         monkeypatch.setattr(module, "fit_map", refit)
     monkeypatch.setattr(skill.catalog.projection, "principal_components", refit)
     fake_umap = types.ModuleType("umap")
