@@ -239,11 +239,17 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
     _check_shrink(plan, previous, items, allow_shrink)
     sources = _count_sources(plan.sources, items)
     version = write_version(catalog_dir, sources, items, skipped, loaded, caches, config, report)
+    return go_live(plan, version, items, skipped, embedded, reused, attributes)
+
+
+def go_live(plan, version, items, skipped, embedded, reused, attributes) -> BuildSummary:
+    """Finishes a written version (the rest of its attributes), switches ``CURRENT`` to it
+    and sums the build up; shared by the engines."""
     if attributes is not None:  # the rest of the attributes, then their files in the version
-        attributes.finish(catalog_dir / version, items, embedded, reused)
-    switch_current(catalog_dir, version)
+        attributes.finish(plan.catalog / version, items, embedded, reused)
+    switch_current(plan.catalog, version)
     return BuildSummary(
-        catalog=catalog_dir,
+        catalog=plan.catalog,
         items=len(items),
         skipped=skipped[skipped[SOURCE_COLUMN] == plan.source.key].reset_index(drop=True),
         embedded=embedded,

@@ -61,9 +61,9 @@ from skill.catalog.build import (
     _load_encoders,
     _same_vectors,
     attribute_step,
+    go_live,
     planned_build,
 )
-from skill.catalog.pointer import switch_current
 from skill.catalog.source import ColumnMap
 from skill.catalog.store import SOURCE_COLUMN, CatalogError
 from skill.catalog.version import ASSEMBLED_PREFIX, write_version
@@ -288,18 +288,7 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
     finally:
         for store in stores.values():
             store.remove()
-    if attributes is not None:
-        attributes.finish(catalog_dir / version, items)
-    switch_current(catalog_dir, version)
-    return BuildSummary(
-        catalog=catalog_dir,
-        items=len(items),
-        skipped=skipped[skipped[SOURCE_COLUMN] == plan.source.key].reset_index(drop=True),
-        embedded=embedded,
-        reused=reused,
-        seconds=0.0,
-        plan=plan,
-    )
+    return go_live(plan, version, items, skipped, embedded, reused, attributes)
 
 
 def _seed_shards(folder: Path, stored: set[str], previous, encoder, keys, config) -> None:

@@ -357,6 +357,23 @@ def save_checkpoint(
     return folder
 
 
+def write_config(folder: str | os.PathLike, config: dict[str, Any]) -> Path:
+    """Rewrites a checkpoint's ``config.json`` atomically, validated, weights untouched.
+
+    For what is added after training (a same-design rule, figures measured later); undefined
+    metrics are written as null (:func:`json_ready`).
+    """
+    folder = Path(folder)
+    config = dict(config)
+    if "metrics" in config:
+        config["metrics"] = json_ready(config["metrics"])
+    validate_config(config, str(folder / CONFIG_FILE))
+    staging = folder / f".{CONFIG_FILE}.tmp"
+    staging.write_text(json.dumps(config, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    staging.replace(folder / CONFIG_FILE)
+    return folder / CONFIG_FILE
+
+
 def json_ready(metrics: dict[str, Any]) -> dict[str, Any]:
     """``metrics`` with NaN and infinities as None: JSON has no NaN, and the reader refuses it.
 

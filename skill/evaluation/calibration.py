@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -72,15 +71,10 @@ def store_rule(encoder: Encoder, record: dict[str, Any]) -> None:
 
         write_builtin_rule(encoder.name, record)
         return
-    from skill.encoders.checkpoint import CONFIG_FILE, read_config, validate_config
+    from skill.encoders.checkpoint import read_config, write_config
 
-    folder = Path(encoder.info.source)
-    config = read_config(folder)
-    config["same_design"] = record
-    validate_config(config, str(folder / CONFIG_FILE))
-    staging = folder / f".{CONFIG_FILE}.tmp"
-    staging.write_text(json.dumps(config, indent=1, allow_nan=False) + "\n")
-    staging.replace(folder / CONFIG_FILE)
+    config = read_config(encoder.info.source)
+    write_config(encoder.info.source, {**config, "same_design": record})
 
 
 def trained_on_tune(config: dict | None) -> bool:

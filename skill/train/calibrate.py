@@ -12,14 +12,13 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from skill.encoders.checkpoint import CONFIG_FILE, json_ready, read_config
+from skill.encoders.checkpoint import json_ready, read_config, write_config
 from skill.encoders.embedding import embed_images
 from skill.encoders.registry import load_encoder
 from skill.evaluation.calibration import calibrate_encoder, store_rule
@@ -73,8 +72,5 @@ def calibrate_export(
     figures = same_design_figures(encoder, result.embeddings, kept["design_id"].to_numpy())
     figures = json_ready(figures)
     checkpoint = read_config(folder)
-    checkpoint["metrics"] = {**checkpoint.get("metrics", {}), **figures}
-    staging = folder / f".{CONFIG_FILE}.tmp"
-    staging.write_text(json.dumps(checkpoint, indent=1) + "\n")
-    staging.replace(folder / CONFIG_FILE)
+    write_config(folder, {**checkpoint, "metrics": {**checkpoint.get("metrics", {}), **figures}})
     return figures

@@ -142,3 +142,23 @@ def test_file_digest_names_the_content(tmp_path):
     (tmp_path / "b").write_bytes(b"abd")
     assert len(file_digest(tmp_path / "a")) == 12
     assert file_digest(tmp_path / "a") != file_digest(tmp_path / "b")
+
+
+def test_write_config_keeps_weights_and_writes_undefined_figures_as_null(
+    tiny_encoder_dir, tmp_path
+):
+    import math
+    import shutil
+
+    from skill.encoders.checkpoint import file_digest, read_config, write_config
+
+    folder = shutil.copytree(tiny_encoder_dir, tmp_path / "encoder")
+    digest = file_digest(folder / "model.safetensors")
+    config = read_config(folder)
+    write_config(folder, {**config, "metrics": {"hit@1": 0.5, "same_design_precision": math.nan}})
+    again = read_config(folder)  # the strict reader: no NaN in the file
+    assert again["metrics"] == {"hit@1": 0.5, "same_design_precision": None}
+    assert file_digest(folder / "model.safetensors") == digest
+    with pytest.raises(CheckpointError):
+        write_config(folder, {**config, "name": "../escape"})
+    assert read_config(folder)["name"] == config["name"]  # a refused config is not written
