@@ -172,7 +172,7 @@ def build_preview(name: str, folder: str, csv: str, replace: bool, prune: bool) 
     tables only); a zip is planned when it is unpacked, at the build.
     """
     from skill.catalog.lock import read_lock
-    from skill.catalog.plan import plan_build
+    from skill.catalog.pointer import current_version
     from skill.catalog.registry import catalog_path
 
     if not name.strip():
@@ -186,13 +186,24 @@ def build_preview(name: str, folder: str, csv: str, replace: bool, prune: bool) 
         st.info(f"A build of this catalog is running: {holder.describe()}. Try again when done.")
         return True
     if folder.strip():
-        try:
-            plan = plan_build(folder.strip(), target, csv.strip() or None, replace=replace,
-                              prune=prune)  # fmt: skip
-        except Exception:  # noqa: BLE001 - the build itself reports what is wrong
-            return False
-        st.caption(f"This build {plan.describe()}")
+        text = plan_text(str(target), folder.strip(), csv.strip(), replace, prune,
+                         current_version(target) or "")  # fmt: skip
+        if text:
+            st.caption(f"This build {text}")
     return False
+
+
+@st.cache_data(ttl=20, show_spinner=False, max_entries=64)
+def plan_text(target: str, folder: str, csv: str, replace: bool, prune: bool, live: str) -> str:
+    """:meth:`BuildPlan.describe` of a folder build, "" when it cannot be planned (the build
+    itself says why). Cached a few seconds per inputs and live version (``live``), so the
+    form's reruns, one per widget change, do not list the folder again each time."""
+    from skill.catalog.plan import plan_build
+
+    try:
+        return plan_build(folder, target, csv or None, replace=replace, prune=prune).describe()
+    except Exception:  # noqa: BLE001 - shown nowhere: the build reports what is wrong
+        return ""
 
 
 def run_build(
