@@ -13,14 +13,19 @@ Prints images/s of each variant beside the naive loop's, as a ratio measured in 
 
 - ``build_catalog`` with ``runtime="onnx-int8"`` (:mod:`skill.encoders.quantize`), and the
   int8 model stage beside the float one.
+- ``build-plain`` and ``build-int8-plain``: the same builds without the attribute model
+  (``--attributes none``): embedding, colours, index and map only. With the attribute model, a
+  build whose encoder does not share its trunk runs a second network over every photo.
 
 Real photos come from ``../shared/data/hm_colour_variants`` when present, else generated;
 ``--large`` uses the same photos upscaled to 2000x3000 (written once under ``data/``, which git
 ignores), the size of real catalog photos, where decoding dominates.
 
     nice -n 10 python benchmarks/bench_ingest.py --images 200
-    python benchmarks/bench_ingest.py --images 1000 --variants naive,onnx,build,build-int8,stages
-    python benchmarks/bench_ingest.py --images 1000 --large --variants naive,onnx,build,build-int8,stages
+    python benchmarks/bench_ingest.py --images 1000 \
+        --variants naive,onnx,build,build-int8,build-plain,build-int8-plain,stages
+    python benchmarks/bench_ingest.py --images 1000 --large \
+        --variants naive,onnx,build,build-int8,build-plain,build-int8-plain,stages
 """
 
 from __future__ import annotations
@@ -46,8 +51,15 @@ from skill.paths import DEFAULT_TRAINING_DATA, project_path  # noqa: E402
 HM_IMAGES = project_path(DEFAULT_TRAINING_DATA) / "images"
 LARGE_DIR = Path(__file__).resolve().parent.parent / "data" / "bench-large-2000x3000"
 VARIANTS = (
-    "naive", "torch", "channels_last", "onnx", "build", "build-int8", "stages", "flops", "colours",
+    "naive", "torch", "channels_last", "onnx", "build", "build-int8", "build-plain",
+    "build-int8-plain", "stages", "flops", "colours",
 )  # fmt: skip
+BUILDS = {  # variant -> (runtime, attribute model)
+    "build": ("auto", "auto"),
+    "build-int8": ("onnx-int8", "auto"),
+    "build-plain": ("auto", None),
+    "build-int8-plain": ("onnx-int8", None),
+}
 
 
 def describe_machine() -> str:
@@ -140,9 +152,12 @@ def link_photos(paths: list[Path], folder: Path) -> None:
             shutil.copyfile(path, target)
 
 
-def run_build(encoder, paths, tmp: Path, batch_size: int, runtime: str = "auto") -> float:
+def run_build(
+    encoder, paths, tmp: Path, batch_size: int, runtime: str = "auto", attributes="auto"
+) -> float:
     """Images/s of ``build_catalog`` itself: decode, embed (``runtime``), dominant colour,
-    versioned write, exact index and PCA map, from a folder of the same photos.
+    attributes (``attributes``: the shipped model, or ``None``), versioned write, exact index
+    and PCA map, from a folder of the same photos.
 
     The ONNX export (and for int8 the calibration) is done first, once per encoder, as a
     catalog's later builds find it done."""
@@ -152,8 +167,10 @@ def run_build(encoder, paths, tmp: Path, batch_size: int, runtime: str = "auto")
     folder = tmp / "build-photos"
     if not folder.exists():
         link_photos(paths, folder)
-    catalog = tmp / f"build-catalog-{runtime}"
-    config = CatalogConfig(batch_size=batch_size, map=MapConfig(method="pca"), runtime=runtime)
+    catalog = tmp / f"build-catalog-{runtime}-{attributes}"
+    config = CatalogConfig(
+        batch_size=batch_size, map=MapConfig(method="pca"), runtime=runtime, attributes=attributes
+    )
     if runtime == "onnx-int8":  # calibrate once, as a catalog's first build does
         from skill.catalog.build import _cache_folder
         from skill.encoders.quantize import create_int8_encoder
@@ -234,9 +251,11 @@ def main() -> None:
                 )
                 encoder.to(memory_format=torch.contiguous_format)
                 print(f"{runtime} done ({_load()})", flush=True)
-        for variant, runtime in (("build", "auto"), ("build-int8", "onnx-int8")):
+        for variant, (runtime, attributes) in BUILDS.items():
             if variant in variants:
-                builds[runtime] = run_build(encoder, paths, Path(tmp), args.batch_size, runtime)
+                builds[variant] = run_build(
+                    encoder, paths, Path(tmp), args.batch_size, runtime, attributes
+                )
                 print(f"{variant} done ({_load()})", flush=True)
         naive_again, _ = run_naive(encoder, paths[: max(20, len(paths) // 4)])
 
@@ -272,8 +291,9 @@ def main() -> None:
     for runtime, rate in rates.items():
         label = f"embed_images(runtime={runtime!r}, batch {args.batch_size})"
         print(f"{label:<48}{rate:>10.1f}{rate / naive_rate:>10.2f}")
-    for runtime, rate in builds.items():
-        label = f"build_catalog, runtime {runtime} (whole product)"
+    for variant, rate in builds.items():
+        runtime, attributes = BUILDS[variant]
+        label = f"build_catalog, {runtime}, attributes {'on' if attributes else 'off'}"
         print(f"{label:<48}{rate:>10.1f}{rate / naive_rate:>10.2f}")
     if decode_rate is not None:
         print(f"{'stage: decode + resize only, 2 threads':<48}{decode_rate:>10.1f}")

@@ -6,8 +6,10 @@ on grey photos), the photos that need attributes go through one network pass tha
 encoder's embeddings *and* the attributes (:class:`skill.attributes.model.SharedTrunkModel`);
 the embeddings land in the encoder's own cache, so the build's embedding loop finds them done.
 Indexing then pays only for the attribute model's tail (ImageNet's last two stages, head
-convolution and the head). Without such an encoder, :meth:`AttributeStep.finish` runs the
-attribute model's own network after the embedding loop: a second pass over every photo.
+convolution and the head). Without such an encoder, the local engine runs the attribute
+model's own network in its one-decode pass (:mod:`skill.catalog.ingest`), beside the encoders,
+on the same decoded pixels; :meth:`AttributeStep.finish` predicts whatever is still missing
+(the Ray engine's attributes, :func:`skill.catalog.build.add_attributes`) in a pass of its own.
 
 Probabilities are cached by photo fingerprint like embeddings (``cache/attributes-<model>-
 <digest>/``), and written into the version folder::

@@ -57,6 +57,10 @@ if TYPE_CHECKING:  # torch loads only when a build embeds photos, so the app sta
     from skill.encoders.registry import Encoder
 
 
+ATTRIBUTES_PASS = "attributes:"
+"""Key of the attribute model's network in a build's one-decode pass (never an encoder name)."""
+
+
 @dataclass(frozen=True)
 class CatalogConfig:
     """How to build a catalog.
@@ -229,7 +233,18 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
     # Attributes first: an encoder that shares the attribute model's trunk is embedded in the
     # attributes' pass, into its cache, and the one-decode pass below finds it done.
     attributes = attribute_step(items, roots, catalog_dir, config, report, loaded, caches)
-    items, embedded = _add_colors(items, roots, previous, report, loaded, caches, config)
+    networks = {encoder.name: encoder for encoder in loaded}
+    runtimes = {}
+    if attributes is not None and attributes.shared_with is None:  # its own network, same decode
+        networks[ATTRIBUTES_PASS] = attributes.model.network(with_trunk=True)
+        caches = {**caches, ATTRIBUTES_PASS: attributes.cache}
+        runtimes[ATTRIBUTES_PASS] = attributes.runtime
+    items, embedded, seconds = _add_colors(
+        items, roots, previous, report, networks, caches, config, runtimes, [ATTRIBUTES_PASS]
+    )
+    if ATTRIBUTES_PASS in embedded:
+        attributes.predicted += embedded.pop(ATTRIBUTES_PASS)
+        attributes.seconds += seconds[ATTRIBUTES_PASS]
     items, lost = _fall_back_on_failures(items, items["color_hex"] == "", previous, plan)
     skipped.append(lost)
     for encoder in loaded:  # rows kept from the live version bring their vectors with them
@@ -416,17 +431,29 @@ def _count_sources(sources, items) -> list[CatalogSource]:
 
 
 def _add_colors(
-    items, roots, previous, report, encoders=(), caches=None, config=CatalogConfig()
-) -> tuple[pd.DataFrame, dict[str, int]]:
+    items, roots, previous, report, networks=None, caches=None, config=CatalogConfig(),
+    runtimes=None, optional=(),
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, float]]:  # fmt: skip
     """Dominant colour per photo, reusing the previous catalog's for unchanged files, and the
-    embeddings ``caches`` lack, from one decode per photo (:mod:`skill.catalog.ingest`).
+    rows ``caches`` lack, from one decode per photo (:mod:`skill.catalog.ingest`).
+
+    Args:
+        networks: Name -> encoder, or any network that runs where an encoder runs (the
+            attribute model): each fills its ``caches`` entry, one photo's rows at a time.
+        caches: Name -> its cache.
+        config: Build settings (``runtime``, ``batch_size``, ``part_size``).
+        runtimes: Name -> runtime for the networks not run with ``config.runtime``.
+        optional: Networks whose rows a photo may lack: a photo that cannot be decoded fails
+            only if its colour or another network's rows were wanted.
 
     Returns:
         The items with ``color_hex`` and ``color_name`` (``""`` and the reason for a photo
-        that cannot be decoded), and the number of photos embedded per encoder.
+        that cannot be decoded), the number of photos run per network, and the seconds each
+        network took.
     """
     from skill.catalog.ingest import batch_model, draft_size, read_and_embed
 
+    networks, runtimes = networks or {}, runtimes or {}
     known = {}
     if previous is not None and "fingerprint" in previous.items:
         known = {
@@ -439,41 +466,51 @@ def _add_colors(
         if key in known:
             hexes[i], names[i] = known[key]
     colour = [key not in known for key in keys]
-    needs = {e.name: [key not in caches[e.name] for key in keys] for e in encoders}
+    needs = {name: [key not in caches[name] for key in keys] for name in networks}
     todo = [i for i in range(len(items)) if colour[i] or any(n[i] for n in needs.values())]
-    active = [e for e in encoders if any(needs[e.name])]
+    active = {name: network for name, network in networks.items() if any(needs[name])}
     paths = [
         roots[key] / rel for key, rel in zip(items[SOURCE_COLUMN], items["image_path"], strict=True)
     ]
     sample = np.random.default_rng(0).permutation(len(paths))[:1024]  # int8 calibration
     models = {
-        e.name: batch_model(e, config.runtime, [paths[i] for i in sample], caches[e.name].folder)
-        for e in active
+        name: batch_model(
+            network,
+            runtimes.get(name, config.runtime),
+            [paths[i] for i in sample],
+            caches[name].folder,
+        )
+        for name, network in active.items()
     }
-    stage = "reading colours" + (" and embedding with " + ", ".join(models) if models else "")
-    embedded = {e.name: 0 for e in encoders}
-    waiting = {name: ([], []) for name in models}  # cache part being filled, per encoder
+    stage = _stage_name(
+        [name for name in models if name not in optional], [n for n in models if n in optional]
+    )
+    embedded = {name: 0 for name in networks}
+    seconds = {name: 0.0 for name in networks}
+    waiting = {name: ([], []) for name in models}  # cache part being filled, per network
     done = 0
     report(stage, 0, len(todo))
     for batch in read_and_embed(
         paths,
         models,
-        {e.name: e.preprocess for e in active},
-        {e.name: e.embedding_dim for e in active},
+        {name: network.preprocess for name, network in active.items()},
+        {name: network.embedding_dim for name, network in active.items()},
         colour,
         needs,
         todo,
         config.batch_size,
-        size=draft_size([e.preprocess for e in encoders]) if encoders else None,
+        size=draft_size([n.preprocess for n in networks.values()]) if networks else None,
     ):
         for i, (hex_code, name) in batch.colours.items():
             hexes[i], names[i] = hex_code, name
         for i, reason in batch.failures.items():
-            hexes[i], names[i] = "", reason
+            if colour[i] or any(needs[name][i] for name in networks if name not in optional):
+                hexes[i], names[i] = "", reason
         for name, (positions, vectors) in batch.vectors.items():
             waiting[name][0].extend(keys[i] for i in positions)
             waiting[name][1].append(vectors)
             embedded[name] += len(positions)
+            seconds[name] += batch.seconds.get(name, 0.0)
         for name, (part_keys, part_vectors) in waiting.items():
             if len(part_keys) >= config.part_size:
                 caches[name].put(part_keys, np.concatenate(part_vectors))
@@ -484,7 +521,17 @@ def _add_colors(
         caches[name].put(part_keys, np.concatenate(part_vectors) if part_vectors else None)
     items = items.copy()
     items["color_hex"], items["color_name"] = hexes, names
-    return items, embedded
+    return items, embedded, seconds
+
+
+def _stage_name(encoders: Sequence[str], optional: Sequence[str]) -> str:
+    """What the one-decode pass does, as its progress reads."""
+    steps = ["reading colours"]
+    if encoders:
+        steps.append("embedding with " + ", ".join(encoders))
+    if optional:
+        steps.append("predicting attributes")
+    return ", ".join(steps[:-1]) + " and " + steps[-1] if len(steps) > 1 else steps[0]
 
 
 def add_attributes(

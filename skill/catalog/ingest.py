@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import numpy as np
 
 from skill.images.colors import dominant_color
 from skill.images.decode import ImageLoadError, ImageSource, load_image
-from skill.images.preprocess import Preprocess, to_tensor
+from skill.images.preprocess import Preprocess, to_array
 
 COLOUR_DRAFT_SIZE = 128
 """Draft size of a build without encoders (colours only)."""
@@ -46,6 +47,8 @@ def draft_size(preprocesses: Sequence[Preprocess]) -> int:
 def batch_model(encoder, runtime: str, calibration: Sequence = (), int8_dir=None):
     """The callable that embeds batches for a build under ``runtime`` (:data:`BUILD_RUNTIMES`).
 
+    ONNX sessions do not spin between operators: the decoding threads need the cores.
+
     Args:
         encoder: The encoder; put in eval mode.
         runtime: ``onnx-int8`` quantises it (:func:`skill.encoders.quantize.create_int8_encoder`)
@@ -62,10 +65,10 @@ def batch_model(encoder, runtime: str, calibration: Sequence = (), int8_dir=None
     if runtime == "onnx-int8":
         from skill.encoders.quantize import create_int8_encoder
 
-        return create_int8_encoder(encoder, calibration, int8_dir)
+        return create_int8_encoder(encoder, calibration, int8_dir, spinning=False)
     from skill.encoders.embedding import resolve_runtime
 
-    model, resolved = resolve_runtime(encoder, runtime)
+    model, resolved = resolve_runtime(encoder, runtime, spinning=False)
     if resolved == "channels_last":
         encoder.to(memory_format=torch.channels_last)
         return lambda batch: encoder(batch.contiguous(memory_format=torch.channels_last))
@@ -102,9 +105,13 @@ def read_photo(
     """
     image = load_image(source, draft_size=size)
     swatch = dominant_color(image) if colour else None
+    arrays: dict[Preprocess, np.ndarray] = {}  # networks that see a photo alike share its input
+    for pre in preprocesses.values():
+        if pre not in arrays:
+            arrays[pre] = to_array(image, pre)
     return Photo(
         colour=(swatch.hex, swatch.name) if swatch else None,
-        inputs={name: to_tensor(image, pre).numpy() for name, pre in preprocesses.items()},
+        inputs={name: arrays[pre] for name, pre in preprocesses.items()},
     )
 
 
@@ -117,12 +124,14 @@ class BatchResult:
         colours: Position -> ``(hex, name)`` for photos whose colour was asked.
         vectors: Encoder name -> ``(positions, embeddings)``, embeddings of shape (m, dim).
         failures: Position -> reason, for photos that could not be decoded.
+        seconds: Encoder name -> seconds its network took on this batch.
     """
 
     positions: list[int]
     colours: dict[int, tuple[str, str]] = field(default_factory=dict)
     vectors: dict[str, tuple[list[int], np.ndarray]] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _decode_batch(sources, positions, size, colour, needs, preprocesses):
@@ -149,10 +158,12 @@ def _run_models(decoded, models, embedding_dims) -> BatchResult:
             if not rows:
                 result.vectors[name] = ([], np.zeros((0, embedding_dims[name]), np.float32))
                 continue
+            start = time.perf_counter()
             batch = torch.from_numpy(np.stack([x for _, x in rows]))
             out = model(batch)
             out = out.cpu().numpy() if hasattr(out, "cpu") else np.asarray(out)
             result.vectors[name] = ([i for i, _ in rows], out.astype(np.float32))
+            result.seconds[name] = time.perf_counter() - start
     return result
 
 

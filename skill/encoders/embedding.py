@@ -166,8 +166,9 @@ def _torch_forward(model, runtime: str):
     return forward
 
 
-def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str):
-    """The callable that embeds batches under ``runtime``, and the runtime it really is."""
+def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str, spinning: bool = True):
+    """The callable that embeds batches under ``runtime``, and the runtime it really is
+    (``spinning``: :func:`skill.encoders.onnx.onnx_session`'s, for a new ONNX session)."""
     from skill.encoders.onnx import OnnxEncoder
 
     if isinstance(encoder, OnnxEncoder):  # an ONNX export runs in ONNX Runtime only
@@ -183,7 +184,7 @@ def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str):
     from skill.encoders.onnx import create_onnx_encoder
 
     try:
-        return create_onnx_encoder(encoder), "onnx"
+        return create_onnx_encoder(encoder, spinning=spinning), "onnx"
     except (RuntimeError, ImportError, OSError, ValueError) as error:
         if runtime == "onnx":
             raise

@@ -195,6 +195,7 @@ def create_int8_encoder(
     cache_dir: str | os.PathLike | None = None,
     config: QuantizeConfig = QuantizeConfig(),
     num_threads: int = 0,
+    spinning: bool = True,
 ):
     """Quantises ``encoder`` once and opens it with ONNX Runtime.
 
@@ -211,6 +212,7 @@ def create_int8_encoder(
             temporary directory.
         config: Quantisation settings.
         num_threads: ONNX Runtime intra-op threads; 0 uses ``torch.get_num_threads()``.
+        spinning: See :func:`skill.encoders.onnx.onnx_session`.
 
     Returns:
         An :class:`~skill.encoders.onnx.OnnxEncoder` running the int8 graph.
@@ -243,7 +245,7 @@ def create_int8_encoder(
         quantize_onnx(float_model.path, model, batches, config)
         photos = sum(len(b) for b in batches)
         record.write_text(json.dumps({**wanted, "calibration_photos": photos}, indent=2) + "\n")
-    return OnnxEncoder.from_encoder(model, encoder, num_threads)
+    return OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
 
 
 def _same(record: Path, wanted: dict) -> bool:

@@ -89,12 +89,21 @@ class Preprocess:
 
 def resize_image(image: Image.Image, preprocess: Preprocess) -> Image.Image:
     """Resizes an RGB image to the encoder's square input, per ``preprocess.resize_mode``."""
+    return _resize(image, preprocess).convert("RGB")
+
+
+def _resize(image: Image.Image, preprocess: Preprocess) -> Image.Image:
+    """:func:`resize_image`, grey photos left as one channel ("L").
+
+    A grey photo is resized as one channel: the same pixels as resizing the three equal
+    channels, a third of the work.
+    """
     size = preprocess.input_size
     resample = _INTERPOLATIONS[preprocess.interpolation]
     if preprocess.grayscale:
-        image = image.convert("L").convert("RGB")
+        image = image.convert("L")
     if preprocess.resize_mode == "pad":
-        return pad_to_square(image, size, resample)
+        return pad_to_square(image.convert("RGB"), size, resample)
     scale_size = int(size / preprocess.crop_pct)  # timm: floor(input_size / crop_pct)
     width, height = image.size
     if width <= height:
@@ -131,12 +140,15 @@ def to_array(image: Image.Image, preprocess: Preprocess) -> np.ndarray:
     Returns:
         Shape (3, input_size, input_size), float32, C-contiguous.
     """
-    resized = resize_image(image, preprocess)
-    array = np.asarray(resized, dtype=np.float32) / 255.0
-    mean = np.asarray(preprocess.mean, dtype=np.float32)
-    std = np.asarray(preprocess.std, dtype=np.float32)
-    array = (array - mean) / std
-    return np.ascontiguousarray(array.transpose(2, 0, 1))
+    resized = np.asarray(_resize(image, preprocess), dtype=np.float32)
+    # Grey comes as one channel, normalised with each channel's mean and std below.
+    resized = resized[None] if resized.ndim == 2 else resized.transpose(2, 0, 1)
+    mean = np.asarray(preprocess.mean, dtype=np.float32)[:, None, None]
+    std = np.asarray(preprocess.std, dtype=np.float32)[:, None, None]
+    array = (resized / np.float32(255.0) - mean) / std  # grey: (1 or 3, size, size)
+    if array.shape[0] == 1:
+        array = np.repeat(array, 3, axis=0)
+    return np.ascontiguousarray(array)
 
 
 def to_tensor(image: Image.Image, preprocess: Preprocess) -> torch.Tensor:

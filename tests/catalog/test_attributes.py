@@ -50,14 +50,22 @@ def test_a_design_encoder_and_the_attributes_share_one_trunk_pass(
 
 
 @pytest.mark.slow
-def test_without_a_sharing_encoder_the_attribute_network_runs_its_own_pass(
-    tmp_path, shape_photos, attribute_model_dir, tiny_encoder_dir
+def test_without_a_sharing_encoder_the_attribute_network_runs_on_the_same_decode(
+    tmp_path, shape_photos, attribute_model_dir, tiny_encoder_dir, monkeypatch
 ):
+    import skill.catalog.ingest as ingest
+
+    decoded = []
+    load_image = ingest.load_image
+    monkeypatch.setattr(ingest, "load_image", lambda source, **kw: decoded.append(source)
+                        or load_image(source, **kw))  # fmt: skip
     config = CatalogConfig(batch_size=8, map=PCA, attributes=str(attribute_model_dir))
     build_catalog(shape_photos, tmp_path / "cat", encoders=[str(tiny_encoder_dir)], config=config)
+    assert len(decoded) == len(set(decoded)) == 16  # one decode per photo for both networks
     catalog = open_catalog(tmp_path / "cat")  # no CSV: a catalog with no labels at all
     stored = catalog.attributes
     assert stored.info["shared_with"] is None and stored.info["missing"] == 0
+    assert stored.info["predicted"] == 16 and stored.info["seconds"] > 0
     expected = _network_probabilities(attribute_model_dir, shape_photos, catalog.items)
     np.testing.assert_allclose(np.asarray(stored.probabilities, np.float32), expected, atol=2e-3)
     table = stored.table(catalog.items, [0, 3])

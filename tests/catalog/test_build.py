@@ -228,12 +228,15 @@ def test_every_stage_of_a_build_reports_from_zero_to_its_total(
         ),
     )
     stages = list(dict.fromkeys(r[0] for r in reports))
+    attributes = DEFAULT_MODEL in list_attribute_models()
     assert stages == [
-        "reading colours and embedding with tiny-random",  # one decode per photo
+        "reading colours, embedding with tiny-random and predicting attributes"  # one decode
+        if attributes
+        else "reading colours and embedding with tiny-random",
         "indexing tiny-random",
         "mapping tiny-random",
         "same-design rule for tiny-random",
-    ] + (["attributes (own pass)"] if DEFAULT_MODEL in list_attribute_models() else [])
+    ]
     units = {"mapping tiny-random": "steps", "same-design rule for tiny-random": "fits"}
     for stage in stages:
         seen = [r for r in reports if r[0] == stage]

@@ -140,3 +140,16 @@ def test_same_weights_at_another_input_size_are_exported_again(tiny_encoder_dir,
     batch = np.random.default_rng(0).random((1, 3, side + 32, side + 32), dtype=np.float32)
     assert small is not large
     assert large.embed(batch).shape == (1, encoder.embedding_dim)
+
+
+def test_batch_sessions_do_not_spin(tmp_path):
+    from skill.catalog.ingest import batch_model
+
+    encoder = _encoder()
+    build = batch_model(encoder, "onnx")
+    search = create_onnx_encoder(encoder)
+    entry = "session.intra_op.allow_spinning"
+    assert build.session.get_session_options().get_session_config_entry(entry) == "0"
+    assert search.session.get_session_options().get_session_config_entry(entry) == "1"
+    batch = torch.randn(3, 3, 64, 64)
+    np.testing.assert_allclose(build(batch), search(batch), atol=1e-6)

@@ -93,3 +93,15 @@ def test_invalid_settings_are_refused(kwargs, message):
 def test_unknown_dict_keys_are_named():
     with pytest.raises(ValueError, match="colour_space"):
         Preprocess.from_dict({"input_size": 64, "colour_space": "lab"})
+
+
+@pytest.mark.parametrize("resize_mode", ["crop", "pad"])
+def test_grey_is_resized_as_one_channel_with_the_same_pixels(resize_mode):
+    image = _noise_image(300, 450, seed=3)
+    preprocess = Preprocess(input_size=96, grayscale=True, resize_mode=resize_mode)
+    three = image.convert("L").convert("RGB")  # three equal channels, resized together
+    expected = resize_image(three, Preprocess(input_size=96, resize_mode=resize_mode))
+    np.testing.assert_array_equal(np.asarray(resize_image(image, preprocess)), np.asarray(expected))
+    array = to_tensor(image, preprocess).numpy()
+    reference = (np.asarray(expected, np.float32).transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+    np.testing.assert_allclose(array, reference, atol=1e-6)
