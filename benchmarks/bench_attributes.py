@@ -3,11 +3,11 @@
 Builds the same photos (the first ``--photos`` validation photos of the shared H&M set) into
 fresh catalogs, with one encoder each, with attributes off and on:
 
-- a design encoder that shares the attribute model's trunk (``colour-variants``: grey Lite0,
-  ImageNet stem and first five stages): the attributes ride on its trunk pass, and only the
-  attribute model's tail (ImageNet stages 5-6, head convolution, head) is extra;
-- ``imagenet-lite0`` (colour input): nothing to share, so the attribute model runs its own
-  network, a second full pass over every photo (decode included).
+- a design encoder that shares the attribute model's trunk (``skill-design``: grey Lite0 at
+  224 px, ImageNet stem and first five stages): the attributes ride on its trunk pass, and only
+  the attribute model's tail (ImageNet stages 5-6, head convolution, head) is extra;
+- ``imagenet-lite0`` (colour input; likewise the 288-px ``colour-variants``): nothing to share,
+  so the attribute model runs its whole network beside the encoder's, on the same decode.
 
 Every configuration is built once on a few photos first (ONNX export, caches warm), then timed.
 The whole ``build_catalog`` is timed (decode, colours, embedding, attributes, index, PCA map).
@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", default=str(ROOT.parent / "shared/data/hm_colour_variants"))
     parser.add_argument("--photos", type=int, default=300)
-    parser.add_argument("--encoders", nargs="+", default=["colour-variants", "imagenet-lite0"])
+    parser.add_argument("--encoders", nargs="+", default=["skill-design", "imagenet-lite0"])
     parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
 

@@ -9,8 +9,8 @@ contrast jitter, small rotation: ``--copies`` per photo, about 100k vectors with
 single-query latency for the index kinds a large catalog gets (IVF, IVF-fp16, IVF-PQ with and
 without exact re-ranking) at several nprobe; then the same on as many synthetic vectors.
 
-The embeddings are cached under ``data/`` (git-ignored): the first run embeds (about an hour on
-2 busy cores with 10 copies), later runs only index.
+The embeddings are cached under ``data/`` (git-ignored): the first run embeds (16 min on 2
+quiet cores with 10 copies, about an hour on busy ones), later runs only index.
 
     python benchmarks/bench_index_real.py --copies 10
 """
