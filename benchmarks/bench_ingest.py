@@ -13,6 +13,8 @@ Prints images/s of each variant beside the naive loop's, as a ratio measured in 
 
 - ``build_catalog`` with ``runtime="onnx-int8"`` (:mod:`skill.encoders.quantize`), and the
   int8 model stage beside the float one.
+- ``build-spinning``: the float build with ONNX Runtime's worker threads left spinning between
+  operators (what searches do; builds turn it off, :func:`skill.encoders.onnx.onnx_session`).
 - ``build-plain`` and ``build-int8-plain``: the same builds without the attribute model
   (``--attributes none``): embedding, colours, index and map only. With the attribute model, a
   build whose encoder does not share its trunk runs a second network over every photo.
@@ -31,6 +33,7 @@ ignores), the size of real catalog photos, where decoding dominates.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -52,13 +55,14 @@ HM_IMAGES = project_path(DEFAULT_TRAINING_DATA) / "images"
 LARGE_DIR = Path(__file__).resolve().parent.parent / "data" / "bench-large-2000x3000"
 VARIANTS = (
     "naive", "torch", "channels_last", "onnx", "build", "build-int8", "build-plain",
-    "build-int8-plain", "stages", "flops", "colours",
+    "build-int8-plain", "build-spinning", "stages", "flops", "colours",
 )  # fmt: skip
 BUILDS = {  # variant -> (runtime, attribute model)
     "build": ("auto", "auto"),
     "build-int8": ("onnx-int8", "auto"),
     "build-plain": ("auto", None),
     "build-int8-plain": ("onnx-int8", None),
+    "build-spinning": ("auto", "auto"),
 }
 
 
@@ -168,6 +172,7 @@ def run_build(
     if not folder.exists():
         link_photos(paths, folder)
     catalog = tmp / f"build-catalog-{runtime}-{attributes}"
+    shutil.rmtree(catalog, ignore_errors=True)  # every timed build starts from no catalog
     config = CatalogConfig(
         batch_size=batch_size, map=MapConfig(method="pca"), runtime=runtime, attributes=attributes
     )
@@ -186,6 +191,26 @@ def run_build(
     start = time.perf_counter()
     build_catalog(folder, catalog, encoders=[encoder], config=config)
     return len(paths) / (time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def spinning_sessions(on: bool):
+    """While ``on``, every new ONNX Runtime session spins between operators, as a search's
+    does (a build's own sessions do not); fresh sessions, not those a build cached."""
+    import skill.encoders.onnx as onnx
+
+    if not on:
+        yield
+        return
+    original, cached = onnx.onnx_session, dict(onnx._CACHE)
+    onnx.onnx_session = lambda path, num_threads=0, spinning=True: original(path, num_threads)
+    onnx._CACHE.clear()
+    try:
+        yield
+    finally:
+        onnx.onnx_session = original
+        onnx._CACHE.clear()
+        onnx._CACHE.update(cached)
 
 
 def measure_model_flops(encoder) -> float:
@@ -253,9 +278,10 @@ def main() -> None:
                 print(f"{runtime} done ({_load()})", flush=True)
         for variant, (runtime, attributes) in BUILDS.items():
             if variant in variants:
-                builds[variant] = run_build(
-                    encoder, paths, Path(tmp), args.batch_size, runtime, attributes
-                )
+                with spinning_sessions(variant == "build-spinning"):
+                    builds[variant] = run_build(
+                        encoder, paths, Path(tmp), args.batch_size, runtime, attributes
+                    )
                 print(f"{variant} done ({_load()})", flush=True)
         naive_again, _ = run_naive(encoder, paths[: max(20, len(paths) // 4)])
 
@@ -294,6 +320,7 @@ def main() -> None:
     for variant, rate in builds.items():
         runtime, attributes = BUILDS[variant]
         label = f"build_catalog, {runtime}, attributes {'on' if attributes else 'off'}"
+        label += ", spinning" if variant == "build-spinning" else ""
         print(f"{label:<48}{rate:>10.1f}{rate / naive_rate:>10.2f}")
     if decode_rate is not None:
         print(f"{'stage: decode + resize only, 2 threads':<48}{decode_rate:>10.1f}")

@@ -149,9 +149,10 @@ def onnx_session(path: str | os.PathLike, num_threads: int = 0, spinning: bool =
     ``torch.get_num_threads()`` where torch is loaded, else ONNX Runtime's default (one thread
     per physical core, as torch's).
 
-    ``spinning`` lets idle worker threads spin between operators: about 0.5 ms faster on one
-    photo (a search), but 10-15 % slower where other threads share the cores (a build decodes
-    the next batch while the network runs: ``docs/scale.md``)."""
+    ``spinning`` lets idle worker threads spin between operators: a little quicker on one
+    photo (a search), slower where other threads share the cores (a build decodes the next
+    batch while the network runs; ``benchmarks/bench_ingest.py --variants
+    build,build-spinning``, figures in ``docs/scale.md``)."""
     import onnxruntime as ort
 
     if not num_threads and "torch" in sys.modules:
