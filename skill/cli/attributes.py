@@ -136,7 +136,7 @@ def _list(args: argparse.Namespace) -> int:
                           "attributes": summary.to_dict("records")}, indent=2, default=float))  # fmt: skip
     else:
         shared = stored.info.get("shared_with")
-        how = f"trunk shared with {shared}" if shared else "own network pass"
+        how = f"trunk shared with {shared}" if shared else "its own network"
         print(
             f"{stored.name}: {len(catalog.items):,} photos, {len(stored.labels)} attributes ({how})"
         )

@@ -292,7 +292,7 @@ def _print_attributes(catalog_dir: Path) -> None:
     how = (
         f"sharing {info['shared_with']}'s trunk pass"
         if info.get("shared_with")
-        else "own network pass"
+        else "its own network"
     )
     print(
         f"attributes ({stored.name}): {info.get('predicted', 0)} photos predicted in "

@@ -86,7 +86,7 @@ def test_index_stores_attributes_and_attributes_lists_and_exports_them(
         "--map", "pca", "--attributes", attribute_model_dir,
     )  # fmt: skip
     assert code == 0 and "attributes (random-attributes): 16 photos predicted" in out
-    assert "own network pass" in out
+    assert "its own network" in out
     code, out, _ = run_cli("attributes", "--catalog", catalog, "--out", tmp_path / "tags.csv")
     assert code == 0 and "random-attributes: 16 photos, 5 attributes" in out
     exported = pd.read_csv(tmp_path / "tags.csv")
