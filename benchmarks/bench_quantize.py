@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_ingest import describe_machine
+from bench_ingest import describe_machine, time_models
 
 from skill.encoders.embedding import prepare
 from skill.encoders.onnx import create_onnx_encoder
@@ -89,20 +88,6 @@ def mixed_hit1(queries: np.ndarray, gallery: np.ndarray, designs, colours) -> fl
             best = int(np.argmax(row))
             hits.append(designs[best] == designs[i] and colours[best] != colours[i])
     return float(np.mean(hits))
-
-
-def time_models(models: dict, batch: torch.Tensor, rounds: int) -> dict[str, float]:
-    """Images/s of each model on one ready batch, timed in alternation; median of rounds."""
-    times: dict[str, list[float]] = {name: [] for name in models}
-    with torch.inference_mode():
-        for model in models.values():
-            model(batch)
-        for _ in range(rounds):
-            for name, model in models.items():
-                start = time.perf_counter()
-                model(batch)
-                times[name].append(time.perf_counter() - start)
-    return {name: len(batch) / statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:
