@@ -239,7 +239,7 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
         networks[ATTRIBUTES_PASS] = attributes.model.network(with_trunk=True)
         caches = {**caches, ATTRIBUTES_PASS: attributes.cache}
         runtimes[ATTRIBUTES_PASS] = attributes.runtime
-    items, embedded, seconds = _add_colors(
+    items, embedded, seconds = _read_photos(
         items, roots, previous, report, networks, caches, config, runtimes, [ATTRIBUTES_PASS]
     )
     if ATTRIBUTES_PASS in embedded:
@@ -430,12 +430,13 @@ def _count_sources(sources, items) -> list[CatalogSource]:
     ]
 
 
-def _add_colors(
+def _read_photos(
     items, roots, previous, report, networks=None, caches=None, config=CatalogConfig(),
     runtimes=None, optional=(),
 ) -> tuple[pd.DataFrame, dict[str, int], dict[str, float]]:  # fmt: skip
-    """Dominant colour per photo, reusing the previous catalog's for unchanged files, and the
-    rows ``caches`` lack, from one decode per photo (:mod:`skill.catalog.ingest`).
+    """The build's one pass over its photos (:mod:`skill.catalog.ingest`): each photo is
+    decoded once for its dominant colour (the previous catalog's is reused for unchanged
+    files) and the rows ``caches`` lack.
 
     Args:
         networks: Name -> encoder, or any network that runs where an encoder runs (the
@@ -483,7 +484,7 @@ def _add_colors(
         for name, network in active.items()
     }
     stage = _stage_name(
-        [name for name in models if name not in optional], [n for n in models if n in optional]
+        [name for name in models if name not in optional], any(n in optional for n in models)
     )
     embedded = {name: 0 for name in networks}
     seconds = {name: 0.0 for name in networks}
@@ -524,12 +525,12 @@ def _add_colors(
     return items, embedded, seconds
 
 
-def _stage_name(encoders: Sequence[str], optional: Sequence[str]) -> str:
+def _stage_name(encoders: Sequence[str], attributes: bool) -> str:
     """What the one-decode pass does, as its progress reads."""
     steps = ["reading colours"]
     if encoders:
         steps.append("embedding with " + ", ".join(encoders))
-    if optional:
+    if attributes:
         steps.append("predicting attributes")
     return ", ".join(steps[:-1]) + " and " + steps[-1] if len(steps) > 1 else steps[0]
 
