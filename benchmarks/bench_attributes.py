@@ -77,7 +77,11 @@ def main() -> None:
                 how = "off"
                 if stored is not None:
                     shared = stored.info.get("shared_with")
-                    how = f"on, sharing {shared}'s trunk" if shared else "on, own network pass"
+                    how = (
+                        f"on, sharing {shared}'s trunk"
+                        if shared
+                        else "on, its own network on the same decode"
+                    )
                 rows.append((encoder, how, summary.items, best, summary.items / best,
                              stored.info.get("seconds") if stored else None))  # fmt: skip
                 print(f"  {encoder:16s} attributes {how:40s} {summary.items / best:6.2f} photos/s",
