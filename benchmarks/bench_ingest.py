@@ -300,9 +300,9 @@ def main() -> None:
             sample = np.random.default_rng(0).permutation(len(paths))[:256]
             models = {
                 "torch": encoder,
-                "onnx": create_onnx_encoder(encoder, cache_dir=tmp),
+                "onnx": create_onnx_encoder(encoder, cache_dir=tmp, spinning=False),
                 "onnx-int8": create_int8_encoder(
-                    encoder, [paths[i] for i in sample], Path(tmp) / "int8"
+                    encoder, [paths[i] for i in sample], Path(tmp) / "int8", spinning=False
                 ),
             }
             model_rates = time_models(models, batch, args.rounds)
@@ -385,18 +385,25 @@ def _load() -> str:
 
 
 def time_models(models: dict, batch: torch.Tensor, rounds: int) -> dict[str, float]:
-    """Images/s of each model on one ready batch, timed in alternation; median of rounds."""
+    """Images/s of each model on one ready batch; median of ``rounds`` timed runs.
+
+    Each model runs its rounds in a block of its own (one untimed run first), and the blocks
+    run twice in turn (A B A B), so drift hits every model alike. Models timed back to back in
+    single runs (A B A B per batch) measure each other: the worker threads of the one that just
+    finished (ONNX Runtime spinning, OpenMP waiting) still hold the cores while the next starts.
+    Give ONNX models built with ``spinning=False``, as a build runs them.
+    """
     import statistics
 
     times: dict[str, list[float]] = {name: [] for name in models}
     with torch.inference_mode():
-        for model in models.values():
-            model(batch)
-        for _ in range(rounds):
+        for block in (rounds - rounds // 2, rounds // 2):
             for name, model in models.items():
-                start = time.perf_counter()
                 model(batch)
-                times[name].append(time.perf_counter() - start)
+                for _ in range(block):
+                    start = time.perf_counter()
+                    model(batch)
+                    times[name].append(time.perf_counter() - start)
     return {name: len(batch) / statistics.median(t) for name, t in times.items()}
 
 

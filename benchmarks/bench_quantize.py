@@ -6,7 +6,8 @@ calibrated on photos of *training* designs (a seeded sample), embed every valida
 colour-variant protocol (``skill.evaluation.metrics.colour_variant_retrieval``): float, int8,
 and int8 catalog searched by float query photos (what the app does when a catalog was built
 in int8 and the query is embedded in float). Then the model stage alone on a ready batch,
-float and int8 timed in alternation (median of the rounds), with the load beside it.
+float and int8 in blocks of their own (median of the rounds; ``bench_ingest.time_models``),
+with the load beside it.
 
     python benchmarks/bench_quantize.py                       # shipped settings, 4 encoders
     python benchmarks/bench_quantize.py --encoders imagenet-lite0 \\
@@ -118,12 +119,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for encoder_name in args.encoders:
             encoder = create_encoder(encoder_name).eval()
-            float_model = create_onnx_encoder(encoder, cache_dir=tmp)
+            float_model = create_onnx_encoder(encoder, cache_dir=tmp, spinning=False)
             int8_models = {}
             for name in names:
                 start = time.perf_counter()
                 int8_models[name] = create_int8_encoder(
-                    encoder, calibration, Path(tmp) / f"{encoder_name}-{name}", VARIANTS[name]
+                    encoder,
+                    calibration,
+                    Path(tmp) / f"{encoder_name}-{name}",
+                    VARIANTS[name],
+                    spinning=False,  # as a build runs it; see bench_ingest.time_models
                 )
                 print(
                     f"{encoder_name} {name}: quantised in {time.perf_counter() - start:.0f} s "
