@@ -188,6 +188,11 @@ def run_build(
         from skill.encoders.onnx import create_onnx_encoder
 
         create_onnx_encoder(encoder)
+    if attributes == "auto":  # the attribute network's export, kept on disk like the encoder's
+        from skill.attributes.checkpoint import DEFAULT_MODEL, load_attribute_model
+        from skill.encoders.onnx import create_onnx_encoder
+
+        create_onnx_encoder(load_attribute_model(DEFAULT_MODEL).network(with_trunk=True))
     start = time.perf_counter()
     build_catalog(folder, catalog, encoders=[encoder], config=config)
     return len(paths) / (time.perf_counter() - start)

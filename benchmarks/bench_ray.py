@@ -2,7 +2,8 @@
 
 Builds the same catalog of ``--images`` shared photos with ``build_catalog`` (the local engine,
 both cores) and with ``build_catalog_ray`` on a local Ray of ``--cpus`` CPUs with each worker
-count of ``--workers`` (one CPU and one ONNX Runtime thread per actor). Prints each build's
+count of ``--workers`` (one CPU and one ONNX Runtime thread per actor), storing the shipped
+attribute model's predictions unless ``--attributes none``. Prints each build's
 wall time and, for Ray, the embedding stage's steady rate once every actor has finished a
 batch (``photos_per_second`` in the manifest's ``engine``), per worker: the figure a cluster
 projection multiplies (``docs/scale.md``).
@@ -44,10 +45,15 @@ def main() -> None:
     parser.add_argument("--runtime", default="onnx", choices=["onnx", "onnx-int8"])
     parser.add_argument("--block-size", type=int, default=64)
     parser.add_argument("--large", action="store_true", help="the photos upscaled to 2000x3000")
+    parser.add_argument(
+        "--attributes", default="auto", choices=["auto", "none"],
+        help="store the shipped attribute model's predictions (a second network per photo)",
+    )  # fmt: skip
     args = parser.parse_args()
     print(f"machine: {describe_machine()}")
     print(f"command: python {' '.join(sys.argv)}")
-    config = CatalogConfig(map=MapConfig(method="pca"), runtime=args.runtime)
+    attributes = None if args.attributes == "none" else "auto"
+    config = CatalogConfig(map=MapConfig(method="pca"), runtime=args.runtime, attributes=attributes)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -57,7 +63,10 @@ def main() -> None:
             what += ", upscaled to 2000x3000"
         folder = tmp / "photos"
         link_photos(paths, folder)
-        print(f"images: {what}; encoder {args.encoder}, runtime {args.runtime}")
+        print(
+            f"images: {what}; encoder {args.encoder}, runtime {args.runtime}, "
+            f"attributes {args.attributes}"
+        )
         build_catalog(folder, tmp / "warm", encoders=[args.encoder], config=config)  # export
         shutil.rmtree(tmp / "warm")
         start = time.perf_counter()

@@ -9,7 +9,9 @@ Indexing then pays only for the attribute model's tail (ImageNet's last two stag
 convolution and the head). Without such an encoder, the local engine runs the attribute
 model's own network in its one-decode pass (:mod:`skill.catalog.ingest`), beside the encoders,
 on the same decoded pixels; :meth:`AttributeStep.finish` predicts whatever is still missing
-(the Ray engine's attributes, :func:`skill.catalog.build.add_attributes`) in a pass of its own.
+(:func:`skill.catalog.build.add_attributes`) in a pass of its own. The Ray engine runs the
+attribute network in its actors' one-decode pass and writes its shards into the same cache
+(:meth:`AttributeStep.add_predicted`).
 
 Probabilities are cached by photo fingerprint like embeddings (``cache/attributes-<model>-
 <digest>/``), and written into the version folder::
@@ -121,6 +123,13 @@ class AttributeStep:
             "seconds": round(self.seconds, 2),
         }
         (folder / "model.json").write_text(json.dumps(description, indent=1) + "\n")
+
+    def add_predicted(self, count: int, seconds: float) -> None:
+        """Counts ``count`` photos predicted by other processes (the Ray engine's actors, whose
+        shards are in the cache folder) in ``seconds``, and reads the cache back from disk."""
+        self.cache = EmbeddingCache(self.cache.folder, self.cache.dim)
+        self.predicted += count
+        self.seconds += seconds
 
     def _path(self, items: pd.DataFrame, row: int) -> Path:
         """The photo of ``row`` under its own source's folder (the only one when unnamed)."""

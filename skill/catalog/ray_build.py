@@ -13,11 +13,13 @@ writes the same catalog (version folder, manifest, atomic ``CURRENT`` switch) as
    (:func:`skill.catalog.ingest.process_batch`: JPEG draft decoding, dominant colour, every
    encoder's input) and writes, per batch, a shard per encoder into that encoder's cache
    folder (:func:`skill.encoders.cache.write_shard`: fingerprints and vectors) and one of
-   colours. A shard is named by its photos' fingerprints, so a batch retried after its actor
-   died (Ray restarts the actor and retries the batch) rewrites the same file, and a run that
-   was killed outright is resumed: the shards on disk are read back by fingerprint and only the
-   photos without one run again. The shards are the local engine's cache too: either engine
-   resumes the other's work.
+   colours. When the build stores attributes, the attribute model is one more network of the
+   actors (float ONNX, on the same decode) and its shards go into its probability cache
+   (:mod:`skill.catalog.attributes`). A shard is named by its photos' fingerprints, so a
+   batch retried after its actor died (Ray restarts the actor and retries the batch) rewrites
+   the same file, and a run that was killed outright is resumed: the shards on disk are read
+   back by fingerprint and only the photos without one run again. The shards are the local
+   engine's cache too: either engine resumes the other's work.
 3. **Version.** The driver assembles each encoder's embeddings from the shards into a memory
    map (one shard in memory at a time) and hands it to the local engine's version writer:
    the faiss index (exact below ``IndexConfig.exact_threshold`` rows, IVF-fp16 above, IVF-PQ
@@ -51,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from skill.catalog.build import (
+    ATTRIBUTES_PASS,
     BuildSummary,
     CatalogConfig,
     _all_skipped,
@@ -237,12 +240,20 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
             "colour": [key not in colours for key in keys],
         }
     )
-    for i, encoder in enumerate(loaded):
-        work[f"need{i}"] = [key not in done[encoder.name] for key in keys]
-    need_columns = [f"need{i}" for i in range(len(loaded))]
+    networks = {e.name: e for e in loaded}
+    attributes = attribute_step(items, roots, catalog_dir, config, report)  # cache opened here
+    if attributes is not None:  # one more network of the actors, on the same decode
+        networks[ATTRIBUTES_PASS] = attributes.model.network(with_trunk=True)
+        folders[ATTRIBUTES_PASS] = attributes.cache.folder
+        done[ATTRIBUTES_PASS] = {key for key in keys if key in attributes.cache}
+    for i, name in enumerate(networks):
+        work[f"need{i}"] = [key not in done[name] for key in keys]
+    need_columns = [f"need{i}" for i in range(len(networks))]
     work = work[work[["colour", *need_columns]].any(axis=1)].reset_index(drop=True)
 
-    outcome, timing = _embed_on_ray(work, loaded, folders, catalog_dir, config, ray_config, report)
+    outcome, timing = _embed_on_ray(
+        work, networks, folders, catalog_dir, config, ray_config, report
+    )
     hexes = [colours.get(key, ("", ""))[0] for key in keys]
     names = [colours.get(key, ("", ""))[1] for key in keys]
     for row, hex_code, name in outcome[["row", "color_hex", "color_name"]].itertuples(index=False):
@@ -252,7 +263,10 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
     items = items.drop(columns="path")
     failed = items["color_hex"] == ""
     succeeded = work[~work["row"].isin(np.flatnonzero(failed.to_numpy()))]
-    embedded = {e.name: int(succeeded[f"need{i}"].sum()) for i, e in enumerate(loaded)}
+    embedded = {name: int(succeeded[f"need{i}"].sum()) for i, name in enumerate(networks)}
+    if attributes is not None:  # the actors' shards: read back, predicted count and time
+        seconds = float(outcome["attribute_seconds"].sum())
+        attributes.add_predicted(embedded.pop(ATTRIBUTES_PASS), seconds)
     items, lost = _fall_back_on_failures(items, failed, previous, plan)
     skipped.append(lost)
     keys = items["fingerprint"].tolist()
@@ -261,8 +275,6 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
     reused = {name: len(items) - count for name, count in embedded.items()}
     skipped = _all_skipped(skipped, plan, previous)
     _check_shrink(plan, previous, items, allow_shrink)
-    attributes = attribute_step(items, roots, catalog_dir, config, report)  # on this process
-
     index = config.index
     if len(items) >= ray_config.pq_rows:
         index = replace_field(index, large_kind="ivf-pq")
@@ -388,40 +400,44 @@ def _stored_keys(folder: Path) -> set[str]:
     return keys
 
 
-def _model_bytes(encoder, config: CatalogConfig, calibration, folder: Path) -> bytes:
-    """The ONNX graph each actor runs: the float export, or the int8 model of this cache."""
+def _model_bytes(name: str, network, config: CatalogConfig, calibration, folder: Path) -> bytes:
+    """The ONNX graph each actor runs: the float export, or the int8 model of this cache (the
+    attribute model always runs in float, as in the local engine)."""
     from skill.catalog.ingest import batch_model
 
-    runtime = "onnx-int8" if config.runtime == "onnx-int8" else "onnx"
-    model = batch_model(encoder, runtime, calibration, folder)
+    int8 = config.runtime == "onnx-int8" and name != ATTRIBUTES_PASS
+    model = batch_model(network, "onnx-int8" if int8 else "onnx", calibration, folder)
     return Path(model.path).read_bytes()
 
 
-def _embed_on_ray(work, encoders, folders, catalog_dir, config, ray_config, report):
-    """Runs the actor pool over ``work``; returns each row's colour (or failure) and timings:
-    ``embed_seconds`` (wall, actor start-up included) and ``photos_per_second`` (all actors,
-    once each has finished a batch)."""
+def _embed_on_ray(work, networks, folders, catalog_dir, config, ray_config, report):
+    """Runs the actor pool over ``work``; returns each row's colour (or failure) and its share
+    of its batch's attribute-network seconds, and timings: ``embed_seconds`` (wall, actor
+    start-up included) and ``photos_per_second`` (all actors, once each has finished a batch).
+
+    ``networks``: name -> encoder (or the attribute network under ``ATTRIBUTES_PASS``), in the
+    order of ``work``'s ``need<i>`` columns."""
     import ray
 
-    columns = ["row", "color_hex", "color_name"]
+    columns = ["row", "color_hex", "color_name", "attribute_seconds"]
     if work.empty:
         return pd.DataFrame(columns=columns), {"embed_seconds": 0.0}
-    report("preparing models", 0, len(encoders))
+    report("preparing models", 0, len(networks))
     paths = [Path(p) for p in work["path"]]
     sample = [paths[i] for i in np.random.default_rng(0).permutation(len(paths))[:1024]]
     specs = [
         {
-            "name": e.name,
-            "model": ray.put(_model_bytes(e, config, sample, folders[e.name])),  # held here
+            "name": name,
+            "model": ray.put(_model_bytes(name, e, config, sample, folders[name])),  # held here
             "preprocess": e.preprocess.to_dict(),
             "dim": e.embedding_dim,
-            "folder": str(folders[e.name]),
+            "folder": str(folders[name]),
         }
-        for e in encoders
+        for name, e in networks.items()
     ]
     from skill.catalog.ingest import draft_size
 
-    size = draft_size([e.preprocess for e in encoders])
+    size = draft_size([e.preprocess for e in networks.values()])
     block = ray_config.block_size
     workers = min(_worker_count(ray_config), -(-len(work) // block))
     # One block per batch: the unit an actor runs, writes as a shard and redoes if it dies.
@@ -440,7 +456,8 @@ def _embed_on_ray(work, encoders, folders, catalog_dir, config, ray_config, repo
             "on_batch": ray_config.on_batch,
         },
     )
-    stage = f"embedding on Ray ({workers} workers)"
+    what = "embedding and predicting attributes" if ATTRIBUTES_PASS in networks else "embedding"
+    stage = f"{what} on Ray ({workers} workers)"
     report(stage, 0, len(work))
     start = time.perf_counter()
     parts, done, marks = [], 0, []
@@ -463,7 +480,8 @@ def _embed_on_ray(work, encoders, folders, catalog_dir, config, ray_config, repo
 
 
 class EmbedActor:
-    """A Ray Data actor: ONNX sessions loaded once, then one block of photos per call.
+    """A Ray Data actor: ONNX sessions (each encoder's, the attribute model's) loaded once, then
+    one block of photos per call.
 
     Args:
         specs: Per encoder: ``name``, ``model`` (a Ray reference to the ONNX graph's bytes,
@@ -534,6 +552,7 @@ class EmbedActor:
                 color_name=[result.colours[i][1] for i in positions],
             )
         hexes, names = [], []
+        attribute_seconds = result.seconds.get(ATTRIBUTES_PASS, 0.0) / len(batch)
         for i in range(len(batch)):
             if i in result.failures:
                 hexes.append("")
@@ -543,7 +562,12 @@ class EmbedActor:
                 hexes.append(hex_code)
                 names.append(name)
         return pd.DataFrame(
-            {"row": batch["row"].to_numpy(), "color_hex": hexes, "color_name": names}
+            {
+                "row": batch["row"].to_numpy(),
+                "color_hex": hexes,
+                "color_name": names,
+                "attribute_seconds": attribute_seconds,
+            }
         )
 
 

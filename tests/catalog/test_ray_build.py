@@ -81,6 +81,14 @@ def test_ray_build_writes_the_local_engines_catalog(photos, tmp_path, tiny_encod
         b = search_catalog(expected, "tiny-random", np.asarray(reference[row : row + 1])).hits
         assert a["item_id"].tolist() == b["item_id"].tolist()
     assert not list(tmp_path.glob("ray/.assembled-*"))  # moved into the version, not copied
+    # The shipped attribute model runs in the actors, on their decode: same probabilities.
+    ours, theirs = got.attributes, expected.attributes
+    assert ours.info["predicted"] == theirs.info["predicted"] == 16
+    assert ours.info["missing"] == 0 and ours.info["seconds"] > 0
+    np.testing.assert_allclose(
+        ours.probabilities.astype(np.float32), theirs.probabilities.astype(np.float32), atol=2e-3
+    )
+    assert list(tmp_path.glob("ray/cache/attributes-*/shard-*.npz"))  # written by the actors
 
 
 def test_a_worker_killed_mid_run_is_replaced_and_every_photo_indexed_once(
