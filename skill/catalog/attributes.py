@@ -124,10 +124,12 @@ class AttributeStep:
         }
         (folder / "model.json").write_text(json.dumps(description, indent=1) + "\n")
 
-    def add_predicted(self, count: int, seconds: float) -> None:
-        """Counts ``count`` photos predicted by other processes (the Ray engine's actors, whose
-        shards are in the cache folder) in ``seconds``, and reads the cache back from disk."""
-        self.cache = EmbeddingCache(self.cache.folder, self.cache.dim)
+    def add_predicted(self, count: int, seconds: float, reread: bool = False) -> None:
+        """Counts ``count`` photos predicted outside :meth:`_predict` in ``seconds``: by the
+        build's one-decode pass, or (``reread``: read the cache back from disk) by other
+        processes, the Ray engine's actors, whose shards are in the cache folder."""
+        if reread:
+            self.cache = EmbeddingCache(self.cache.folder, self.cache.dim)
         self.predicted += count
         self.seconds += seconds
 

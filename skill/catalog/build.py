@@ -243,8 +243,7 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
         items, roots, previous, report, networks, caches, config, runtimes, [ATTRIBUTES_PASS]
     )
     if ATTRIBUTES_PASS in embedded:
-        attributes.predicted += embedded.pop(ATTRIBUTES_PASS)
-        attributes.seconds += seconds[ATTRIBUTES_PASS]
+        attributes.add_predicted(embedded.pop(ATTRIBUTES_PASS), seconds[ATTRIBUTES_PASS])
     items, lost = _fall_back_on_failures(items, items["color_hex"] == "", previous, plan)
     skipped.append(lost)
     for encoder in loaded:  # rows kept from the live version bring their vectors with them

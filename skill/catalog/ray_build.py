@@ -266,7 +266,7 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
     embedded = {name: int(succeeded[f"need{i}"].sum()) for i, name in enumerate(networks)}
     if attributes is not None:  # the actors' shards: read back, predicted count and time
         seconds = float(outcome["attribute_seconds"].sum())
-        attributes.add_predicted(embedded.pop(ATTRIBUTES_PASS), seconds)
+        attributes.add_predicted(embedded.pop(ATTRIBUTES_PASS), seconds, reread=True)
     items, lost = _fall_back_on_failures(items, failed, previous, plan)
     skipped.append(lost)
     keys = items["fingerprint"].tolist()
