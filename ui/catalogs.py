@@ -221,6 +221,7 @@ def run_build(
     confirmation it then shows; one that finds another build running says which and waits for
     nothing.
     """
+    from skill.catalog.attributes import describe_stored_attributes
     from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.intake import IntakeError, prepare_build
     from skill.catalog.lock import CatalogBusyError
@@ -286,6 +287,7 @@ def run_build(
         "skipped": summary.skipped,
         "refused": list(inputs.refused),
         "plan": summary.plan.describe() if summary.plan is not None else "",
+        "attributes": describe_stored_attributes(summary.catalog),
     }
     st.session_state.pop("build_shrink", None)
     st.session_state["switch_catalog"] = inputs.name
@@ -309,6 +311,8 @@ def summary_ui(summary: dict) -> None:
     )
     if summary.get("plan"):
         st.caption(f"The build {summary['plan']}")
+    if summary.get("attributes"):
+        st.caption(f"Also stored: {summary['attributes']}.")
     cols = st.columns(4)
     cols[0].metric("Photos indexed", f"{summary['items']:,}")
     for column, what, key in (

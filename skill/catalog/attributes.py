@@ -402,3 +402,23 @@ def read_attributes(version_dir: str | Path, count: int) -> CatalogAttributes | 
         probabilities=probabilities,
         info=info,
     )
+
+
+def describe_stored_attributes(catalog_dir: str | Path) -> str:
+    """One line on the attributes a catalog's live version stores, for the CLI and the app: the
+    model, how many photos this build predicted, in what time and how; ``""`` without any."""
+    from skill.catalog.store import open_catalog
+
+    stored = open_catalog(catalog_dir).attributes
+    if stored is None:
+        return ""
+    info = stored.info
+    how = (
+        f"sharing {info['shared_with']}'s trunk pass"
+        if info.get("shared_with")
+        else "its own network"
+    )
+    return (
+        f"attributes ({stored.name}): {info.get('predicted', 0)} photos predicted in "
+        f"{info.get('seconds', 0):.1f} s ({how}), {len(stored.labels)} attributes"
+    )

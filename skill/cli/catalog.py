@@ -283,18 +283,8 @@ def _print_hits(hits, indent: str = "  ") -> None:
 
 def _print_attributes(catalog_dir: Path) -> None:
     """One line on the attributes the build stored (and whose trunk pass they shared)."""
-    from skill.catalog.store import open_catalog
+    from skill.catalog.attributes import describe_stored_attributes
 
-    stored = open_catalog(catalog_dir).attributes
-    if stored is None:
-        return
-    info = stored.info
-    how = (
-        f"sharing {info['shared_with']}'s trunk pass"
-        if info.get("shared_with")
-        else "its own network"
-    )
-    print(
-        f"attributes ({stored.name}): {info.get('predicted', 0)} photos predicted in "
-        f"{info.get('seconds', 0):.1f} s ({how}), {len(stored.labels)} attributes"
-    )
+    line = describe_stored_attributes(catalog_dir)
+    if line:
+        print(line)
