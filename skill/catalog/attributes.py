@@ -118,6 +118,7 @@ class AttributeStep:
             "likely_threshold": model.likely_threshold,
             "precision_target": model.config.get("precision_target"),
             "shared_with": self.shared_with,
+            "runtime": self.runtime,
             "predicted": self.predicted,
             "missing": len(items) - len(present),
             "seconds": round(self.seconds, 2),
@@ -146,6 +147,12 @@ class AttributeStep:
         from skill.encoders.embedding import embed_images
 
         start = time.perf_counter()
+        if self.runtime == "onnx-int8":  # the int8 model kept in this cache's folder
+            from skill.encoders.quantize import create_int8_encoder
+
+            sample = np.random.default_rng(0).permutation(len(todo))[:256]
+            calibration = [self._path(items, todo[i]) for i in sample]
+            runner = create_int8_encoder(runner, calibration, self.cache.folder, spinning=False)
         how = f"sharing {self.shared_with}'s trunk" if encoder_cache is not None else "own pass"
         stage = f"attributes ({how})"
         self.report(stage, 0, len(todo))
@@ -157,7 +164,7 @@ class AttributeStep:
                 paths,
                 self.batch_size,
                 progress=offset(self.report, stage, begin, len(todo)),
-                runtime=self.runtime,
+                runtime="onnx" if self.runtime == "onnx-int8" else self.runtime,
             )
             keys = [items["fingerprint"].iat[part[j]] for j in result.indices]
             rows = result.embeddings
@@ -198,7 +205,9 @@ def start_attributes(
         cache_for: The build's embedding cache of an encoder.
         batch_size: Photos per forward pass.
         part_size: Photos per cache part.
-        runtime: ``auto``, ``onnx`` or ``torch`` (:func:`skill.encoders.embedding.embed_images`).
+        runtime: ``auto``, ``onnx`` or ``torch`` (:func:`skill.encoders.embedding.embed_images`),
+            or ``onnx-int8``: the network quantised (:mod:`skill.encoders.quantize`, calibrated
+            on the catalog's photos), its probabilities cached apart from float's.
         progress: Build progress.
         source_column: The items' column naming each row's source (a key of ``roots``).
 
@@ -215,8 +224,9 @@ def start_attributes(
             return None
         model = DEFAULT_MODEL
     loaded = _load(model)
+    int8 = "-int8" if runtime == "onnx-int8" else ""  # its own probabilities, not float's
     cache = EmbeddingCache(
-        Path(catalog_dir) / "cache" / f"attributes-{safe_name(loaded.name)}-{loaded.digest}",
+        Path(catalog_dir) / "cache" / f"attributes-{safe_name(loaded.name)}-{loaded.digest}{int8}",
         len(loaded.labels),
     )
     step = AttributeStep(

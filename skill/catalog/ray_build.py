@@ -14,8 +14,8 @@ writes the same catalog (version folder, manifest, atomic ``CURRENT`` switch) as
    encoder's input) and writes, per batch, a shard per encoder into that encoder's cache
    folder (:func:`skill.encoders.cache.write_shard`: fingerprints and vectors) and one of
    colours. When the build stores attributes, the attribute model is one more network of the
-   actors (float ONNX, on the same decode) and its shards go into its probability cache
-   (:mod:`skill.catalog.attributes`). A shard is named by its photos' fingerprints, so a
+   actors (on the same decode; int8 in an int8 build) and its shards go into its probability
+   cache (:mod:`skill.catalog.attributes`). A shard is named by its photos' fingerprints, so a
    batch retried after its actor died (Ray restarts the actor and retries the batch) rewrites
    the same file, and a run that was killed outright is resumed: the shards on disk are read
    back by fingerprint and only the photos without one run again. The shards are the local
@@ -400,13 +400,12 @@ def _stored_keys(folder: Path) -> set[str]:
     return keys
 
 
-def _model_bytes(name: str, network, config: CatalogConfig, calibration, folder: Path) -> bytes:
-    """The ONNX graph each actor runs: the float export, or the int8 model of this cache (the
-    attribute model always runs in float, as in the local engine)."""
+def _model_bytes(network, config: CatalogConfig, calibration, folder: Path) -> bytes:
+    """The ONNX graph each actor runs: the float export, or the int8 model of this cache."""
     from skill.catalog.ingest import batch_model
 
-    int8 = config.runtime == "onnx-int8" and name != ATTRIBUTES_PASS
-    model = batch_model(network, "onnx-int8" if int8 else "onnx", calibration, folder)
+    runtime = "onnx-int8" if config.runtime == "onnx-int8" else "onnx"
+    model = batch_model(network, runtime, calibration, folder)
     return Path(model.path).read_bytes()
 
 
@@ -428,7 +427,7 @@ def _embed_on_ray(work, networks, folders, catalog_dir, config, ray_config, repo
     specs = [
         {
             "name": name,
-            "model": ray.put(_model_bytes(name, e, config, sample, folders[name])),  # held here
+            "model": ray.put(_model_bytes(e, config, sample, folders[name])),  # held here
             "preprocess": e.preprocess.to_dict(),
             "dim": e.embedding_dim,
             "folder": str(folders[name]),

@@ -55,6 +55,34 @@ def test_a_design_encoder_and_the_attributes_share_one_trunk_pass(
 
 
 @pytest.mark.slow
+def test_an_int8_build_predicts_attributes_with_its_own_int8_network(
+    tmp_path, shape_photos, attribute_model_dir
+):
+    from skill.encoders.quantize import create_int8_encoder
+
+    config = CatalogConfig(
+        batch_size=8, map=PCA, runtime="onnx-int8", attributes=str(attribute_model_dir)
+    )
+    build_catalog(shape_photos, tmp_path / "cat", shape_photos / "catalog.csv",
+                  encoders=["luminance-lite0"], config=config)  # fmt: skip
+    catalog = open_catalog(tmp_path / "cat")
+    stored = catalog.attributes
+    assert stored.info["runtime"] == "onnx-int8" and stored.info["predicted"] == 16
+    assert stored.info["shared_with"] is None  # an int8 catalog shares no float trunk pass
+    (folder,) = (tmp_path / "cat" / "cache").glob("attributes-*")
+    assert folder.name.endswith("-int8") and (folder / "model-int8.onnx").is_file()
+    network = load_attribute_model(attribute_model_dir).network()
+    int8 = create_int8_encoder(network, [], folder)  # the build's model, reused from its folder
+    paths = [shape_photos / p for p in catalog.items["image_path"]]
+    expected = embed_images(int8, paths, runtime="onnx").embeddings
+    got = np.asarray(stored.probabilities, np.float32)
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+    floats = _network_probabilities(attribute_model_dir, shape_photos, catalog.items)
+    assert np.abs(got - floats).max() < 0.2  # close to float, and not float's
+    assert np.abs(got - floats).max() > 2e-3
+
+
+@pytest.mark.slow
 def test_without_a_sharing_encoder_the_attribute_network_runs_on_the_same_decode(
     tmp_path, shape_photos, attribute_model_dir, tiny_encoder_dir, monkeypatch
 ):
