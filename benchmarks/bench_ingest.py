@@ -188,11 +188,19 @@ def run_build(
         from skill.encoders.onnx import create_onnx_encoder
 
         create_onnx_encoder(encoder)
-    if attributes == "auto":  # the attribute network's export, kept on disk like the encoder's
+    if attributes == "auto":  # the attribute network's export (int8: model), done once too
         from skill.attributes.checkpoint import DEFAULT_MODEL, load_attribute_model
-        from skill.encoders.onnx import create_onnx_encoder
+        from skill.catalog.attributes import cache_folder
+        from skill.catalog.ingest import batch_model
 
-        create_onnx_encoder(load_attribute_model(DEFAULT_MODEL).network(with_trunk=True))
+        model = load_attribute_model(DEFAULT_MODEL)
+        sample = np.random.default_rng(0).permutation(len(paths))[:256]
+        batch_model(
+            model.network(with_trunk=True),
+            runtime if runtime == "onnx-int8" else "onnx",
+            [paths[i] for i in sample],
+            cache_folder(catalog, model, runtime),
+        )
     start = time.perf_counter()
     build_catalog(folder, catalog, encoders=[encoder], config=config)
     return len(paths) / (time.perf_counter() - start)

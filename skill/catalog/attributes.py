@@ -224,11 +224,7 @@ def start_attributes(
             return None
         model = DEFAULT_MODEL
     loaded = _load(model)
-    int8 = "-int8" if runtime == "onnx-int8" else ""  # its own probabilities, not float's
-    cache = EmbeddingCache(
-        Path(catalog_dir) / "cache" / f"attributes-{safe_name(loaded.name)}-{loaded.digest}{int8}",
-        len(loaded.labels),
-    )
+    cache = EmbeddingCache(cache_folder(catalog_dir, loaded, runtime), len(loaded.labels))
     step = AttributeStep(
         loaded,
         cache,
@@ -255,6 +251,13 @@ def start_attributes(
         )
         step._predict(runner, items, todo, cache_for(sharer))
     return step
+
+
+def cache_folder(catalog_dir: str | Path, model: AttributeModel, runtime: str = "auto") -> Path:
+    """Where a catalog caches ``model``'s probabilities (and, for ``onnx-int8``, its int8
+    model: int8 probabilities are not float's, so they have a folder of their own)."""
+    int8 = "-int8" if runtime == "onnx-int8" else ""
+    return Path(catalog_dir) / "cache" / f"attributes-{safe_name(model.name)}-{model.digest}{int8}"
 
 
 _LOADED: dict[tuple[str, float], AttributeModel] = {}
