@@ -23,7 +23,11 @@ def add_runtime_flag(parser: argparse.ArgumentParser, int8: bool = False) -> Non
         default="auto",
         choices=["auto", "onnx", "torch", "channels_last"] + (["onnx-int8"] if int8 else []),
         help="embedding runtime (auto: ONNX Runtime where installed, else torch"
-        + ("; onnx-int8: quantised, calibrated on the catalog's photos" if int8 else "")
+        + (
+            "; onnx-int8: encoders and attribute model quantised, calibrated on the catalog's photos"
+            if int8
+            else ""
+        )
         + ")",
     )
 
