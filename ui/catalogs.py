@@ -221,7 +221,6 @@ def run_build(
     confirmation it then shows; one that finds another build running says which and waits for
     nothing.
     """
-    from skill.catalog.attributes import describe_stored_attributes
     from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.intake import IntakeError, prepare_build
     from skill.catalog.lock import CatalogBusyError
@@ -287,11 +286,19 @@ def run_build(
         "skipped": summary.skipped,
         "refused": list(inputs.refused),
         "plan": summary.plan.describe() if summary.plan is not None else "",
-        "attributes": describe_stored_attributes(summary.catalog),
+        "attributes": _attributes_line(summary.catalog),
     }
     st.session_state.pop("build_shrink", None)
     st.session_state["switch_catalog"] = inputs.name
     st.rerun()
+
+
+def _attributes_line(catalog_dir) -> str:
+    """The build's attributes in one line; empty when it stored none."""
+    from skill.catalog.store import open_catalog
+
+    stored = open_catalog(catalog_dir).attributes
+    return stored.describe() if stored is not None else ""
 
 
 def show_refused(refused: list[tuple[str, str]]) -> None:

@@ -309,6 +309,20 @@ class CatalogAttributes:
             self._facts = fact_matrix(self.probabilities, self.thresholds)
         return self._facts
 
+    def describe(self) -> str:
+        """One line for the CLI and the app: the model, how many photos the build that wrote
+        these predicted, in what time and how."""
+        info = self.info
+        how = (
+            f"sharing {info['shared_with']}'s trunk pass"
+            if info.get("shared_with")
+            else "its own network"
+        )
+        return (
+            f"attributes ({self.name}): {info.get('predicted', 0)} photos predicted in "
+            f"{info.get('seconds', 0):.1f} s ({how}), {len(self.labels)} attributes"
+        )
+
     def tags(self, row: int, max_likely: int = 2):
         """The :class:`skill.attributes.tags.Tag` s of one photo, facts first."""
         from skill.attributes.tags import photo_tags
@@ -414,24 +428,4 @@ def read_attributes(version_dir: str | Path, count: int) -> CatalogAttributes | 
         likely_threshold=float(info.get("likely_threshold", 0.5)),
         probabilities=probabilities,
         info=info,
-    )
-
-
-def describe_stored_attributes(catalog_dir: str | Path) -> str:
-    """One line on the attributes a catalog's live version stores, for the CLI and the app: the
-    model, how many photos this build predicted, in what time and how; ``""`` without any."""
-    from skill.catalog.store import open_catalog
-
-    stored = open_catalog(catalog_dir).attributes
-    if stored is None:
-        return ""
-    info = stored.info
-    how = (
-        f"sharing {info['shared_with']}'s trunk pass"
-        if info.get("shared_with")
-        else "its own network"
-    )
-    return (
-        f"attributes ({stored.name}): {info.get('predicted', 0)} photos predicted in "
-        f"{info.get('seconds', 0):.1f} s ({how}), {len(stored.labels)} attributes"
     )

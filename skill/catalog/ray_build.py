@@ -8,9 +8,9 @@ writes the same catalog (version folder, manifest, atomic ``CURRENT`` switch) as
    the folder listing, the CSV, its path checks); each photo's fingerprint (one ``stat``)
    is taken by Ray tasks over blocks of rows.
 2. **Photos.** The photos whose colour or embedding the catalog's caches lack go through
-   ``map_batches`` on an actor pool. Each actor holds one ONNX Runtime session per encoder
-   (float, or the driver's int8 model), decodes each photo once
-   (:func:`skill.catalog.ingest.process_batch`: JPEG draft decoding, dominant colour, every
+   ``map_batches`` on an actor pool (:mod:`skill.catalog.ray_actors`). Each actor holds one
+   ONNX Runtime session per encoder (float, or the driver's int8 model), decodes each photo
+   once (:func:`skill.catalog.ingest.process_batch`: JPEG draft decoding, dominant colour, every
    encoder's input) and writes, per batch, a shard per encoder into that encoder's cache
    folder (:func:`skill.encoders.cache.write_shard`: fingerprints and vectors) and one of
    colours. When the build stores attributes, the attribute model is one more network of the
@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as replace_field
@@ -67,6 +66,7 @@ from skill.catalog.build import (
     go_live,
     planned_build,
 )
+from skill.catalog.ray_actors import COLOURS_FOLDER, KNOWN, embed_on_ray, worker_count
 from skill.catalog.source import ColumnMap
 from skill.catalog.store import SOURCE_COLUMN, CatalogError
 from skill.catalog.version import ASSEMBLED_PREFIX, write_version
@@ -78,10 +78,6 @@ if TYPE_CHECKING:
 
 RAY_RUNTIMES = ("auto", "onnx", "onnx-int8")
 """Runtimes of the Ray engine: its actors run ONNX Runtime only (``auto`` is ``onnx``)."""
-KNOWN = "-"
-"""An actor's answer for a photo whose colour the driver knew already."""
-COLOURS_FOLDER = "colours"
-"""Cache sub-folder of the colour shards (fingerprint -> dominant colour)."""
 
 
 @dataclass(frozen=True)
@@ -251,9 +247,7 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
     need_columns = [f"need{i}" for i in range(len(networks))]
     work = work[work[["colour", *need_columns]].any(axis=1)].reset_index(drop=True)
 
-    outcome, timing = _embed_on_ray(
-        work, networks, folders, catalog_dir, config, ray_config, report
-    )
+    outcome, timing = embed_on_ray(work, networks, folders, catalog_dir, config, ray_config, report)
     hexes = [colours.get(key, ("", ""))[0] for key in keys]
     names = [colours.get(key, ("", ""))[1] for key in keys]
     for row, hex_code, name in outcome[["row", "color_hex", "color_name"]].itertuples(index=False):
@@ -279,7 +273,7 @@ def _build_on_ray(plan, previous, encoders, config, ray_config, report, allow_sh
     if len(items) >= ray_config.pq_rows:
         index = replace_field(index, large_kind="ivf-pq")
     stores = {e.name: ShardStore(folders[e.name], catalog_dir, e.embedding_dim) for e in loaded}
-    workers = _worker_count(ray_config)
+    workers = worker_count(ray_config)
     try:
         version = write_version(
             catalog_dir,
@@ -320,15 +314,6 @@ def _seed_shards(folder: Path, stored: set[str], previous, encoder, keys, config
     shard = "seed-" + hashlib.sha1("\n".join(found).encode()).hexdigest()[:20]
     write_shard(folder, shard, found, np.asarray(previous.embeddings(encoder.name)[rows]))
     stored.update(found)
-
-
-def _worker_count(ray_config: RayConfig) -> int:
-    import ray
-
-    if ray_config.workers:
-        return ray_config.workers
-    cpus = ray.cluster_resources().get("CPU", 1)
-    return max(1, int(cpus // ray_config.cpus_per_worker))
 
 
 def _fingerprint_block(batch: pd.DataFrame) -> pd.DataFrame:
@@ -398,176 +383,6 @@ def _stored_keys(folder: Path) -> set[str]:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             continue
     return keys
-
-
-def _model_bytes(network, config: CatalogConfig, calibration, folder: Path) -> bytes:
-    """The ONNX graph each actor runs: the float export, or the int8 model of this cache."""
-    from skill.catalog.ingest import batch_model
-
-    runtime = "onnx-int8" if config.runtime == "onnx-int8" else "onnx"
-    model = batch_model(network, runtime, calibration, folder)
-    return Path(model.path).read_bytes()
-
-
-def _embed_on_ray(work, networks, folders, catalog_dir, config, ray_config, report):
-    """Runs the actor pool over ``work``; returns each row's colour (or failure) and its share
-    of its batch's attribute-network seconds, and timings: ``embed_seconds`` (wall, actor
-    start-up included) and ``photos_per_second`` (all actors, once each has finished a batch).
-
-    ``networks``: name -> encoder (or the attribute network under ``ATTRIBUTES_PASS``), in the
-    order of ``work``'s ``need<i>`` columns."""
-    import ray
-
-    columns = ["row", "color_hex", "color_name", "attribute_seconds"]
-    if work.empty:
-        return pd.DataFrame(columns=columns), {"embed_seconds": 0.0}
-    report("preparing models", 0, len(networks))
-    paths = [Path(p) for p in work["path"]]
-    sample = [paths[i] for i in np.random.default_rng(0).permutation(len(paths))[:1024]]
-    specs = [
-        {
-            "name": name,
-            "model": ray.put(_model_bytes(e, config, sample, folders[name])),  # held here
-            "preprocess": e.preprocess.to_dict(),
-            "dim": e.embedding_dim,
-            "folder": str(folders[name]),
-        }
-        for name, e in networks.items()
-    ]
-    from skill.catalog.ingest import draft_size
-
-    size = draft_size([e.preprocess for e in networks.values()])
-    block = ray_config.block_size
-    workers = min(_worker_count(ray_config), -(-len(work) // block))
-    # One block per batch: the unit an actor runs, writes as a shard and redoes if it dies.
-    blocks = [work.iloc[i : i + block] for i in range(0, len(work), block)]
-    dataset = ray.data.from_pandas(blocks).map_batches(
-        EmbedActor,
-        batch_size=block,
-        batch_format="pandas",
-        compute=ray.data.ActorPoolStrategy(size=workers),
-        num_cpus=ray_config.cpus_per_worker,
-        fn_constructor_kwargs={
-            "specs": specs,
-            "size": size,
-            "colours_folder": str(catalog_dir / "cache" / COLOURS_FOLDER),
-            "threads": ray_config.threads_per_worker,
-            "on_batch": ray_config.on_batch,
-        },
-    )
-    what = "embedding and predicting attributes" if ATTRIBUTES_PASS in networks else "embedding"
-    stage = f"{what} on Ray ({workers} workers)"
-    report(stage, 0, len(work))
-    start = time.perf_counter()
-    parts, done, marks = [], 0, []
-    for batch in dataset.iter_batches(batch_format="pandas", batch_size=None):
-        parts.append(batch[columns])
-        done += len(batch)
-        marks.append((time.perf_counter(), done))
-        report(stage, done, len(work))
-    timing = {"embed_seconds": round(time.perf_counter() - start, 1)}
-    if len(marks) > workers:  # after every actor's first batch: the steady rate, start-up left out
-        (t0, n0), (t1, n1) = marks[workers - 1], marks[-1]
-        timing["photos_per_second"] = round((n1 - n0) / max(t1 - t0, 1e-9), 2)
-    outcome = pd.concat(parts, ignore_index=True)
-    duplicated = outcome["row"].duplicated()
-    if duplicated.any():  # a retried batch must not count twice; its shards were rewritten
-        outcome = outcome[~duplicated]
-    if len(outcome) != len(work):
-        raise CatalogError(f"the Ray run returned {len(outcome)} of {len(work)} photos")
-    return outcome, timing
-
-
-class EmbedActor:
-    """A Ray Data actor: ONNX sessions (each encoder's, the attribute model's) loaded once, then
-    one block of photos per call.
-
-    Args:
-        specs: Per encoder: ``name``, ``model`` (a Ray reference to the ONNX graph's bytes,
-            which the driver holds for the run, so a restarted actor finds it), ``preprocess`` (dict), ``dim``
-            and ``folder`` (its cache folder).
-        size: JPEG draft size (:func:`skill.catalog.ingest.draft_size`).
-        colours_folder: Where colour shards go.
-        threads: ONNX Runtime intra-op threads.
-        on_batch: See :attr:`RayConfig.on_batch`.
-    """
-
-    def __init__(self, specs, size, colours_folder, threads, on_batch=None):
-        import onnxruntime as ort
-        import ray
-
-        from skill.images.preprocess import Preprocess
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.sessions = {
-            spec["name"]: ort.InferenceSession(
-                ray.get(spec["model"]), options, providers=["CPUExecutionProvider"]
-            )
-            for spec in specs
-        }
-        self.preprocesses = {s["name"]: Preprocess.from_dict(s["preprocess"]) for s in specs}
-        self.dims = {spec["name"]: spec["dim"] for spec in specs}
-        self.folders = {spec["name"]: spec["folder"] for spec in specs}
-        self.order = [spec["name"] for spec in specs]
-        self.size = size
-        self.colours_folder = colours_folder
-        self.on_batch = on_batch
-
-    def _model(self, name: str):
-        session = self.sessions[name]
-        return lambda batch: session.run(None, {"images": batch.numpy()})[0]
-
-    def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
-        from skill.catalog.ingest import process_batch
-
-        if self.on_batch is not None:
-            self.on_batch(batch["image_path"].tolist())
-        keys = batch["fingerprint"].tolist()
-        needs = {name: batch[f"need{i}"].to_numpy() for i, name in enumerate(self.order)}
-        result = process_batch(
-            [Path(path) for path in batch["path"]],  # readable at this path on every node
-            {name: self._model(name) for name in self.order},
-            self.preprocesses,
-            self.dims,
-            colour=batch["colour"].to_numpy(),
-            needs=needs,
-            size=self.size,
-        )
-        shard = hashlib.sha1("\n".join(keys).encode()).hexdigest()[:20]
-        for name, (positions, vectors) in result.vectors.items():
-            if positions:
-                write_shard(self.folders[name], shard, [keys[i] for i in positions], vectors)
-        if result.colours:
-            positions = sorted(result.colours)
-            write_shard(
-                self.colours_folder,
-                shard,
-                [keys[i] for i in positions],
-                np.zeros((len(positions), 0), np.float32),
-                color_hex=[result.colours[i][0] for i in positions],
-                color_name=[result.colours[i][1] for i in positions],
-            )
-        hexes, names = [], []
-        attribute_seconds = result.seconds.get(ATTRIBUTES_PASS, 0.0) / len(batch)
-        for i in range(len(batch)):
-            if i in result.failures:
-                hexes.append("")
-                names.append(result.failures[i])
-            else:
-                hex_code, name = result.colours.get(i, (KNOWN, KNOWN))
-                hexes.append(hex_code)
-                names.append(name)
-        return pd.DataFrame(
-            {
-                "row": batch["row"].to_numpy(),
-                "color_hex": hexes,
-                "color_name": names,
-                "attribute_seconds": attribute_seconds,
-            }
-        )
 
 
 class ShardStore:

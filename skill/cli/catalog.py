@@ -283,8 +283,8 @@ def _print_hits(hits, indent: str = "  ") -> None:
 
 def _print_attributes(catalog_dir: Path) -> None:
     """One line on the attributes the build stored (and whose trunk pass they shared)."""
-    from skill.catalog.attributes import describe_stored_attributes
+    from skill.catalog.store import open_catalog
 
-    line = describe_stored_attributes(catalog_dir)
-    if line:
-        print(line)
+    stored = open_catalog(catalog_dir).attributes
+    if stored is not None:
+        print(stored.describe())

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 from skill.attributes.checkpoint import load_attribute_model
-from skill.catalog.attributes import describe_stored_attributes
 from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.projection import MapConfig
 from skill.catalog.store import open_catalog
@@ -41,8 +40,7 @@ def test_a_design_encoder_and_the_attributes_share_one_trunk_pass(
     assert plain.embedded == {"luminance-lite0": 16}
     without = open_catalog(tmp_path / "plain")
     assert without.attributes is None
-    assert describe_stored_attributes(tmp_path / "plain") == ""
-    line = describe_stored_attributes(tmp_path / "cat")
+    line = stored.describe()
     assert line.startswith(f"attributes ({stored.name}): 16 photos predicted in ")
     assert line.endswith(f"(sharing luminance-lite0's trunk pass), {len(stored.labels)} attributes")
     np.testing.assert_allclose(catalog.embeddings("luminance-lite0"),
