@@ -31,7 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ingest import describe_machine, time_models
-from bench_quantize import HM, embed_both, load
+from bench_quantize import (
+    HM,
+    add_measurement_flags,
+    embed_both,
+    load,
+    validation_and_calibration,
+)
 
 from skill.attributes.checkpoint import DEFAULT_MODEL, load_attribute_model
 from skill.attributes.labels import label_matrix
@@ -40,38 +46,24 @@ from skill.encoders.embedding import prepare
 from skill.encoders.onnx import create_onnx_encoder
 from skill.encoders.quantize import create_int8_encoder
 from skill.evaluation.attributes import attribute_metrics
-from skill.evaluation.splits import read_split
 from skill.train.attributes.calibration import tag_precision
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--calibration-photos", type=int, default=256)
-    parser.add_argument("--val-photos", type=int, default=0, help="0: every validation photo")
-    parser.add_argument("--rounds", type=int, default=7, help="timing rounds (median)")
-    parser.add_argument("--batch-size", type=int, default=32, help="batch of the speed test")
+    add_measurement_flags(parser)
     args = parser.parse_args()
 
     print(f"machine: {describe_machine()}")
     print(f"command: python {' '.join(sys.argv)}")
-    train, val = read_split(HM)
-    if args.val_photos:
-        val = val.iloc[: args.val_photos]
-    rng = np.random.default_rng(0)
-    rows = np.sort(rng.choice(len(train), size=args.calibration_photos, replace=False))
-    calibration = [HM / p for p in train["image_path"].iloc[rows]]
-    paths = [HM / p for p in val["image_path"]]
+    val, paths, calibration = validation_and_calibration(args.val_photos, args.calibration_photos)
     model = load_attribute_model(args.model)
     network = model.network(with_trunk=True)
     csv = pd.read_csv(HM / "articles.csv", dtype=str, keep_default_na=False)
     csv = csv.drop_duplicates("image_path").set_index("image_path")
     truth = label_matrix(csv.loc[val["image_path"]].reset_index(), model.labels)
-    print(
-        f"model {model.name} ({len(model.labels)} labels); validation: {len(paths)} photos of "
-        f"{val['design_id'].nunique()} designs; calibration: {len(calibration)} photos of "
-        f"training designs (seed 0)"
-    )
+    print(f"model {model.name} ({len(model.labels)} labels)")
 
     with tempfile.TemporaryDirectory() as tmp:
         float_model = create_onnx_encoder(network, cache_dir=tmp, spinning=False)

@@ -91,29 +91,40 @@ def mixed_hit1(queries: np.ndarray, gallery: np.ndarray, designs, colours) -> fl
     return float(np.mean(hits))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--encoders", nargs="+", default=list(ENCODERS))
-    parser.add_argument("--variants", default="shipped", help=f"comma list of {list(VARIANTS)}")
+def add_measurement_flags(parser: argparse.ArgumentParser) -> None:
+    """The photos (``--calibration-photos``, ``--val-photos``) and the speed test's flags."""
     parser.add_argument("--calibration-photos", type=int, default=256)
     parser.add_argument("--val-photos", type=int, default=0, help="0: every validation photo")
     parser.add_argument("--rounds", type=int, default=7, help="timing rounds (median)")
     parser.add_argument("--batch-size", type=int, default=32, help="batch of the speed test")
-    args = parser.parse_args()
 
-    print(f"machine: {describe_machine()}")
-    print(f"command: python {' '.join(sys.argv)}")
+
+def validation_and_calibration(val_photos: int, calibration_photos: int):
+    """The validation designs' items and photo paths (the first ``val_photos``; 0: all), and a
+    seeded sample of ``calibration_photos`` photos of *training* designs; printed."""
     train, val = read_split(HM)
-    if args.val_photos:
-        val = val.iloc[: args.val_photos]
-    rng = np.random.default_rng(0)
-    calibration_rows = rng.choice(len(train), size=args.calibration_photos, replace=False)
-    calibration = [HM / p for p in train["image_path"].iloc[np.sort(calibration_rows)]]
+    if val_photos:
+        val = val.iloc[:val_photos]
+    rows = np.random.default_rng(0).choice(len(train), size=calibration_photos, replace=False)
+    calibration = [HM / p for p in train["image_path"].iloc[np.sort(rows)]]
     paths = [HM / p for p in val["image_path"]]
     print(
         f"validation: {len(paths)} photos of {val['design_id'].nunique()} designs; calibration: "
         f"{len(calibration)} photos of training designs (seed 0)"
     )
+    return val, paths, calibration
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--encoders", nargs="+", default=list(ENCODERS))
+    parser.add_argument("--variants", default="shipped", help=f"comma list of {list(VARIANTS)}")
+    add_measurement_flags(parser)
+    args = parser.parse_args()
+
+    print(f"machine: {describe_machine()}")
+    print(f"command: python {' '.join(sys.argv)}")
+    val, paths, calibration = validation_and_calibration(args.val_photos, args.calibration_photos)
     names = args.variants.split(",")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
