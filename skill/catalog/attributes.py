@@ -9,7 +9,7 @@ Indexing then pays only for the attribute model's tail (ImageNet's last two stag
 convolution and the head). Without such an encoder, the local engine runs the attribute
 model's own network in its one-decode pass (:mod:`skill.catalog.ingest`), beside the encoders,
 on the same decoded pixels; :meth:`AttributeStep.finish` predicts whatever is still missing
-(:func:`skill.catalog.build.add_attributes`) in a pass of its own. The Ray engine runs the
+(:func:`skill.catalog.add_attributes.add_attributes`) in a pass of its own. The Ray engine runs the
 attribute network in its actors' one-decode pass and writes its shards into the same cache
 (:meth:`AttributeStep.add_predicted`).
 

@@ -3,8 +3,8 @@
 A build reads the items of one source (:mod:`skill.catalog.source`), decides what it does to
 the catalog (:mod:`skill.catalog.plan`: create, add a source, refresh one, or replace), takes
 the catalog's lock (:mod:`skill.catalog.lock`: one writer at a time), decodes each photo once
-(:mod:`skill.catalog.ingest`) for its dominant colour and the embeddings the cache lacks with
-every encoder, writes embeddings, faiss index and 2-D map per encoder into its own staging
+(:mod:`skill.catalog.photo_pass`) for its dominant colour and the embeddings the cache lacks
+with every encoder (and the attributes, :mod:`skill.catalog.attributes`), writes embeddings, faiss index and 2-D map per encoder into its own staging
 folder (:mod:`skill.catalog.version`), renames it into a version and
 switches ``CURRENT`` (:mod:`skill.catalog.pointer`). A crash at any point leaves the previous
 catalog loadable, and the cache lets the next run resume without embedding finished photos
@@ -20,21 +20,20 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from dataclasses import replace as replace_field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from skill.catalog.attributes import ATTRIBUTES_FOLDER, start_attributes
+from skill.catalog.attributes import start_attributes
 from skill.catalog.index import IndexConfig
 from skill.catalog.lock import catalog_lock
+from skill.catalog.photo_pass import read_photos
 from skill.catalog.plan import (
     SHRINK_LIMIT,
     BuildPlan,
@@ -239,7 +238,7 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
         networks[ATTRIBUTES_PASS] = attributes.model.network(with_trunk=True)
         caches = {**caches, ATTRIBUTES_PASS: attributes.cache}
         runtimes[ATTRIBUTES_PASS] = attributes.runtime
-    items, embedded, seconds = _read_photos(
+    items, embedded, seconds = read_photos(
         items, roots, previous, report, networks, caches, config, runtimes, [ATTRIBUTES_PASS]
     )
     if ATTRIBUTES_PASS in embedded:
@@ -430,169 +429,3 @@ def _count_sources(sources, items) -> list[CatalogSource]:
         for source in sources
         if counts.get(source.key, 0)
     ]
-
-
-def _read_photos(
-    items, roots, previous, report, networks=None, caches=None, config=CatalogConfig(),
-    runtimes=None, optional=(),
-) -> tuple[pd.DataFrame, dict[str, int], dict[str, float]]:  # fmt: skip
-    """The build's one pass over its photos (:mod:`skill.catalog.ingest`): each photo is
-    decoded once for its dominant colour (the previous catalog's is reused for unchanged
-    files) and the rows ``caches`` lack.
-
-    Args:
-        networks: Name -> encoder, or any network that runs where an encoder runs (the
-            attribute model): each fills its ``caches`` entry, one photo's rows at a time.
-        caches: Name -> its cache.
-        config: Build settings (``runtime``, ``batch_size``, ``part_size``).
-        runtimes: Name -> runtime for the networks not run with ``config.runtime``.
-        optional: Networks whose rows a photo may lack: a photo that cannot be decoded fails
-            only if its colour or another network's rows were wanted.
-
-    Returns:
-        The items with ``color_hex`` and ``color_name`` (``""`` and the reason for a photo
-        that cannot be decoded), the number of photos run per network, and the seconds each
-        network took.
-    """
-    from skill.catalog.ingest import batch_model, draft_size, read_and_embed
-
-    networks, runtimes = networks or {}, runtimes or {}
-    known = {}
-    if previous is not None and "fingerprint" in previous.items:
-        known = {
-            row.fingerprint: (row.color_hex, row.color_name)
-            for row in previous.items[["fingerprint", "color_hex", "color_name"]].itertuples()
-        }
-    keys = items["fingerprint"].tolist()
-    hexes, names = [""] * len(items), [""] * len(items)
-    for i, key in enumerate(keys):
-        if key in known:
-            hexes[i], names[i] = known[key]
-    colour = [key not in known for key in keys]
-    needs = {name: [key not in caches[name] for key in keys] for name in networks}
-    todo = [i for i in range(len(items)) if colour[i] or any(n[i] for n in needs.values())]
-    active = {name: network for name, network in networks.items() if any(needs[name])}
-    paths = [
-        roots[key] / rel for key, rel in zip(items[SOURCE_COLUMN], items["image_path"], strict=True)
-    ]
-    sample = np.random.default_rng(0).permutation(len(paths))[:1024]  # int8 calibration
-    models = {
-        name: batch_model(
-            network,
-            runtimes.get(name, config.runtime),
-            [paths[i] for i in sample],
-            caches[name].folder,
-        )
-        for name, network in active.items()
-    }
-    stage = _stage_name(
-        [name for name in models if name not in optional], any(n in optional for n in models)
-    )
-    embedded = {name: 0 for name in networks}
-    seconds = {name: 0.0 for name in networks}
-    waiting = {name: ([], []) for name in models}  # cache part being filled, per network
-    done = 0
-    report(stage, 0, len(todo))
-    for batch in read_and_embed(
-        paths,
-        models,
-        {name: network.preprocess for name, network in active.items()},
-        {name: network.embedding_dim for name, network in active.items()},
-        colour,
-        needs,
-        todo,
-        config.batch_size,
-        size=draft_size([n.preprocess for n in networks.values()]) if networks else None,
-    ):
-        for i, (hex_code, name) in batch.colours.items():
-            hexes[i], names[i] = hex_code, name
-        for i, reason in batch.failures.items():
-            if colour[i] or any(needs[name][i] for name in networks if name not in optional):
-                hexes[i], names[i] = "", reason
-        for name, (positions, vectors) in batch.vectors.items():
-            waiting[name][0].extend(keys[i] for i in positions)
-            waiting[name][1].append(vectors)
-            embedded[name] += len(positions)
-            seconds[name] += batch.seconds.get(name, 0.0)
-        for name, (part_keys, part_vectors) in waiting.items():
-            if len(part_keys) >= config.part_size:
-                caches[name].put(part_keys, np.concatenate(part_vectors))
-                waiting[name] = ([], [])
-        done += len(batch.positions)
-        report(stage, done, len(todo))
-    for name, (part_keys, part_vectors) in waiting.items():
-        caches[name].put(part_keys, np.concatenate(part_vectors) if part_vectors else None)
-    items = items.copy()
-    items["color_hex"], items["color_name"] = hexes, names
-    return items, embedded, seconds
-
-
-def _stage_name(encoders: Sequence[str], attributes: bool) -> str:
-    """What the one-decode pass does, as its progress reads."""
-    steps = ["reading colours"]
-    if encoders:
-        steps.append("embedding with " + ", ".join(encoders))
-    if attributes:
-        steps.append("predicting attributes")
-    return ", ".join(steps[:-1]) + " and " + steps[-1] if len(steps) > 1 else steps[0]
-
-
-def add_attributes(
-    catalog_dir: str | Path,
-    model: str = "auto",
-    batch_size: int = 32,
-    runtime: str = "auto",
-    progress: Progress | None = None,
-) -> Path:
-    """Gives a built catalog attributes (or another model's) without embedding or mapping again.
-
-    The live version is copied into a new one (files hard-linked where the file system allows:
-    versions are never changed in place), the attribute model runs its own pass over the photos
-    whose probabilities are not cached, and ``CURRENT`` switches to the new version.
-
-    Args:
-        catalog_dir: A built catalog.
-        model: ``auto`` (the shipped model), a model name or folder.
-        batch_size: Photos per forward pass.
-        runtime: ``auto``, ``onnx`` or ``torch``.
-        progress: Reports the attribute pass.
-
-    Returns:
-        The new version folder.
-
-    Raises:
-        ValueError: No attribute model is installed (``auto``) or the catalog lacks file
-            fingerprints.
-        CatalogBusyError: A build of this catalog is running.
-    """
-    from skill.catalog.store import open_catalog
-
-    with catalog_lock(Path(catalog_dir), f"add attributes to {Path(catalog_dir).name!r}"):
-        return _add_attributes(open_catalog(catalog_dir), model, batch_size, runtime, progress)
-
-
-def _add_attributes(catalog, model, batch_size, runtime, progress) -> Path:
-    catalog_dir = catalog.path
-    items = catalog.items
-    if "fingerprint" not in items:
-        raise ValueError(f"{catalog_dir} has no file fingerprints; rebuild it")
-    roots = {source.key: source.images_dir for source in catalog.sources}
-    step = start_attributes(items, roots, catalog_dir, [], model, lambda e: None,
-                            batch_size, 256, runtime, progress, SOURCE_COLUMN)  # fmt: skip
-    if step is None:
-        raise ValueError("no attribute model is installed (assets/attributes)")
-    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{os.getpid()}"
-    staging = Path(catalog_dir) / f".{name}.tmp"
-
-    def link(source: str, target: str) -> None:
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copy2(source, target)
-
-    shutil.copytree(catalog.version, staging, copy_function=link,
-                    ignore=shutil.ignore_patterns(ATTRIBUTES_FOLDER))  # fmt: skip
-    step.finish(staging, items)
-    staging.rename(Path(catalog_dir) / name)
-    switch_current(catalog_dir, name)
-    return Path(catalog_dir) / name

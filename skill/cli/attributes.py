@@ -101,7 +101,7 @@ def _list(args: argparse.Namespace) -> int:
     from skill.catalog.store import open_catalog
 
     if args.add:
-        from skill.catalog.build import add_attributes
+        from skill.catalog.add_attributes import add_attributes
 
         model = "auto" if args.model == "fashion-attributes" else args.model
         with ProgressBar() as progress:
