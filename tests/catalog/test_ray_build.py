@@ -164,3 +164,29 @@ def test_a_failed_run_is_resumed_from_its_shards(photos, tmp_path, tiny_encoder_
         atol=1e-4,
     )
     assert Path(resumed.version).name.startswith("v-")
+
+
+def test_an_int8_ray_build_runs_the_int8_attribute_model_in_its_actors(
+    photos, tmp_path, tiny_encoder_dir, attribute_model_dir
+):
+    from dataclasses import replace
+
+    config = replace(CONFIG, runtime="onnx-int8", attributes=str(attribute_model_dir))
+    local = build_catalog(photos, tmp_path / "local", photos / "catalog.csv",
+                          encoders=[str(tiny_encoder_dir)], config=config)  # fmt: skip
+    remote = build_catalog_ray(photos, tmp_path / "ray", photos / "catalog.csv",
+                               encoders=[str(tiny_encoder_dir)], config=config,
+                               ray_config=RayConfig(block_size=4))  # fmt: skip
+    assert remote.items == local.items == 16
+    ours, theirs = (
+        open_catalog(tmp_path / "ray").attributes,
+        open_catalog(tmp_path / "local").attributes,
+    )
+    assert ours.info["runtime"] == theirs.info["runtime"] == "onnx-int8"
+    assert ours.info["predicted"] == 16 and ours.info["missing"] == 0
+    (folder,) = (tmp_path / "ray" / "cache").glob("attributes-*")
+    assert folder.name.endswith("-int8") and list(folder.glob("shard-*.npz"))  # the actors'
+    # Both engines calibrate on the same photos in the same order: the same int8 model.
+    np.testing.assert_allclose(
+        ours.probabilities.astype(np.float32), theirs.probabilities.astype(np.float32), atol=2e-3
+    )
