@@ -286,19 +286,11 @@ def run_build(
         "skipped": summary.skipped,
         "refused": list(inputs.refused),
         "plan": summary.plan.describe() if summary.plan is not None else "",
-        "attributes": _attributes_line(summary.catalog),
+        "attributes": summary.attributes,
     }
     st.session_state.pop("build_shrink", None)
     st.session_state["switch_catalog"] = inputs.name
     st.rerun()
-
-
-def _attributes_line(catalog_dir) -> str:
-    """The build's attributes in one line; empty when it stored none."""
-    from skill.catalog.store import open_catalog
-
-    stored = open_catalog(catalog_dir).attributes
-    return stored.describe() if stored is not None else ""
 
 
 def show_refused(refused: list[tuple[str, str]]) -> None:

@@ -81,8 +81,11 @@ class AttributeStep:
         items: pd.DataFrame,
         embedded: dict[str, int] | None = None,
         reused: dict[str, int] | None = None,
-    ) -> None:
+    ) -> dict:
         """Predicts what is still missing (own network pass) and writes the version's files.
+
+        Returns:
+            What ``model.json`` holds (:func:`describe_attributes` sums it up in a line).
 
         Args:
             version_dir: The new version folder (not yet live).
@@ -124,11 +127,12 @@ class AttributeStep:
             "seconds": round(self.seconds, 2),
         }
         (folder / "model.json").write_text(json.dumps(description, indent=1) + "\n")
+        return description
 
     def add_predicted(self, count: int, seconds: float, reread: bool = False) -> None:
         """Counts ``count`` photos predicted outside :meth:`_predict` in ``seconds``: by the
-        build's one-decode pass, or (``reread``: read the cache back from disk) by other
-        processes, the Ray engine's actors, whose shards are in the cache folder."""
+        build's one-decode pass, or (``reread``: read the cache back from disk) by
+        other processes, the Ray engine's actors, whose shards are in the cache folder."""
         if reread:
             self.cache = EmbeddingCache(self.cache.folder, self.cache.dim)
         self.predicted += count
@@ -253,6 +257,21 @@ def start_attributes(
     return step
 
 
+def describe_attributes(description: dict) -> str:
+    """One line for the CLI and the app from a version's ``model.json``: the model, how many
+    photos the build that wrote it predicted, in what time and how."""
+    how = (
+        f"sharing {description['shared_with']}'s trunk pass"
+        if description.get("shared_with")
+        else "its own network"
+    )
+    return (
+        f"attributes ({description['name']}): {description.get('predicted', 0)} photos "
+        f"predicted in {description.get('seconds', 0):.1f} s ({how}), "
+        f"{len(description['labels'])} attributes"
+    )
+
+
 def cache_folder(catalog_dir: str | Path, model: AttributeModel, runtime: str = "auto") -> Path:
     """Where a catalog caches ``model``'s probabilities (and, for ``onnx-int8``, its int8
     model: int8 probabilities are not float's, so they have a folder of their own)."""
@@ -308,20 +327,6 @@ class CatalogAttributes:
 
             self._facts = fact_matrix(self.probabilities, self.thresholds)
         return self._facts
-
-    def describe(self) -> str:
-        """One line for the CLI and the app: the model, how many photos the build that wrote
-        these predicted, in what time and how."""
-        info = self.info
-        how = (
-            f"sharing {info['shared_with']}'s trunk pass"
-            if info.get("shared_with")
-            else "its own network"
-        )
-        return (
-            f"attributes ({self.name}): {info.get('predicted', 0)} photos predicted in "
-            f"{info.get('seconds', 0):.1f} s ({how}), {len(self.labels)} attributes"
-        )
 
     def tags(self, row: int, max_likely: int = 2):
         """The :class:`skill.attributes.tags.Tag` s of one photo, facts first."""

@@ -4,9 +4,10 @@ A build reads the items of one source (:mod:`skill.catalog.source`), decides wha
 the catalog (:mod:`skill.catalog.plan`: create, add a source, refresh one, or replace), takes
 the catalog's lock (:mod:`skill.catalog.lock`: one writer at a time), decodes each photo once
 (:mod:`skill.catalog.photo_pass`) for its dominant colour and the embeddings the cache lacks
-with every encoder (and the attributes, :mod:`skill.catalog.attributes`), writes embeddings, faiss index and 2-D map per encoder into its own staging
-folder (:mod:`skill.catalog.version`), renames it into a version and
-switches ``CURRENT`` (:mod:`skill.catalog.pointer`). A crash at any point leaves the previous
+with every encoder (and the attributes, :mod:`skill.catalog.attributes`), writes embeddings,
+faiss index and 2-D map per encoder into its own staging folder
+(:mod:`skill.catalog.version`), renames it into a version and switches ``CURRENT``
+(:mod:`skill.catalog.pointer`). A crash at any point leaves the previous
 catalog loadable, and the cache lets the next run resume without embedding finished photos
 again. A source with nothing to index, or a build that would remove most of the catalog
 without ``allow_shrink``, stops before anything is written.
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from skill.catalog.attributes import start_attributes
+from skill.catalog.attributes import describe_attributes, start_attributes
 from skill.catalog.index import IndexConfig
 from skill.catalog.lock import catalog_lock
 from skill.catalog.photo_pass import read_photos
@@ -101,6 +102,8 @@ class BuildSummary:
         seconds: Wall time.
         plan: What the build did: action, rows added, kept and removed.
         recovered_lock: The lock of a build that died holding it, recovered; else empty.
+        attributes: One line on the attributes the build stored
+            (:func:`skill.catalog.attributes.describe_attributes`); empty without any.
     """
 
     catalog: Path
@@ -111,6 +114,7 @@ class BuildSummary:
     seconds: float
     plan: BuildPlan | None = None
     recovered_lock: str = ""
+    attributes: str = ""
 
     def describe(self) -> str:
         """A short human summary."""
@@ -258,8 +262,11 @@ def _build(plan, previous, encoders, config, report, allow_shrink) -> BuildSumma
 def go_live(plan, version, items, skipped, embedded, reused, attributes) -> BuildSummary:
     """Finishes a written version (the rest of its attributes), switches ``CURRENT`` to it
     and sums the build up; shared by the engines."""
+    stored = ""
     if attributes is not None:  # the rest of the attributes, then their files in the version
-        attributes.finish(plan.catalog / version, items, embedded, reused)
+        stored = describe_attributes(
+            attributes.finish(plan.catalog / version, items, embedded, reused)
+        )
     switch_current(plan.catalog, version)
     return BuildSummary(
         catalog=plan.catalog,
@@ -269,6 +276,7 @@ def go_live(plan, version, items, skipped, embedded, reused, attributes) -> Buil
         reused=reused,
         seconds=0.0,
         plan=plan,
+        attributes=stored,
     )
 
 

@@ -49,7 +49,7 @@ def read_photos(
         that cannot be decoded), the number of photos run per network, and the seconds each
         network took.
     """
-    networks, runtimes = networks or {}, runtimes or {}
+    runtimes = runtimes or {}
     known = {}
     if previous is not None and "fingerprint" in previous.items:
         known = {

@@ -191,7 +191,8 @@ def run_index(args: argparse.Namespace) -> int:
     print(summary.describe())
     if chosen:
         print(chosen)
-    _print_attributes(args.catalog)
+    if summary.attributes:
+        print(summary.attributes)
     for row in summary.skipped.itertuples():
         print(f"  skipped {row.image_path or '(no path)'}: {row.reason}")
     return 0
@@ -279,12 +280,3 @@ def _print_hits(hits, indent: str = "  ") -> None:
 
     for hit, colour in zip(hits.itertuples(), colour_names(hits), strict=True):
         print(f"{indent}{hit.score:.3f}  {hit.item_id:20s} {colour:14s} {hit.title}")
-
-
-def _print_attributes(catalog_dir: Path) -> None:
-    """One line on the attributes the build stored (and whose trunk pass they shared)."""
-    from skill.catalog.store import open_catalog
-
-    stored = open_catalog(catalog_dir).attributes
-    if stored is not None:
-        print(stored.describe())

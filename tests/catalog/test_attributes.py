@@ -40,7 +40,8 @@ def test_a_design_encoder_and_the_attributes_share_one_trunk_pass(
     assert plain.embedded == {"luminance-lite0": 16}
     without = open_catalog(tmp_path / "plain")
     assert without.attributes is None
-    line = stored.describe()
+    assert plain.attributes == ""  # the build's summary line: none stored
+    line = summary.attributes
     assert line.startswith(f"attributes ({stored.name}): 16 photos predicted in ")
     assert line.endswith(f"(sharing luminance-lite0's trunk pass), {len(stored.labels)} attributes")
     np.testing.assert_allclose(catalog.embeddings("luminance-lite0"),

@@ -85,6 +85,7 @@ def test_ray_build_writes_the_local_engines_catalog(photos, tmp_path, tiny_encod
     ours, theirs = got.attributes, expected.attributes
     assert ours.info["predicted"] == theirs.info["predicted"] == 16
     assert ours.info["missing"] == 0 and ours.info["seconds"] > 0
+    assert remote.attributes.startswith(f"attributes ({ours.name}): 16 photos predicted in ")
     np.testing.assert_allclose(
         ours.probabilities.astype(np.float32), theirs.probabilities.astype(np.float32), atol=2e-3
     )
