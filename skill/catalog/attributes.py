@@ -131,10 +131,10 @@ class AttributeStep:
 
     def add_predicted(self, count: int, seconds: float, reread: bool = False) -> None:
         """Counts ``count`` photos predicted outside :meth:`_predict` in ``seconds``: by the
-        build's one-decode pass, or (``reread``: read the cache back from disk) by
+        build's one-decode pass, or (``reread``: read the new files of the cache folder) by
         other processes, the Ray engine's actors, whose shards are in the cache folder."""
         if reread:
-            self.cache = EmbeddingCache(self.cache.folder, self.cache.dim)
+            self.cache.refresh()
         self.predicted += count
         self.seconds += seconds
 

@@ -75,14 +75,25 @@ class EmbeddingCache:
         self.dim = dim
         self.folder.mkdir(parents=True, exist_ok=True)
         self._vectors: dict[str, np.ndarray] = {}
+        self._read: set[str] = set()
+        self.refresh()
+
+    def refresh(self) -> int:
+        """Reads the part and shard files not read yet (written since by other processes: the
+        Ray engine's actors); returns how many vectors were added."""
+        before = len(self._vectors)
         for part in cache_files(self.folder):
+            if part.name in self._read:
+                continue
             try:
                 with np.load(part, allow_pickle=False) as data:
                     keys, vectors = data["keys"], data["vectors"]
             except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
                 continue  # a torn or foreign file: its images are embedded again
-            if vectors.ndim == 2 and vectors.shape[1] == dim and len(keys) == len(vectors):
+            self._read.add(part.name)
+            if vectors.ndim == 2 and vectors.shape[1] == self.dim and len(keys) == len(vectors):
                 self._vectors.update(zip(keys.tolist(), vectors, strict=True))
+        return len(self._vectors) - before
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -111,4 +122,5 @@ class EmbeddingCache:
         temporary = self.folder / f".part-{number:06d}.tmp.npz"
         np.savez(temporary, keys=np.asarray(keys, dtype=str), vectors=vectors)
         os.replace(temporary, final)
+        self._read.add(final.name)
         self._vectors.update(zip(keys, vectors, strict=True))
