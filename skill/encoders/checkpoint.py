@@ -44,6 +44,7 @@ OPTIONAL_KEYS = {
     "description": str,
     "role": str,
     "backbone_kwargs": dict,
+    "pool_stages": list,
     "head": (dict, type(None)),
     "training": dict,
     "metrics": dict,
@@ -56,6 +57,8 @@ MAX_DIM = 8192
 """Largest feature, embedding or hidden size a config may declare."""
 MAX_HEAD_PARAMETERS = 50_000_000
 """Largest projection head (weights), 200 MB in float32; a trained head is ~1M."""
+MAX_POOL_STAGES = 16
+"""Most block stages a config may pool beside the head (:mod:`skill.encoders.stage_pooling`)."""
 MAX_TEXT = 10_000
 """Longest display name, description or other text field."""
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -175,6 +178,7 @@ def validate_config(config: Any, source: str = "config") -> None:
             raise CheckpointError(f"{source}: {key} longer than {MAX_TEXT:,} characters")
     _check_architecture(config["architecture"], source)
     _check_backbone_kwargs(config.get("backbone_kwargs", {}), source)
+    _check_pool_stages(config.get("pool_stages", []), source)
     _check_preprocess(config["preprocess"], source)
     if config.get("head") is not None:
         _check_head(config["head"], config, source)
@@ -217,6 +221,17 @@ def _check_backbone_kwargs(kwargs: dict, source: str) -> None:
             raise CheckpointError(
                 f"{source}: {key} must be a number in [{allowed[0]}, {allowed[1]}]"
             )
+
+
+def _check_pool_stages(stages: list, source: str) -> None:
+    """At most :data:`MAX_POOL_STAGES` block indices, increasing (the backbone checks the
+    range when it is built: :func:`skill.encoders.stage_pooling.check_stages`)."""
+    if len(stages) > MAX_POOL_STAGES or not all(_is(s, int) and 0 <= s < 64 for s in stages):
+        raise CheckpointError(
+            f"{source}: pool_stages must be at most {MAX_POOL_STAGES} block indices"
+        )
+    if stages != sorted(set(stages)):
+        raise CheckpointError(f"{source}: pool_stages must be increasing, without repeats")
 
 
 def _check_preprocess(preprocess: dict, source: str) -> None:

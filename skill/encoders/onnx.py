@@ -285,11 +285,14 @@ def open_exported(
 
 
 def _card(encoder: Encoder) -> dict[str, Any]:
-    """What an export depends on besides its name: weights, input and output shape."""
+    """What an export depends on besides its name: weights, input and output shape, and the
+    pooled stages where there are any."""
+    stages = getattr(encoder, "pool_stages", ())
     return {
         "digest": encoder.digest,
         "embedding_dim": encoder.embedding_dim,
         "preprocess": encoder.preprocess.to_dict(),
+        **({"pool_stages": list(stages)} if stages else {}),
     }
 
 

@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from skill.encoders.checkpoint import (
 )
 from skill.encoders.heads import ProjectionHead
 from skill.encoders.roles import role_rank
+from skill.encoders.stage_pooling import check_stages, stage_features
 from skill.images.preprocess import Preprocess
 from skill.paths import ASSETS_ENCODERS
 
@@ -144,6 +146,8 @@ class Encoder(nn.Module):
         preprocess: How images must be prepared for this encoder.
         info: Name, role and provenance.
         head: Optional projection from backbone features to the embedding.
+        pool_stages: Block stages pooled beside the backbone's own features
+            (:mod:`skill.encoders.stage_pooling`); empty: the backbone's pooled features alone.
     """
 
     def __init__(
@@ -152,10 +156,12 @@ class Encoder(nn.Module):
         preprocess: Preprocess,
         info: EncoderInfo,
         head: nn.Module | None = None,
+        pool_stages: Sequence[int] = (),
     ) -> None:
         super().__init__()
         self.backbone = backbone
         self.head = head
+        self.pool_stages = check_stages(backbone, pool_stages) if pool_stages else ()
         self.preprocess = preprocess
         self.info = info
         self.digest = ""
@@ -177,7 +183,10 @@ class Encoder(nn.Module):
         Returns:
             Shape (batch, embedding_dim), unit L2 norm.
         """
-        features = self.backbone(images)
+        if self.pool_stages:
+            features = stage_features(self.backbone, images, self.pool_stages)
+        else:
+            features = self.backbone(images)
         if self.head is not None:
             features = self.head(features)
         return F.normalize(features.float(), dim=-1)
@@ -228,6 +237,7 @@ def encoder_from_config(config: dict[str, Any], source: str = "") -> Encoder:
         Preprocess.from_dict(config["preprocess"]),
         info_from_config(config, source),
         head,
+        pool_stages=config.get("pool_stages", ()),
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from skill.encoders.checkpoint import save_checkpoint
 from skill.encoders.heads import ProjectionHead
 from skill.encoders.registry import Encoder, EncoderInfo, load_encoder
+from skill.encoders.stage_pooling import stage_feature_dim
 from skill.images.preprocess import Preprocess
 from skill.train.multicrop import MultiCropModel
 
@@ -38,6 +39,7 @@ def export_encoder(
     metrics: dict[str, Any] | None = None,
     backbone_kwargs: dict[str, Any] | None = None,
     head: ProjectionHead | None = None,
+    pool_stages: tuple[int, ...] = (),
 ) -> Path:
     """Writes ``model.safetensors`` + ``config.json`` for the model's backbone (and head MLP).
 
@@ -57,12 +59,14 @@ def export_encoder(
         head: A projection fitted after training (the whitening of
             :func:`skill.train.dino.whitening.fit_teacher_whitening`) to ship instead of the DINO
             head's MLP; not with ``with_head``.
+        pool_stages: Block stages pooled beside the backbone's features
+            (:mod:`skill.encoders.stage_pooling`); the head, if any, maps their concatenation.
 
     Returns:
         The folder.
     """
     state = {f"backbone.{k}": v for k, v in model.backbone.state_dict().items()}
-    feature_dim = int(model.backbone.num_features)
+    feature_dim = _feature_dim(model, pool_stages)
     head_spec = None
     embedding_dim = feature_dim
     if with_head and head is not None:
@@ -82,6 +86,7 @@ def export_encoder(
         "role": "design",
         "architecture": architecture,
         "backbone_kwargs": dict(backbone_kwargs or {}),
+        **({"pool_stages": list(pool_stages)} if pool_stages else {}),
         "feature_dim": feature_dim,
         "embedding_dim": embedding_dim,
         "preprocess": preprocess.to_dict(),
@@ -134,11 +139,12 @@ def encoder_from_model(
     architecture: str,
     with_head: bool = False,
     head: ProjectionHead | None = None,
+    pool_stages: tuple[int, ...] = (),
 ) -> Encoder:
     """Wraps a model as an in-memory :class:`Encoder` (for evaluation during training),
-    through ``head`` (a fitted projection) when given."""
+    through ``head`` (a fitted projection) when given, pooling ``pool_stages`` too."""
     embedding_dim = (
-        int(head.spec["out_dim"]) if head is not None else int(model.backbone.num_features)
+        int(head.spec["out_dim"]) if head is not None else _feature_dim(model, pool_stages)
     )
     if with_head:
         head = ProjectionHead.from_spec(model.head.spec)
@@ -152,7 +158,14 @@ def encoder_from_model(
         embedding_dim=embedding_dim,
         source="training",
     )
-    return Encoder(model.backbone, preprocess, info, head).eval()
+    return Encoder(model.backbone, preprocess, info, head, pool_stages=pool_stages).eval()
+
+
+def _feature_dim(model: MultiCropModel, pool_stages: tuple[int, ...]) -> int:
+    """Width of the features the encoder's head sees."""
+    if pool_stages:
+        return stage_feature_dim(model.backbone, pool_stages)
+    return int(model.backbone.num_features)
 
 
 __all__ = ["encoder_from_model", "export_encoder", "ship_encoder"]

@@ -48,7 +48,7 @@ def parse_settings(config, settings: list[str] | tuple[str, ...]) -> dict[str, A
     """``field=value`` strings as typed changes of the dataclass ``config``.
 
     Values are parsed as the field's current type (bool, int, float, tuple of numbers as
-    ``a,b``, ``none``); a field whose value is None takes an integer or a string.
+    ``a,b``, whole numbers staying integers; ``none``); a field whose value is None takes an integer or a string.
 
     Raises:
         ValueError: An unknown field or an unparsable value.
@@ -67,7 +67,7 @@ def parse_settings(config, settings: list[str] | tuple[str, ...]) -> dict[str, A
             elif isinstance(current, bool):
                 changes[key] = value.lower() in ("1", "true", "yes")
             elif isinstance(current, tuple):
-                changes[key] = tuple(float(v) for v in value.split(","))
+                changes[key] = tuple(_number(v) for v in value.split(","))
             elif isinstance(current, int):
                 changes[key] = int(value)
             elif isinstance(current, float):
@@ -81,3 +81,9 @@ def parse_settings(config, settings: list[str] | tuple[str, ...]) -> dict[str, A
                 f"--set {key}: cannot read {value!r} as {type(current).__name__}"
             ) from None
     return changes
+
+
+def _number(text: str) -> int | float:
+    """``3`` as an int, ``0.5`` as a float."""
+    text = text.strip()
+    return int(text) if text.lstrip("-").isdigit() else float(text)

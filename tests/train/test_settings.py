@@ -27,6 +27,9 @@ def test_set_strings_become_typed_changes():
         "max_steps_per_epoch": 7,
         "name": "x",
     }
+    stages = parse_settings(PRESETS["cpu"], ["pool_stages=3,4,5,6"])["pool_stages"]
+    assert stages == (3, 4, 5, 6) and all(type(s) is int for s in stages)
+    assert parse_settings(PRESETS["cpu"], ["global_scale=0.5,1"]) == {"global_scale": (0.5, 1)}
     assert parse_settings(PRESETS["cpu"], ["max_steps_per_epoch=none"]) == {
         "max_steps_per_epoch": None
     }

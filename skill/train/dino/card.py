@@ -116,4 +116,5 @@ def export_teacher(
         training=training,
         metrics=metrics,
         backbone_kwargs=backbone_kwargs(config),
+        pool_stages=tuple(config.pool_stages),
     )

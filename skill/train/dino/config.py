@@ -106,6 +106,10 @@ class TrainConfig(RunSettings):
             head with this many dimensions (0: no whitening, pooled backbone features).
             Needs a frozen trunk (the photos' maps come from a photo bank). Typical 3/4 to
             all of the backbone's width.
+        pool_stages: Block stages the exported encoder max-pools beside the backbone's own
+            features (:mod:`skill.encoders.stage_pooling`), the whitening fitted on their
+            concatenation; the training loss still sees the backbone's pooled features alone.
+            Empty (off), or e.g. ``3,4,5,6`` for EfficientNet-Lite0's last four stages.
         neighbour_views: Share of the photos with a catalog neighbour (a mutual nearest
             neighbour under the teacher, found again every epoch; no label is read) whose
             second view is the neighbour's (:mod:`skill.train.dino.neighbours`). Needs a photo
@@ -185,6 +189,7 @@ class TrainConfig(RunSettings):
     bank_source: str = "views"
     photo_recolorings: int = 2
     whiten_dim: int = 0
+    pool_stages: tuple[int, ...] = ()
     neighbour_views: float = 0.0
     neighbour_quantile: float = 0.5
     input_grayscale: bool = False
@@ -252,6 +257,8 @@ class TrainConfig(RunSettings):
             raise ValueError("neighbour_views must be in [0, 1] and neighbour_quantile in [0, 1)")
         if self.whiten_dim < 0 or (self.whiten_dim and not self.frozen_stages):
             raise ValueError("whiten_dim needs frozen_stages > 0 (photo maps to fit it on)")
+        if self.pool_stages and list(self.pool_stages) != sorted(set(self.pool_stages)):
+            raise ValueError(f"pool_stages must be increasing, got {self.pool_stages}")
         if self.epochs < 1 or self.batch_size < 2:
             raise ValueError("need epochs >= 1 and batch_size >= 2")
 

@@ -41,7 +41,12 @@ def evaluate_teacher(
     if val_items is None or len(val_items) == 0:
         return {}
     encoder = encoder_from_model(
-        teacher, eval_preprocess(config), config.architecture, config.export_head, head
+        teacher,
+        eval_preprocess(config),
+        config.architecture,
+        config.export_head,
+        head,
+        pool_stages=tuple(config.pool_stages),
     )
     was_training = teacher.training
     figures = evaluate_encoder(

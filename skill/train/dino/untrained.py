@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from skill.progress import Progress
+from skill.train.calibrate import calibrate_export
 from skill.train.device import resolve_device
 from skill.train.dino.banks import build_run_photo_bank
 from skill.train.dino.card import export_teacher, training_record
@@ -52,7 +53,7 @@ def export_untrained(
         train_items, val_items = split_items(config, train_items, val_items)
     model = create_model(config).to(device)
     bank = None
-    if config.bank_source == "photos":
+    if config.bank_source == "photos" and not config.pool_stages:  # the whitening's photos
         bank = build_run_photo_bank(config, model, train_items, device, progress=progress)
     whitening = (
         fit_teacher_whitening(model, config, train_items, bank, device, progress)
@@ -76,4 +77,5 @@ def export_untrained(
         display="Design start point (no training)",
         about=DESCRIPTION,
     )
+    metrics = {**metrics, **calibrate_export(folder, config, val_items, progress)}
     return {"encoder": str(folder), "metrics": metrics, "epochs": 0, "seconds": 0.0}

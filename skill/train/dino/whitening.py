@@ -14,11 +14,14 @@ import numpy as np
 import pandas as pd
 import torch
 
+from skill.encoders.embedding import embed_images
 from skill.encoders.heads import ProjectionHead
 from skill.encoders.whitening import fit_whitening, whitening_head
 from skill.progress import Progress
 from skill.train.dino.banks import build_run_photo_bank
 from skill.train.dino.config import TrainConfig
+from skill.train.dino.model import eval_preprocess
+from skill.train.export import encoder_from_model
 from skill.train.multicrop import MultiCropModel
 from skill.train.view_bank import ViewBank
 
@@ -35,7 +38,10 @@ def fit_teacher_whitening(
     """PCA whitening of the teacher's features of the training photos, as a linear head.
 
     The photos are taken exactly as the exported encoder sees them: the plain photo views of
-    the run's photo bank, or of a plain photo bank built for the purpose.
+    the run's photo bank, or of a plain photo bank built for the purpose. With
+    ``config.pool_stages`` the features are the pooled stages' too, which the bank's trunk maps
+    do not hold, so the encoder runs over the training photos instead
+    (:func:`_stage_features`).
 
     Args:
         teacher: The trained teacher (its trunk must be frozen).
@@ -45,6 +51,9 @@ def fit_teacher_whitening(
         device: Where the teacher runs.
         progress: Reports the plain photo bank's stage when one is built.
     """
+    if config.pool_stages:
+        features = _stage_features(teacher, config, train_items, progress)
+        return whitening_head(fit_whitening(features, min(config.whiten_dim, features.shape[1])))
     if bank is None or config.bank_source != "photos":
         bank = build_run_photo_bank(
             config, teacher, train_items, device, recolorings=0, progress=progress
@@ -58,3 +67,24 @@ def fit_teacher_whitening(
     teacher.train(was_training)
     features = torch.cat(features).double().numpy()
     return whitening_head(fit_whitening(features, min(config.whiten_dim, features.shape[1])))
+
+
+def _stage_features(
+    teacher: MultiCropModel,
+    config: TrainConfig,
+    train_items: pd.DataFrame,
+    progress: Progress | None,
+) -> np.ndarray:
+    """Stage-pooled features (:mod:`skill.encoders.stage_pooling`) of the training photos,
+    float64, as the exported encoder computes them before its head."""
+    was_training = teacher.training
+    encoder = encoder_from_model(
+        teacher, eval_preprocess(config), config.architecture, pool_stages=config.pool_stages
+    )
+    paths = [config.images_path / p for p in train_items["image_path"]]
+    result = embed_images(encoder, paths, progress=progress, runtime="torch")
+    teacher.train(was_training)
+    if result.failures:
+        position, reason = result.failures[0]
+        raise ValueError(f"cannot read training photo {paths[position]}: {reason}")
+    return result.embeddings.astype(np.float64)

