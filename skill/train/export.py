@@ -104,6 +104,7 @@ def ship_encoder(
     training_notes: dict[str, Any] | None = None,
     name: str | None = None,
     description: str | None = None,
+    display_name: str | None = None,
 ) -> Path:
     """Copies a run's exported encoder to where the app finds it, adding notes to its recipe.
 
@@ -114,6 +115,7 @@ def ship_encoder(
             the baseline's validation figures).
         name: New encoder name (default: the run's), e.g. the destination folder's.
         description: New model-card description (default: the run's).
+        display_name: New name in the app (default: the run's).
 
     Returns:
         The destination; it loads strictly with :func:`load_encoder`.
@@ -128,6 +130,8 @@ def ship_encoder(
         config["name"] = name
     if description:
         config["description"] = description
+    if display_name:
+        config["display_name"] = display_name
     folder = save_checkpoint(destination, state, config)
     load_encoder(folder)
     return folder

@@ -82,7 +82,7 @@ def _stage_features(
         teacher, eval_preprocess(config), config.architecture, pool_stages=config.pool_stages
     )
     paths = [config.images_path / p for p in train_items["image_path"]]
-    result = embed_images(encoder, paths, progress=progress, runtime="torch")
+    result = embed_images(encoder, paths, progress=progress, runtime="auto")
     teacher.train(was_training)
     if result.failures:
         position, reason = result.failures[0]

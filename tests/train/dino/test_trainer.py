@@ -82,11 +82,16 @@ def test_ship_encoder_adds_notes_and_reloads(tmp_path, design_config):
     cache = ImageCache.from_images(draw_dresses_and_trousers(4), size=40)
     source = train(design_config(max_steps_per_epoch=1), cache=cache)["encoder"]
     shipped = ship_encoder(
-        source, tmp_path / "assets" / "skill-design", {"ablation": {"x": 1}}, name="renamed"
+        source,
+        tmp_path / "assets" / "skill-design",
+        {"ablation": {"x": 1}},
+        name="renamed",
+        display_name="Renamed (label-free)",
     )
     encoder = load_encoder(shipped)
     assert encoder.info.config["training"]["ablation"] == {"x": 1}
     assert encoder.info.name == "renamed"
+    assert encoder.info.display_name == "Renamed (label-free)"
     assert encoder.info.config["training"]["method"] == "skill"
 
 
