@@ -32,6 +32,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skill.encoders.stage_pooling import features_and_map
+
 HEAD_KINDS = ("pooled", "masked", "attention")
 """The heads, simplest first (see the module docstring)."""
 
@@ -237,14 +239,9 @@ class SharedTrunkModel(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Shape (batch, 3, 224, 224) -> (batch, embedding_dim + num_labels)."""
-        backbone = self.encoder.backbone
-        maps = backbone.bn1(backbone.conv_stem(images))
-        for block in list(backbone.blocks)[: self.stages]:
-            maps = block(maps)
-        rest = maps
-        for block in list(backbone.blocks)[self.stages :]:
-            rest = block(rest)
-        pooled = backbone.forward_head(backbone.bn2(backbone.conv_head(rest)))
+        pooled, maps = features_and_map(
+            self.encoder.backbone, images, self.encoder.pool_stages, keep=self.stages
+        )
         if self.encoder.head is not None:
             pooled = self.encoder.head(pooled)
         embedding = F.normalize(pooled.float(), dim=-1)

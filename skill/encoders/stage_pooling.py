@@ -72,16 +72,39 @@ def stage_features(
     Returns:
         Shape (batch, :func:`stage_feature_dim`).
     """
+    return features_and_map(backbone, images, stages)[0]
+
+
+def features_and_map(
+    backbone: nn.Module, images: torch.Tensor, stages: Sequence[int] = (), keep: int = 0
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """An encoder's pooled features and, from the same pass, the map after its first ``keep``
+    blocks (a trunk another network reads: :class:`skill.attributes.model.SharedTrunkModel`).
+
+    Args:
+        backbone: A timm EfficientNet created with ``num_classes=0``.
+        images: Shape (batch, 3, size, size), normalised.
+        stages: Block indices pooled beside the head (:func:`stage_features`); empty gives
+            the backbone's own pooled features, as ``backbone(images)`` does.
+        keep: Blocks whose output map is returned too; 0 returns None.
+
+    Returns:
+        ``(features, map)``.
+    """
     wanted = set(stages)
     x = backbone.bn1(backbone.conv_stem(images))
-    parts = []
+    parts, kept = [], None
     for index, block in enumerate(backbone.blocks):
         x = block(x)
         if index in wanted:
             parts.append(F.normalize(x.amax(dim=(2, 3)), dim=-1))
-    head = backbone.global_pool(backbone.bn2(backbone.conv_head(x))).flatten(1)
-    parts.append(F.normalize(head, dim=-1))
-    return torch.cat(parts, dim=1)
+        if index == keep - 1:
+            kept = x
+    head = backbone.bn2(backbone.conv_head(x))
+    if not stages:
+        return backbone.forward_head(head), kept
+    parts.append(F.normalize(backbone.global_pool(head).flatten(1), dim=-1))
+    return torch.cat(parts, dim=1), kept
 
 
 def _out_channels(stage: nn.Module) -> int:
@@ -94,4 +117,4 @@ def _out_channels(stage: nn.Module) -> int:
     raise ValueError("a block stage without a convolution")
 
 
-__all__ = ["PARTS", "check_stages", "stage_feature_dim", "stage_features"]
+__all__ = ["PARTS", "check_stages", "features_and_map", "stage_feature_dim", "stage_features"]

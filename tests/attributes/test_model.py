@@ -52,11 +52,18 @@ def test_bad_configs_are_refused():
 
 
 @pytest.mark.slow
-def test_the_shared_model_embeds_as_the_encoder_and_predicts_as_the_network(attribute_model_dir):
+@pytest.mark.parametrize(
+    "name, pooled_stages", [("luminance-lite0", ()), ("skill-design", (3, 4, 5, 6))]
+)
+def test_the_shared_model_embeds_as_the_encoder_and_predicts_as_the_network(
+    attribute_model_dir, name, pooled_stages
+):
     from skill.attributes.checkpoint import load_attribute_model
+    from skill.attributes.trunk import shares_trunk
     from skill.encoders.registry import create_encoder
 
-    encoder = create_encoder("luminance-lite0")
+    encoder = create_encoder(name)
+    assert encoder.pool_stages == pooled_stages and shares_trunk(encoder)
     model = load_attribute_model(attribute_model_dir)
     network = model.network()
     shared = SharedTrunkModel(encoder, model.network(with_trunk=False), 5, model.name, model.digest)
