@@ -53,7 +53,10 @@ def check_stages(backbone: nn.Module, stages: Sequence[int]) -> tuple[int, ...]:
 
 
 def stage_feature_dim(backbone: nn.Module, stages: Sequence[int]) -> int:
-    """Size of :func:`stage_features`' output: the stages' channels and the head's."""
+    """Size of :func:`stage_features`' output: the stages' channels and the head's (the
+    backbone's own features alone when ``stages`` is empty)."""
+    if not stages:
+        return int(backbone.num_features)
     stages = check_stages(backbone, stages)
     channels = [_out_channels(backbone.blocks[s]) for s in stages]
     return sum(channels) + int(backbone.num_features)

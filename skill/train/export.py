@@ -66,7 +66,7 @@ def export_encoder(
         The folder.
     """
     state = {f"backbone.{k}": v for k, v in model.backbone.state_dict().items()}
-    feature_dim = _feature_dim(model, pool_stages)
+    feature_dim = stage_feature_dim(model.backbone, pool_stages)
     head_spec = None
     embedding_dim = feature_dim
     if with_head and head is not None:
@@ -148,7 +148,9 @@ def encoder_from_model(
     """Wraps a model as an in-memory :class:`Encoder` (for evaluation during training),
     through ``head`` (a fitted projection) when given, pooling ``pool_stages`` too."""
     embedding_dim = (
-        int(head.spec["out_dim"]) if head is not None else _feature_dim(model, pool_stages)
+        int(head.spec["out_dim"])
+        if head is not None
+        else stage_feature_dim(model.backbone, pool_stages)
     )
     if with_head:
         head = ProjectionHead.from_spec(model.head.spec)
@@ -163,13 +165,6 @@ def encoder_from_model(
         source="training",
     )
     return Encoder(model.backbone, preprocess, info, head, pool_stages=pool_stages).eval()
-
-
-def _feature_dim(model: MultiCropModel, pool_stages: tuple[int, ...]) -> int:
-    """Width of the features the encoder's head sees."""
-    if pool_stages:
-        return stage_feature_dim(model.backbone, pool_stages)
-    return int(model.backbone.num_features)
 
 
 __all__ = ["encoder_from_model", "export_encoder", "ship_encoder"]

@@ -48,7 +48,8 @@ def parse_settings(config, settings: list[str] | tuple[str, ...]) -> dict[str, A
     """``field=value`` strings as typed changes of the dataclass ``config``.
 
     Values are parsed as the field's current type (bool, int, float, tuple of numbers as
-    ``a,b``, whole numbers staying integers; ``none``); a field whose value is None takes an integer or a string.
+    ``a,b``, whole numbers staying integers; ``none``); a field whose value is None takes an
+    integer or a string.
 
     Raises:
         ValueError: An unknown field or an unparsable value.

@@ -257,8 +257,6 @@ class TrainConfig(RunSettings):
             raise ValueError("neighbour_views must be in [0, 1] and neighbour_quantile in [0, 1)")
         if self.whiten_dim < 0 or (self.whiten_dim and not self.frozen_stages):
             raise ValueError("whiten_dim needs frozen_stages > 0 (photo maps to fit it on)")
-        if self.pool_stages and list(self.pool_stages) != sorted(set(self.pool_stages)):
-            raise ValueError(f"pool_stages must be increasing, got {self.pool_stages}")
         if self.epochs < 1 or self.batch_size < 2:
             raise ValueError("need epochs >= 1 and batch_size >= 2")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from skill.encoders.registry import create_backbone
+from skill.encoders.stage_pooling import check_stages
 from skill.images.preprocess import Preprocess
 from skill.train.dino.config import TrainConfig
 from skill.train.dino.dino_head import DINOHead
@@ -21,6 +22,8 @@ def create_model(config: TrainConfig) -> MultiCropModel:
     backbone = create_backbone(
         config.architecture, pretrained=config.pretrained, **backbone_kwargs(config)
     )
+    if config.pool_stages:  # a bad stage fails here, not when the trained run is exported
+        check_stages(backbone, config.pool_stages)
     head = DINOHead(backbone.num_features, config.out_dim, config.hidden_dim, config.bottleneck_dim)
     return MultiCropModel(backbone, head, config.frozen_stages, config.freeze_batchnorm)
 

@@ -1,6 +1,7 @@
 """The untrained start point of a design recipe: the recipe's input, pooling and whitening."""
 
 import numpy as np
+import pytest
 import torch
 
 from skill.encoders.registry import create_backbone, load_encoder
@@ -42,3 +43,10 @@ def test_a_start_point_with_pooled_stages_whitens_their_concatenation(photo_conf
         whitened = encoder.head(torch.from_numpy(features)).numpy()
     # Fitted on these photos' stage features: unit variance on every kept axis.
     np.testing.assert_allclose(whitened.var(axis=0), 1.0, atol=1e-2)
+
+
+def test_a_design_run_with_a_stage_the_network_lacks_fails_before_training(photo_config):
+    from skill.train.dino.model import create_model
+
+    with pytest.raises(ValueError, match="block indices in \\[0, 6\\]"):
+        create_model(photo_config(pool_stages=(5, 9)))
