@@ -94,8 +94,10 @@ def embed_images(
             ``encoder``'s parameters in place) or ``onnx`` (ONNX Runtime, see
             :mod:`skill.encoders.onnx`; exported once per encoder digest, outputs equal to about
             1e-6). ``onnx`` is the fastest on CPU; see ``benchmarks/README.md``. ``auto``
-            uses ``onnx`` where ``onnx`` and ``onnxruntime`` are installed and the encoder
-            exports, else ``torch`` (with a warning saying why).
+            uses ``torch`` for an encoder whose weights are on an accelerator (a GPU teacher
+            during training), else ``onnx`` where ``onnx`` and ``onnxruntime`` are installed
+            and the encoder exports, else ``torch`` (with a warning saying why). ``torch``
+            runs each batch on the device the encoder's weights are on.
 
     Returns:
         An :class:`EmbedResult`.
@@ -155,15 +157,24 @@ def _torch_forward(model, runtime: str):
 
     if runtime == "channels_last":
         model.to(memory_format=torch.channels_last)
+    device = weights_device(model)
 
     def forward(batch: np.ndarray) -> np.ndarray:
-        tensor = torch.from_numpy(batch)
+        tensor = torch.from_numpy(batch).to(device)
         if runtime == "channels_last":
             tensor = tensor.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             return model(tensor).cpu().numpy().astype(np.float32)
 
     return forward
+
+
+def weights_device(model) -> torch.device:
+    """The device ``model``'s weights are on (the CPU for a model without any)."""
+    import torch
+
+    first = next(model.parameters(), None)
+    return torch.device("cpu") if first is None else first.device
 
 
 def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str, spinning: bool = True):
@@ -175,6 +186,8 @@ def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str, spinning: bool
         return encoder, "onnx"
     if runtime not in ("onnx", "auto"):
         return encoder, runtime
+    if runtime == "auto" and weights_device(encoder).type != "cpu":
+        return encoder, "torch"  # ONNX Runtime here runs on the CPU: keep the accelerator
     import importlib.util
 
     if runtime == "auto" and not all(

@@ -61,9 +61,12 @@ def export_onnx(encoder: Encoder, path: str | os.PathLike) -> Path:
     Raises:
         ModuleNotFoundError: The ``onnx`` package is not installed.
     """
+    import copy
     import importlib.util
 
     import torch
+
+    from skill.encoders.embedding import weights_device
 
     if importlib.util.find_spec("onnx") is None:
         raise ModuleNotFoundError("exporting to ONNX needs the 'onnx' package: pip install onnx")
@@ -71,6 +74,8 @@ def export_onnx(encoder: Encoder, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     size = encoder.preprocess.input_size
     example = torch.zeros(1, 3, size, size)
+    if weights_device(encoder).type != "cpu":  # a GPU teacher: export a copy of it on the CPU
+        encoder = copy.deepcopy(encoder).cpu()
     staging = path.with_name(f"{path.stem}.{os.getpid()}.tmp.onnx")  # parallel exporters
     was_training = encoder.training
     encoder.eval()

@@ -77,6 +77,31 @@ def test_auto_falls_back_to_torch_when_the_export_fails(monkeypatch):
         embed_images(_encoder(), images, runtime="onnx")
 
 
+def test_auto_keeps_an_accelerator_encoder_in_torch(monkeypatch):
+    import skill.encoders.onnx
+    from skill.encoders.embedding import resolve_runtime, weights_device
+
+    def fail(*args, **kwargs):
+        raise AssertionError("an encoder on an accelerator must not be exported to ONNX")
+
+    monkeypatch.setattr(skill.encoders.onnx, "create_onnx_encoder", fail)
+    encoder = _encoder().to("meta")  # weights off the CPU, as a GPU teacher's are
+    assert weights_device(encoder).type == "meta"
+    model, runtime = resolve_runtime(encoder, "auto")
+    assert model is encoder and runtime == "torch"
+    assert weights_device(torch.nn.ReLU()).type == "cpu"  # no weights: the CPU
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("runtime", ["auto", "torch", "onnx"])
+def test_a_gpu_encoder_embeds_as_on_the_cpu(runtime):
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 256, (80, 70, 3), dtype=np.uint8)) for _ in range(3)]
+    reference = embed_images(_encoder(), images, batch_size=2)
+    result = embed_images(_encoder().cuda(), images, batch_size=2, runtime=runtime)
+    np.testing.assert_allclose(result.embeddings, reference.embeddings, atol=1e-3)
+
+
 def test_catalog_built_with_onnx_equals_torch(tmp_path):
     from skill.catalog.build import CatalogConfig, build_catalog
     from skill.catalog.projection import MapConfig
