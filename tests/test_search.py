@@ -191,7 +191,7 @@ def test_in_memory_catalog_at_scale_matches_brute_force_grouping():
 
 
 def test_attribute_filter_keeps_photos_with_every_chosen_fact(catalog):
-    from skill.catalog.attributes import CatalogAttributes
+    from skill.catalog.attribute_table import CatalogAttributes
 
     circles = (catalog.items["design_id"] == "circle").to_numpy()
     blue = catalog.items["item_id"].str.contains("blue").to_numpy()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # plotly loads when a map is drawn, not when skill is importe
 
 COLOR_BY = ("category", "design cluster", "colour", "date", "attribute")
 """What the map can colour points by (``attribute``: one of a catalog's attribute choices, see
-:meth:`skill.catalog.attributes.CatalogAttributes.values`)."""
+:meth:`skill.catalog.attribute_table.CatalogAttributes.values`)."""
 
 
 def point_labels(

@@ -156,7 +156,7 @@ def attribute_share_over_time(
 
     Args:
         items: The item table (``date``, ``design_id``).
-        attributes: The catalog's :class:`skill.catalog.attributes.CatalogAttributes`.
+        attributes: The catalog's :class:`skill.catalog.attribute_table.CatalogAttributes`.
         choice: An exclusive group (``pattern``, ``sleeves``, ...): each launch counts under its
             fact value, or ``not sure``. A detail label (``hood``) or ``details`` (every
             detail): the share of launches that have it as a fact; groups overlap, so each

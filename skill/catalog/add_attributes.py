@@ -16,7 +16,8 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from skill.catalog.attributes import ATTRIBUTES_FOLDER, start_attributes
+from skill.catalog.attribute_table import ATTRIBUTES_FOLDER
+from skill.catalog.attributes import start_attributes
 from skill.catalog.lock import catalog_lock
 from skill.catalog.pointer import switch_current
 from skill.catalog.store import SOURCE_COLUMN

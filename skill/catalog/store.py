@@ -157,10 +157,10 @@ class Catalog:
 
     @property
     def attributes(self):
-        """The photos' predicted attributes (:class:`skill.catalog.attributes.CatalogAttributes`),
+        """The photos' predicted attributes (:class:`skill.catalog.attribute_table.CatalogAttributes`),
         or ``None`` when the catalog was built without them."""
         if self._attributes is None:
-            from skill.catalog.attributes import read_attributes
+            from skill.catalog.attribute_table import read_attributes
 
             on_disk = bool(self.version.name)  # an in-memory catalog has no version folder
             found = read_attributes(self.version, len(self.items)) if on_disk else None

@@ -254,7 +254,7 @@ def test_cli_trends_without_dates(tmp_path, capsys):
 
 
 def test_attribute_shares_of_a_group_partition_and_of_details_overlap():
-    from skill.catalog.attributes import CatalogAttributes
+    from skill.catalog.attribute_table import CatalogAttributes
 
     months = [f"2024-{m:02d}-01" for m in range(1, 7) for _ in range(4)]  # 4 launches a month
     hood = [m >= 4 for m in range(1, 7) for _ in range(4)]  # none, then all

@@ -106,7 +106,7 @@ def test_without_a_sharing_encoder_the_attribute_network_runs_on_the_same_decode
 
 
 def test_a_version_with_attributes_of_another_length_has_none(tmp_path):
-    from skill.catalog.attributes import read_attributes
+    from skill.catalog.attribute_table import read_attributes
 
     folder = tmp_path / "attributes"
     folder.mkdir()
@@ -119,7 +119,7 @@ def test_a_version_with_attributes_of_another_length_has_none(tmp_path):
 
 
 def _stored(probabilities):
-    from skill.catalog.attributes import CatalogAttributes
+    from skill.catalog.attribute_table import CatalogAttributes
 
     return CatalogAttributes(
         name="m",
