@@ -90,7 +90,7 @@ def save_tiny_encoder(folder: Path, seed: int = 0) -> Path:
     import torch
 
     from skill.encoders.checkpoint import save_checkpoint
-    from skill.encoders.registry import encoder_from_config
+    from skill.encoders.encoder import encoder_from_config
 
     torch.manual_seed(seed)
     encoder = encoder_from_config(TINY_CONFIG)

@@ -16,7 +16,7 @@ from skill.catalog.index import IndexConfig
 from skill.catalog.projection import MapConfig
 from skill.catalog.store import open_catalog
 from skill.encoders.embedding import embed_images
-from skill.encoders.registry import load_encoder
+from skill.encoders.encoder import load_encoder
 from skill.search import SearchConfig, search_catalog
 from tests.shapes import FILLS, draw_shape, save_tiny_encoder, write_shapes
 

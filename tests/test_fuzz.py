@@ -8,7 +8,7 @@
   ever written outside the destination, and only ArchiveError escapes;
 - random JSON, and the tiny encoder's config with keys replaced by random JSON, file paths and
   URLs, go into :func:`skill.encoders.checkpoint.validate_config` and the whole loader
-  (:func:`skill.encoders.registry.load_encoder`): an encoder or CheckpointError, nothing else.
+  (:func:`skill.encoders.encoder.load_encoder`): an encoder or CheckpointError, nothing else.
 """
 
 import io
@@ -261,7 +261,7 @@ def test_random_checkpoint_configs_validate_or_raise_checkpoint_error(config):
 def tiny_weights():
     import torch
 
-    from skill.encoders.registry import encoder_from_config
+    from skill.encoders.encoder import encoder_from_config
     from tests.shapes import TINY_CONFIG
 
     torch.manual_seed(0)
@@ -275,7 +275,7 @@ def test_random_checkpoint_configs_load_or_raise_checkpoint_error(tiny_weights, 
     from safetensors.torch import save_file
 
     from skill.encoders.checkpoint import CheckpointError
-    from skill.encoders.registry import Encoder, load_encoder
+    from skill.encoders.encoder import Encoder, load_encoder
 
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "ckpt"

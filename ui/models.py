@@ -11,7 +11,7 @@ from ui.context import Context
 from ui.loaders import catalog_retrieval, encoder_infos
 
 if TYPE_CHECKING:
-    from skill.encoders.registry import EncoderInfo
+    from skill.encoders.encoder import EncoderInfo
 
 AUTO_SCORE_MAX_ITEMS = 3000
 """Catalogs up to this size are scored on opening the tab; larger ones on a button."""

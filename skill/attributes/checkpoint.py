@@ -124,7 +124,7 @@ class AttributeModel:
                 tail_modules,
                 trunk_modules,
             )
-            from skill.encoders.registry import EncoderInfo
+            from skill.encoders.encoder import EncoderInfo
 
             stages = self.config["trunk"]["shared_stages"]
             backbone = imagenet_backbone()

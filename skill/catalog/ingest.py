@@ -181,7 +181,7 @@ def process_batch(
     Args:
         sources: The photos.
         models: Encoder name -> a callable on a batch of shape (b, 3, size, size) returning
-            embeddings (an :class:`~skill.encoders.registry.Encoder` or ONNX encoder).
+            embeddings (an :class:`~skill.encoders.encoder.Encoder` or ONNX encoder).
         preprocesses: Encoder name -> its preprocessing.
         embedding_dims: Encoder name -> embedding size.
         colour: Per photo, whether to compute its colour (default: all).

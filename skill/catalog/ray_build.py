@@ -74,7 +74,7 @@ from skill.encoders.cache import cache_files, fingerprint, write_shard
 from skill.progress import Progress, silent
 
 if TYPE_CHECKING:
-    from skill.encoders.registry import Encoder
+    from skill.encoders.encoder import Encoder
 
 RAY_RUNTIMES = ("auto", "onnx", "onnx-int8")
 """Runtimes of the Ray engine: its actors run ONNX Runtime only (``auto`` is ``onnx``)."""

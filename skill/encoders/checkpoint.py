@@ -226,7 +226,7 @@ def _check_backbone_kwargs(kwargs: dict, source: str) -> None:
 def _check_pool_stages(stages: list, source: str) -> None:
     """At most :data:`MAX_POOL_STAGES` small integers; their range and order are the
     backbone's to check when it is built (:func:`skill.encoders.stage_pooling.check_stages`,
-    refused by :func:`skill.encoders.registry.load_encoder` as a config it cannot build)."""
+    refused by :func:`skill.encoders.encoder.load_encoder` as a config it cannot build)."""
     if len(stages) > MAX_POOL_STAGES or not all(_is(s, int) and 0 <= s < 64 for s in stages):
         raise CheckpointError(
             f"{source}: pool_stages must be at most {MAX_POOL_STAGES} block indices"

@@ -32,8 +32,8 @@ from skill.progress import Progress
 if TYPE_CHECKING:  # torch loads only when a torch model embeds
     import torch
 
+    from skill.encoders.encoder import Encoder
     from skill.encoders.onnx import OnnxEncoder
-    from skill.encoders.registry import Encoder
 
 RUNTIMES = ("auto", "torch", "channels_last", "onnx")
 
@@ -155,6 +155,8 @@ def _onnx_forward(model):
 def _torch_forward(model, runtime: str):
     import torch
 
+    from skill.encoders.encoder import weights_device
+
     if runtime == "channels_last":
         model.to(memory_format=torch.channels_last)
     device = weights_device(model)
@@ -169,14 +171,6 @@ def _torch_forward(model, runtime: str):
     return forward
 
 
-def weights_device(model) -> torch.device:
-    """The device ``model``'s weights are on (the CPU for a model without any)."""
-    import torch
-
-    first = next(model.parameters(), None)
-    return torch.device("cpu") if first is None else first.device
-
-
 def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str, spinning: bool = True):
     """The callable that embeds batches under ``runtime``, and the runtime it really is
     (``spinning``: :func:`skill.encoders.onnx.onnx_session`'s, for a new ONNX session)."""
@@ -186,6 +180,8 @@ def resolve_runtime(encoder: Encoder | OnnxEncoder, runtime: str, spinning: bool
         return encoder, "onnx"
     if runtime not in ("onnx", "auto"):
         return encoder, runtime
+    from skill.encoders.encoder import weights_device
+
     if runtime == "auto" and weights_device(encoder).type != "cpu":
         return encoder, "torch"  # ONNX Runtime here runs on the CPU: keep the accelerator
     import importlib.util

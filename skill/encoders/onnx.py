@@ -6,7 +6,7 @@ On a 2-core CPU, ONNX Runtime runs EfficientNet-Lite0 several times faster than 
 normalisation, so its outputs equal the PyTorch encoder's to about 1e-6 (tested to 1e-4).
 
 Export needs the ``onnx`` package and inference ``onnxruntime``; neither is imported by
-``import skill``. An :class:`OnnxEncoder` stands in for an :class:`~skill.encoders.registry.Encoder`
+``import skill``. An :class:`OnnxEncoder` stands in for an :class:`~skill.encoders.encoder.Encoder`
 wherever one is only called on batches (``embed_images(..., runtime="onnx")`` does this).
 
 Each export is cached as ``<name>-<digest>.onnx`` beside a ``.json`` card holding what running
@@ -38,7 +38,7 @@ from skill.images.preprocess import Preprocess
 if TYPE_CHECKING:  # torch loads only to export, or when called with a tensor
     import torch
 
-    from skill.encoders.registry import Encoder
+    from skill.encoders.encoder import Encoder
 
 ONNX_OPSET = 17
 EXPORT_VERSION = 2
@@ -66,7 +66,7 @@ def export_onnx(encoder: Encoder, path: str | os.PathLike) -> Path:
 
     import torch
 
-    from skill.encoders.embedding import weights_device
+    from skill.encoders.encoder import weights_device
 
     if importlib.util.find_spec("onnx") is None:
         raise ModuleNotFoundError("exporting to ONNX needs the 'onnx' package: pip install onnx")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skill.encoders.registry import Encoder
+from skill.encoders.encoder import Encoder
 
 QUANT_METHODS = ("static", "dynamic")
 CALIBRATIONS = ("minmax", "minmax-average", "percentile", "entropy")

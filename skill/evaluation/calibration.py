@@ -21,7 +21,7 @@ import pandas as pd
 from skill.catalog.answer_features import describe_queries, leave_one_out
 from skill.catalog.same_design import fit_rule
 from skill.encoders.embedding import embed_images
-from skill.encoders.registry import Encoder
+from skill.encoders.encoder import Encoder
 from skill.progress import Progress
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from skill.encoders.cache import EmbeddingCache, fingerprint, safe_name
 from skill.encoders.embedding import EmbedResult, embed_images
-from skill.encoders.registry import Encoder
+from skill.encoders.encoder import Encoder
 from skill.evaluation.metrics import colour_variant_retrieval, rank1_recovery
 from skill.images.decode import ImageLoadError, load_image
 from skill.images.recolor import RECOLORINGS, recolor

@@ -20,7 +20,7 @@ import pandas as pd
 
 from skill.encoders.checkpoint import json_ready, read_config, write_config
 from skill.encoders.embedding import embed_images
-from skill.encoders.registry import load_encoder
+from skill.encoders.encoder import load_encoder
 from skill.evaluation.calibration import calibrate_encoder, store_rule
 from skill.evaluation.protocol import same_design_figures
 from skill.evaluation.splits import read_split, split_tune

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from skill.encoders.checkpoint import save_checkpoint
+from skill.encoders.encoder import Encoder, EncoderInfo, load_encoder
 from skill.encoders.heads import ProjectionHead
-from skill.encoders.registry import Encoder, EncoderInfo, load_encoder
 from skill.encoders.stage_pooling import stage_feature_dim
 from skill.images.preprocess import Preprocess
 from skill.train.multicrop import MultiCropModel

@@ -11,7 +11,7 @@ from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.projection import MapConfig
 from skill.catalog.store import open_catalog
 from skill.encoders.embedding import embed_images
-from skill.encoders.registry import encoder_from_config
+from skill.encoders.encoder import encoder_from_config
 from skill.images.colors import dominant_color
 from skill.images.preprocess import Preprocess
 from tests.shapes import TINY_CONFIG, write_shapes

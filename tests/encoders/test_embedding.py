@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from skill.encoders.embedding import embed_images, prepare
-from skill.encoders.registry import encoder_from_config
+from skill.encoders.encoder import encoder_from_config
 from tests.shapes import FILLS, TINY_CONFIG, draw_shape
 
 

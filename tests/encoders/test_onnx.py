@@ -6,8 +6,8 @@ import torch
 from PIL import Image  # noqa: E402
 
 from skill.encoders.embedding import embed_images  # noqa: E402
+from skill.encoders.encoder import encoder_from_config  # noqa: E402
 from skill.encoders.onnx import create_onnx_encoder, export_onnx  # noqa: E402
-from skill.encoders.registry import encoder_from_config  # noqa: E402
 
 TINY = {
     "name": "tiny-onnx",
@@ -79,7 +79,8 @@ def test_auto_falls_back_to_torch_when_the_export_fails(monkeypatch):
 
 def test_auto_keeps_an_accelerator_encoder_in_torch(monkeypatch):
     import skill.encoders.onnx
-    from skill.encoders.embedding import resolve_runtime, weights_device
+    from skill.encoders.embedding import resolve_runtime
+    from skill.encoders.encoder import weights_device
 
     def fail(*args, **kwargs):
         raise AssertionError("an encoder on an accelerator must not be exported to ONNX")
@@ -154,8 +155,8 @@ def test_an_export_opens_again_from_its_name_and_digest_alone(tmp_path):
 def test_same_weights_at_another_input_size_are_exported_again(tiny_encoder_dir, tmp_path):
     import dataclasses
 
+    from skill.encoders.encoder import load_encoder
     from skill.encoders.onnx import create_onnx_encoder
-    from skill.encoders.registry import load_encoder
 
     encoder = load_encoder(tiny_encoder_dir)
     small = create_onnx_encoder(encoder, tmp_path)

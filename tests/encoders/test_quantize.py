@@ -8,9 +8,9 @@ from torch import nn
 from skill.catalog.build import CatalogConfig, build_catalog
 from skill.catalog.projection import MapConfig
 from skill.catalog.store import open_catalog
+from skill.encoders.encoder import encoder_from_config
 from skill.encoders.onnx import create_onnx_encoder, export_onnx, freeze_same_padding
 from skill.encoders.quantize import QuantizeConfig, create_int8_encoder, quantize_onnx
-from skill.encoders.registry import encoder_from_config
 from tests.shapes import TINY_CONFIG, write_shapes
 
 

@@ -4,16 +4,9 @@ import pytest
 import torch
 
 from skill.encoders.checkpoint import CheckpointError, save_checkpoint
+from skill.encoders.encoder import Encoder, create_backbone, encoder_from_config, load_encoder
 from skill.encoders.heads import ProjectionHead
-from skill.encoders.registry import (
-    BUILTIN_ENCODERS,
-    Encoder,
-    create_backbone,
-    create_encoder,
-    encoder_from_config,
-    list_encoders,
-    load_encoder,
-)
+from skill.encoders.registry import BUILTIN_ENCODERS, create_encoder, list_encoders
 
 TINY = {
     "name": "tiny-design",

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from skill.encoders.checkpoint import CheckpointError, validate_config
+from skill.encoders.encoder import create_backbone, encoder_from_config, load_encoder
 from skill.encoders.onnx import create_onnx_encoder
-from skill.encoders.registry import create_backbone, encoder_from_config, load_encoder
 from skill.encoders.stage_pooling import check_stages, stage_feature_dim, stage_features
 from skill.encoders.whitening import fit_whitening, whitening_head
 from skill.images.preprocess import Preprocess

@@ -5,7 +5,7 @@ import shutil
 
 import pandas as pd
 
-from skill.encoders.registry import load_encoder
+from skill.encoders.encoder import load_encoder
 from skill.evaluation.calibration import calibrate_encoder, store_rule, trained_on_tune
 from tests.shapes import write_shapes
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from skill.encoders.registry import Encoder, EncoderInfo
+from skill.encoders.encoder import Encoder, EncoderInfo
 from skill.evaluation.protocol import EvalConfig, color_invariance
 from skill.images.preprocess import Preprocess
 from tests.shapes import FILLS, SHAPES, draw_shape

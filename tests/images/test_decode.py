@@ -236,7 +236,7 @@ def _bad_files() -> dict[str, bytes]:
 
 def test_a_batch_goes_on_past_every_bad_kind(tmp_path):
     from skill.encoders.embedding import embed_images
-    from skill.encoders.registry import encoder_from_config
+    from skill.encoders.encoder import encoder_from_config
 
     torch.manual_seed(0)
     encoder = encoder_from_config(TINY_CONFIG).eval()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from skill.encoders.registry import create_backbone
+from skill.encoders.encoder import create_backbone
 from skill.encoders.stage_pooling import check_stages
 from skill.images.preprocess import Preprocess
 from skill.train.dino.config import TrainConfig

@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from skill.encoders.encoder import create_backbone
 from skill.encoders.heads import ProjectionHead
-from skill.encoders.registry import create_backbone
 from skill.images.preprocess import Preprocess
 from skill.progress import Progress
 from skill.train.augment import GrayscaleViews, TensorViews

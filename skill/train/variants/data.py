@@ -22,7 +22,8 @@ import pandas as pd
 
 from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.embedding import embed_images
-from skill.encoders.registry import Encoder, create_backbone, create_encoder
+from skill.encoders.encoder import Encoder, create_backbone
+from skill.encoders.registry import create_encoder
 from skill.evaluation.splits import read_run_split
 from skill.images.decode import load_image
 from skill.images.preprocess import Preprocess

@@ -1,7 +1,7 @@
 """Saving a colour-variant encoder as a checkpoint folder, with its figures and model card.
 
 Every recipe exports the same format (backbone + optional head, ``role`` colour-variant), which
-:func:`skill.encoders.registry.load_encoder` reads strictly.
+:func:`skill.encoders.encoder.load_encoder` reads strictly.
 
 Example:
     >>> folder = export_evaluated(head, config, {"train_seconds": 40.0}, out / "encoder", val_items)
@@ -18,8 +18,8 @@ import pandas as pd
 import torch
 
 from skill.encoders.checkpoint import save_checkpoint
+from skill.encoders.encoder import Encoder, EncoderInfo, create_backbone, load_encoder
 from skill.encoders.heads import ProjectionHead
-from skill.encoders.registry import Encoder, EncoderInfo, create_backbone, load_encoder
 from skill.evaluation.protocol import EvalConfig, evaluate_encoder
 from skill.evaluation.splits import describe_run_split
 from skill.images.preprocess import Preprocess

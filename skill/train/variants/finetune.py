@@ -25,8 +25,8 @@ import torch
 from PIL import Image, ImageOps
 from torch import nn
 
+from skill.encoders.encoder import create_backbone
 from skill.encoders.heads import ProjectionHead
-from skill.encoders.registry import create_backbone
 from skill.images.preprocess import Preprocess
 from skill.progress import Progress
 from skill.train.augment import normalize_image, random_resized_crop_box

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from skill.encoders.registry import load_encoder
+from skill.encoders.encoder import load_encoder
 from skill.train.data import ImageCache
 from skill.train.dino.trainer import train
 from tests.shapes import draw_dresses_and_trousers

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from skill.encoders.registry import create_backbone, load_encoder
+from skill.encoders.encoder import create_backbone, load_encoder
 from skill.train.dino.untrained import export_untrained
 
 

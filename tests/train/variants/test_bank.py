@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import ImageOps
 
-from skill.encoders.registry import load_encoder
+from skill.encoders.encoder import load_encoder
 from skill.images.decode import load_image
 from skill.images.preprocess import to_tensor
 from skill.train.recipes import find_recipe

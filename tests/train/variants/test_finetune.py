@@ -2,7 +2,7 @@
 
 import pytest
 
-from skill.encoders.registry import load_encoder
+from skill.encoders.encoder import load_encoder
 from skill.train.variants.config import VariantConfig
 from skill.train.variants.finetune import finetune_variant
 

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from skill.encoders.embedding import embed_images
-from skill.encoders.registry import load_encoder
+from skill.encoders.encoder import load_encoder
 from skill.train.variants.config import VariantConfig
 from skill.train.variants.data import lite0_encoder
 from skill.train.variants.export import export_variant_encoder
