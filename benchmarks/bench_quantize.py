@@ -126,7 +126,7 @@ def main() -> None:
     print(f"command: python {' '.join(sys.argv)}")
     val, paths, calibration = validation_and_calibration(args.val_photos, args.calibration_photos)
     names = args.variants.split(",")
-    rows = []
+    rows, failures = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for encoder_name in args.encoders:
             encoder = create_encoder(encoder_name).eval()
@@ -134,13 +134,18 @@ def main() -> None:
             int8_models = {}
             for name in names:
                 start = time.perf_counter()
-                int8_models[name] = create_int8_encoder(
-                    encoder,
-                    calibration,
-                    Path(tmp) / f"{encoder_name}-{name}",
-                    VARIANTS[name],
-                    spinning=False,  # as a build runs it; see bench_ingest.time_models
-                )
+                try:
+                    int8_models[name] = create_int8_encoder(
+                        encoder,
+                        calibration,
+                        Path(tmp) / f"{encoder_name}-{name}",
+                        VARIANTS[name],
+                        spinning=False,  # as a build runs it; see bench_ingest.time_models
+                    )
+                except Exception as error:  # noqa: BLE001 - ONNX Runtime's calibrators raise many kinds
+                    failures.append((encoder_name, name, f"{type(error).__name__}: {error}"))
+                    print(f"{encoder_name} {name}: quantisation failed ({error})", flush=True)
+                    continue
                 print(
                     f"{encoder_name} {name}: quantised in {time.perf_counter() - start:.0f} s "
                     f"({load()})",
@@ -153,7 +158,7 @@ def main() -> None:
             batch = torch.stack([prepare(p, encoder) for p in paths[: args.batch_size]])
             speeds = time_models({"float": float_model, **int8_models}, batch, args.rounds)
             rows.append((encoder_name, "float", reference["hit@1"], None, 1.0, speeds["float"]))
-            for name in names:
+            for name in int8_models:
                 metrics = colour_variant_retrieval(outs[name], val["design_id"], val["color"])
                 mixed = mixed_hit1(outs["float"], outs[name], val["design_id"], val["color"])
                 cosine = (outs[name] * outs["float"]).sum(axis=1)
@@ -177,6 +182,8 @@ def main() -> None:
             f"{mixed:>9.3f}{cosine.mean():>10.4f}{cosine.min():>9.4f}{speed:>8.1f}"
             f"{speed / base[5]:>9.2f}"
         )
+    for encoder_name, name, reason in failures:
+        print(f"{encoder_name:<18}{'int8 ' + name:<16}failed: {reason.splitlines()[0][:120]}")
     print(f"\n'float q': hit@1 of float query vectors against the int8 gallery. End: {load()}")
 
 

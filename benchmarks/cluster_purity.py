@@ -19,8 +19,8 @@ over clusters; ``old labels`` picks title words by lift alone, as the labels did
 
 Options: ``whole catalog`` (``within=None``: one k-means over every design) and ``within
 category`` (``within="category"``), with k clusters shared among the categories or the
-automatic count per category (the default). Attribute-based clusters are not measured here
-(attributes are not part of this branch).
+automatic count per category (the default). Clusters drawn by attribute are not measured
+here (``docs/attributes.md`` measures the attributes themselves).
 
 Any labelled catalog works with ``--labels`` (a CSV), ``--id-col`` (its column of item ids) and
 ``--columns`` (the columns to measure purity against), e.g. the demo's print and fit::
