@@ -7,7 +7,7 @@ maps and trends by attribute.
 Example:
     >>> attributes = read_attributes(version_dir, len(items))
     >>> [tag.text for tag in attributes.tags(0)]
-    ['Stripes', 'Long sleeves', 'likely Hood']
+    ['Accessories', 'likely Solid (62 %)']
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ inner product is a cosine similarity. It is built from a checkpoint config
 (:func:`load_encoder`); :mod:`skill.encoders.registry` finds encoders by name.
 
 Example:
-    >>> encoder = load_encoder("assets/encoders/colour-variants")
+    >>> encoder = load_encoder("assets/encoders/skill-design")
     >>> batch = torch.stack([to_tensor(image, encoder.preprocess)])
     >>> encoder(batch).shape
     torch.Size([1, 1024])
