@@ -126,21 +126,31 @@ def _list(args: argparse.Namespace) -> int:
             "label": stored.labels,
             "facts": facts.sum(axis=0),
             "likely": likely.sum(axis=0),
-            "threshold": [np.nan if t is None else t for t in stored.thresholds],
+            "threshold": ["-" if t is None else f"{t:.3f}" for t in stored.thresholds],
         }
     )
     if args.out:
         stored.table(catalog.items).to_csv(args.out, index=False)
     if args.json:
+        records = [
+            {"attribute": a, "label": label, "facts": int(f), "likely": int(k), "threshold": t}
+            for a, label, f, k, t in zip(
+                stored.display, stored.labels, summary["facts"], summary["likely"],
+                stored.thresholds, strict=True,
+            )
+        ]  # fmt: skip
         print(json.dumps({"model": stored.name, "photos": len(catalog.items),
-                          "attributes": summary.to_dict("records")}, indent=2, default=float))  # fmt: skip
+                          "attributes": records}, indent=2))  # fmt: skip
     else:
         shared = stored.info.get("shared_with")
         how = f"trunk shared with {shared}" if shared else "its own network"
         print(
             f"{stored.name}: {len(catalog.items):,} photos, {len(stored.labels)} attributes ({how})"
         )
-        print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(summary.to_string(index=False))
+        if any(t is None for t in stored.thresholds):
+            print("threshold -: never a fact (too few labelled photos to calibrate one); "
+                  "shown as likely at most")  # fmt: skip
         if args.out:
             print(f"tags and probabilities of every photo -> {args.out}")
     return 0

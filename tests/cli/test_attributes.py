@@ -91,9 +91,15 @@ def test_index_stores_attributes_and_attributes_lists_and_exports_them(
     assert code == 0 and "random-attributes: 16 photos, 5 attributes" in out
     exported = pd.read_csv(tmp_path / "tags.csv")
     assert len(exported) == 16 and list(exported.columns[:3]) == ["item_id", "image_path", "tags"]
+    assert "threshold -: never a fact" in out  # the model's fourth label has no threshold
     code, out, _ = run_cli("attributes", "--catalog", catalog, "--json")
-    listed = json.loads(out)
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    listed = json.loads(out, parse_constant=refuse)  # NaN is not JSON
     assert [a["label"] for a in listed["attributes"]][:2] == ["pattern: Stripe", "pattern: Solid"]
+    assert listed["attributes"][3]["threshold"] is None
     code, _, err = run_cli(
         "index", "--images", labelled, "--catalog", tmp_path / "plain", "--encoder",
         tiny_encoder_dir, "--map", "pca", "--attributes", "none",
