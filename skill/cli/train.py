@@ -91,5 +91,9 @@ def run_train(args: argparse.Namespace) -> int:
     run = recipe.run_untrained if args.untrained else recipe.run
     with ProgressBar() as progress:
         summary = run(config, progress=progress)
+    if isinstance(summary.get("metrics"), dict):  # undefined figures are NaN: JSON has none
+        from skill.encoders.checkpoint import json_ready
+
+        summary = {**summary, "metrics": json_ready(summary["metrics"])}
     print(json.dumps(summary))
     return 0

@@ -40,6 +40,21 @@ def test_a_design_run_by_default_with_its_flags(runs, capsys):
     assert json.loads(capsys.readouterr().out) == {"encoder": "runs/skill/encoder"}
 
 
+def test_the_summary_is_strict_json(monkeypatch, capsys):
+    def run(config, progress=None):
+        metrics = {"hit@1": 0.5, "same_design_precision": float("nan")}
+        return {"encoder": "runs/skill/encoder", "metrics": metrics}
+
+    monkeypatch.setattr(recipes, "_function", lambda path: run)
+    assert main(["train", "--no-eval"]) == 0
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    summary = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert summary["metrics"] == {"hit@1": 0.5, "same_design_precision": None}
+
+
 def test_a_colour_variant_run_takes_the_flags_that_apply_to_it(runs):
     argv = ["train", "--method", "atl", "--preset", "bank", "--epochs", "2", "--name", "x"]
     assert main([*argv, "--batch-size", "7", "--set", "lr=0.1", "--out", "runs/atl"]) == 0
