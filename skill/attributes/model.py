@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from skill.encoders.stage_pooling import features_and_map
@@ -242,9 +241,7 @@ class SharedTrunkModel(nn.Module):
         pooled, maps = features_and_map(
             self.encoder.backbone, images, self.encoder.pool_stages, keep=self.stages
         )
-        if self.encoder.head is not None:
-            pooled = self.encoder.head(pooled)
-        embedding = F.normalize(pooled.float(), dim=-1)
+        embedding = self.encoder.embed_features(pooled)
         return torch.cat([embedding, self.network.from_trunk(maps)], dim=1)
 
 

@@ -104,6 +104,12 @@ class Encoder(nn.Module):
             features = stage_features(self.backbone, images, self.pool_stages)
         else:
             features = self.backbone(images)
+        return self.embed_features(features)
+
+    def embed_features(self, features: torch.Tensor) -> torch.Tensor:
+        """The embedding of pooled backbone features (the head, if any, then unit norm); for a
+        model that computes the features in a pass of its own
+        (:class:`skill.attributes.model.SharedTrunkModel`)."""
         if self.head is not None:
             features = self.head(features)
         return F.normalize(features.float(), dim=-1)

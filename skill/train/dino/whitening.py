@@ -53,7 +53,21 @@ def fit_teacher_whitening(
     """
     if config.pool_stages:
         features = _stage_features(teacher, config, train_items, progress)
-        return whitening_head(fit_whitening(features, min(config.whiten_dim, features.shape[1])))
+    else:
+        features = _bank_features(teacher, config, train_items, bank, device, progress)
+    return whitening_head(fit_whitening(features, min(config.whiten_dim, features.shape[1])))
+
+
+@torch.no_grad()
+def _bank_features(
+    teacher: MultiCropModel,
+    config: TrainConfig,
+    train_items: pd.DataFrame,
+    bank: ViewBank | None,
+    device: torch.device,
+    progress: Progress | None,
+) -> np.ndarray:
+    """The teacher's pooled features of the plain photo views of a photo bank, float64."""
     if bank is None or config.bank_source != "photos":
         bank = build_run_photo_bank(
             config, teacher, train_items, device, recolorings=0, progress=progress
@@ -65,8 +79,7 @@ def fit_teacher_whitening(
         maps = torch.from_numpy(np.asarray(bank.globals[start : start + 256, 0], np.float32))
         features.append(teacher.run_tail(maps.to(device)).cpu())
     teacher.train(was_training)
-    features = torch.cat(features).double().numpy()
-    return whitening_head(fit_whitening(features, min(config.whiten_dim, features.shape[1])))
+    return torch.cat(features).double().numpy()
 
 
 def _stage_features(
