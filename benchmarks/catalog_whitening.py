@@ -34,22 +34,27 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from skill.encoders.whitening import fit_whitening  # noqa: E402
 from skill.evaluation.metrics import colour_variant_retrieval  # noqa: E402
 
 WEIGHTS = (0.25, 0.5, 0.75)
 
 
 def catalog_whitening(embeddings: np.ndarray, weight: float) -> np.ndarray:
-    """The embeddings re-whitened with their own covariance shrunk by ``weight`` towards a
-    multiple of the identity (0: centring alone; 1: full PCA whitening), unit norm."""
-    x = np.asarray(embeddings, np.float64)
-    x = x / np.linalg.norm(x, axis=1, keepdims=True)
-    centred = x - x.mean(axis=0)
-    covariance = centred.T @ centred / len(x)
-    prior = np.trace(covariance) / len(covariance)
-    variances, axes = np.linalg.eigh(weight * covariance + (1 - weight) * prior * np.eye(len(x[0])))
-    whitened = centred @ (axes / np.sqrt(np.maximum(variances, 1e-12 * prior)))
-    return (whitened / np.linalg.norm(whitened, axis=1, keepdims=True)).astype(np.float32)
+    """The embeddings re-whitened with their own covariance shrunk by ``weight`` (in (0, 1];
+    1: plain PCA whitening) towards a multiple of the identity, unit norm.
+
+    ``weight * C + (1 - weight) * p * I`` has ``C``'s axes, each variance ``v`` becoming
+    ``weight * (v + p * (1 - weight) / weight)``: :func:`skill.encoders.whitening.fit_whitening`
+    with that added variance as its ``eps`` (the common factor goes with the unit norm).
+    """
+    if not 0 < weight <= 1:
+        raise ValueError(f"weight must be in (0, 1], got {weight}")
+    units = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    prior = float(units.astype(np.float64).var(axis=0).mean())  # trace(C) / d
+    whitening = fit_whitening(units, eps=max(prior * (1 - weight) / weight, 1e-12 * prior))
+    whitened = whitening.apply(units)
+    return whitened / np.linalg.norm(whitened, axis=1, keepdims=True)
 
 
 def main() -> None:
