@@ -142,7 +142,7 @@ def main() -> None:
                         VARIANTS[name],
                         spinning=False,  # as a build runs it; see bench_ingest.time_models
                     )
-                except Exception as error:  # noqa: BLE001 - ONNX Runtime's calibrators raise many kinds
+                except Exception as error:  # noqa: BLE001 - ONNX Runtime raises many kinds
                     failures.append((encoder_name, name, f"{type(error).__name__}: {error}"))
                     print(f"{encoder_name} {name}: quantisation failed ({error})", flush=True)
                     continue

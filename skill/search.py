@@ -52,8 +52,9 @@ other product. The threshold is a share of the catalog's own scores, so it follo
 encoder's scale (cosines of one encoder run 0.2-0.6, another's 0.6-0.9). Its limit: an encoder
 that gives an unrelated photo the same low cosine as a different design cannot tell them apart
 (measured with a SkiLL-trained design encoder on H&M photos: noise scores 0.11-0.19, like
-their closest other designs), and then no match is called weak. Measured: colour-variants flags noise and a grey card on a 300-
-and a 9,388-photo H&M catalog, and none of 60 H&M photos from outside the 300-photo one."""
+their closest other designs), and then no match is called weak. Measured: colour-variants
+flags noise and a grey card on a 300- and a 9,388-photo H&M catalog, and none of 60 H&M photos
+from outside the 300-photo one."""
 REFERENCE_PHOTOS = 500
 """Catalog photos sampled (seeded) for :func:`closest_other_design_scores`: the first search of
 a new photo pays for searching them once (a fraction of a second at 50k rows)."""

@@ -157,8 +157,9 @@ class Catalog:
 
     @property
     def attributes(self):
-        """The photos' predicted attributes (:class:`skill.catalog.attribute_table.CatalogAttributes`),
-        or ``None`` when the catalog was built without them."""
+        """The photos' predicted attributes
+        (:class:`skill.catalog.attribute_table.CatalogAttributes`), or ``None`` when the
+        catalog was built without them."""
         if self._attributes is None:
             from skill.catalog.attribute_table import read_attributes
 

@@ -75,7 +75,8 @@ class TrainConfig(RunSettings):
             ``max``. Max pooling keeps the strongest response to each design detail wherever
             it is; on the validation designs it lifts the untrained ImageNet features from
             0.373 to 0.422 hit@1 (``benchmarks/probe_features.py``).
-        pretrained: ``"pypi"``, ``"hub"`` or ``None`` (see :func:`skill.encoders.encoder.create_backbone`).
+        pretrained: ``"pypi"``, ``"hub"`` or ``None`` (see
+            :func:`skill.encoders.encoder.create_backbone`).
         epochs: Passes over the training photos. Typical 2-4 on a CPU, 30-100 on a GPU.
         max_steps_per_epoch: Cap on steps per epoch (``None``: the whole epoch); for budgets.
         batch_size: Photos per step. Typical 32-64 (CPU), 128-256 (GPU).

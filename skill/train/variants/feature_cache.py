@@ -112,7 +112,8 @@ def extract_features(
         progress: Reports stage ``features`` over inputs.
 
     Returns:
-        Shape (count, dim), float32, unit L2 norm (as :class:`skill.encoders.encoder.Encoder` returns).
+        Shape (count, dim), float32, unit L2 norm (as :class:`skill.encoders.encoder.Encoder`
+        returns).
     """
     backbone.eval()
     out = []
