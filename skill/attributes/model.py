@@ -31,8 +31,6 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from skill.encoders.stage_pooling import features_and_map
-
 HEAD_KINDS = ("pooled", "masked", "attention")
 """The heads, simplest first (see the module docstring)."""
 
@@ -238,9 +236,7 @@ class SharedTrunkModel(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Shape (batch, 3, 224, 224) -> (batch, embedding_dim + num_labels)."""
-        pooled, maps = features_and_map(
-            self.encoder.backbone, images, self.encoder.pool_stages, keep=self.stages
-        )
+        pooled, maps = self.encoder.pooled_features(images, keep=self.stages)
         embedding = self.encoder.embed_features(pooled)
         return torch.cat([embedding, self.network.from_trunk(maps)], dim=1)
 

@@ -45,6 +45,7 @@ OPTIONAL_KEYS = {
     "role": str,
     "backbone_kwargs": dict,
     "pool_stages": list,
+    "polarity_views": bool,
     "head": (dict, type(None)),
     "training": dict,
     "metrics": dict,

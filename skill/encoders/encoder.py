@@ -26,7 +26,8 @@ from torch import nn
 
 from skill.encoders.checkpoint import WEIGHTS_FILE, CheckpointError, file_digest, load_checkpoint
 from skill.encoders.heads import ProjectionHead
-from skill.encoders.stage_pooling import check_stages, stage_features
+from skill.encoders.polarity import invert_product
+from skill.encoders.stage_pooling import check_stages, features_and_map
 from skill.images.preprocess import Preprocess
 
 
@@ -65,6 +66,8 @@ class Encoder(nn.Module):
         head: Optional projection from backbone features to the embedding.
         pool_stages: Block stages pooled beside the backbone's own features
             (:mod:`skill.encoders.stage_pooling`); empty: the backbone's pooled features alone.
+        polarity_views: Pool each photo and its product inverted, summed
+            (:mod:`skill.encoders.polarity`).
     """
 
     def __init__(
@@ -74,11 +77,16 @@ class Encoder(nn.Module):
         info: EncoderInfo,
         head: nn.Module | None = None,
         pool_stages: Sequence[int] = (),
+        polarity_views: bool = False,
     ) -> None:
         super().__init__()
         self.backbone = backbone
         self.head = head
         self.pool_stages = check_stages(backbone, pool_stages) if pool_stages else ()
+        self.polarity_views = bool(polarity_views)
+        # Not in the state dict: the normalisation is the preprocessing's, stored in the config.
+        self.register_buffer("pixel_mean", torch.tensor(preprocess.mean), persistent=False)
+        self.register_buffer("pixel_std", torch.tensor(preprocess.std), persistent=False)
         self.preprocess = preprocess
         self.info = info
         self.digest = ""
@@ -100,11 +108,28 @@ class Encoder(nn.Module):
         Returns:
             Shape (batch, embedding_dim), unit L2 norm.
         """
-        if self.pool_stages:
-            features = stage_features(self.backbone, images, self.pool_stages)
+        return self.embed_features(self.pooled_features(images)[0])
+
+    def pooled_features(
+        self, images: torch.Tensor, keep: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The features the head reads and, from the same pass, the backbone's map after its
+        first ``keep`` blocks (:func:`skill.encoders.stage_pooling.features_and_map`).
+
+        With :attr:`polarity_views` the batch runs twice, as it is and with each product
+        inverted; the features are the two passes' sum and the map the plain photos'.
+        """
+        if self.polarity_views:
+            inverted = invert_product(images, self.pixel_mean, self.pixel_std)
+            images = torch.cat([images, inverted])
+        if self.pool_stages or keep:
+            features, kept = features_and_map(self.backbone, images, self.pool_stages, keep)
         else:
-            features = self.backbone(images)
-        return self.embed_features(features)
+            features, kept = self.backbone(images), None
+        if self.polarity_views:  # (2 x batch, ...) -> (2, batch, ...): a reshape exports any batch
+            features = features.reshape(2, -1, features.shape[-1]).sum(dim=0)
+            kept = None if kept is None else kept.reshape(2, -1, *kept.shape[1:])[0]
+        return features, kept
 
     def embed_features(self, features: torch.Tensor) -> torch.Tensor:
         """The embedding of pooled backbone features (the head, if any, then unit norm); for a
@@ -151,6 +176,7 @@ def encoder_from_config(config: dict[str, Any], source: str = "") -> Encoder:
         info_from_config(config, source),
         head,
         pool_stages=config.get("pool_stages", ()),
+        polarity_views=config.get("polarity_views", False),
     )
 
 

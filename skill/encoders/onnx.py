@@ -291,13 +291,15 @@ def open_exported(
 
 def _card(encoder: Encoder) -> dict[str, Any]:
     """What an export depends on besides its name: weights, input and output shape, and the
-    pooled stages where there are any."""
+    pooled stages and polarity views where there are any."""
     stages = getattr(encoder, "pool_stages", ())
+    polarity = getattr(encoder, "polarity_views", False)
     return {
         "digest": encoder.digest,
         "embedding_dim": encoder.embedding_dim,
         "preprocess": encoder.preprocess.to_dict(),
         **({"pool_stages": list(stages)} if stages else {}),
+        **({"polarity_views": True} if polarity else {}),
     }
 
 

@@ -40,6 +40,7 @@ def export_encoder(
     backbone_kwargs: dict[str, Any] | None = None,
     head: ProjectionHead | None = None,
     pool_stages: tuple[int, ...] = (),
+    polarity_views: bool = False,
 ) -> Path:
     """Writes ``model.safetensors`` + ``config.json`` for the model's backbone (and head MLP).
 
@@ -61,6 +62,8 @@ def export_encoder(
             head's MLP; not with ``with_head``.
         pool_stages: Block stages pooled beside the backbone's features
             (:mod:`skill.encoders.stage_pooling`); the head, if any, maps their concatenation.
+        polarity_views: Pool each photo and its product inverted, summed
+            (:mod:`skill.encoders.polarity`).
 
     Returns:
         The folder.
@@ -87,6 +90,7 @@ def export_encoder(
         "architecture": architecture,
         "backbone_kwargs": dict(backbone_kwargs or {}),
         **({"pool_stages": list(pool_stages)} if pool_stages else {}),
+        **({"polarity_views": True} if polarity_views else {}),
         "feature_dim": feature_dim,
         "embedding_dim": embedding_dim,
         "preprocess": preprocess.to_dict(),
@@ -144,9 +148,11 @@ def encoder_from_model(
     with_head: bool = False,
     head: ProjectionHead | None = None,
     pool_stages: tuple[int, ...] = (),
+    polarity_views: bool = False,
 ) -> Encoder:
     """Wraps a model as an in-memory :class:`Encoder` (for evaluation during training),
-    through ``head`` (a fitted projection) when given, pooling ``pool_stages`` too."""
+    through ``head`` (a fitted projection) when given, pooling ``pool_stages`` too, and each
+    photo's product inverted with ``polarity_views``."""
     embedding_dim = (
         int(head.spec["out_dim"])
         if head is not None
@@ -164,7 +170,9 @@ def encoder_from_model(
         embedding_dim=embedding_dim,
         source="training",
     )
-    return Encoder(model.backbone, preprocess, info, head, pool_stages=pool_stages).eval()
+    return Encoder(
+        model.backbone, preprocess, info, head, pool_stages, polarity_views=polarity_views
+    ).eval()
 
 
 __all__ = ["encoder_from_model", "export_encoder", "ship_encoder"]

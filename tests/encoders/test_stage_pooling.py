@@ -80,10 +80,15 @@ class _Teacher(torch.nn.Module):
         self.backbone = backbone
 
 
-def test_export_round_trip_and_onnx_give_the_same_whitened_embeddings(lite0, tmp_path):
+@pytest.mark.parametrize("polarity", [False, True], ids=["plain", "polarity-views"])
+def test_export_round_trip_and_onnx_give_the_same_whitened_embeddings(lite0, tmp_path, polarity):
     preprocess = Preprocess(input_size=64, crop_pct=1.0, grayscale=True)
     raw = encoder_from_model(
-        _Teacher(lite0), preprocess, "tf_efficientnet_lite0", pool_stages=STAGES
+        _Teacher(lite0),
+        preprocess,
+        "tf_efficientnet_lite0",
+        pool_stages=STAGES,
+        polarity_views=polarity,
     )
     with torch.inference_mode():
         features = raw(_images(12)).numpy().astype(np.float64)
@@ -91,9 +96,11 @@ def test_export_round_trip_and_onnx_give_the_same_whitened_embeddings(lite0, tmp
     folder = export_encoder(
         _Teacher(lite0), tmp_path / "enc", preprocess, "tf_efficientnet_lite0", name="staged",
         backbone_kwargs={"global_pool": "max"}, head=head, pool_stages=STAGES,
+        polarity_views=polarity,
     )  # fmt: skip
     encoder = load_encoder(folder)
     assert encoder.pool_stages == STAGES and encoder.info.config["feature_dim"] == 1984
+    assert encoder.polarity_views is encoder.info.config.get("polarity_views", False) is polarity
     x = _images(3)
     with torch.inference_mode():
         expected = torch.nn.functional.normalize(head(raw(x)), dim=-1).numpy()

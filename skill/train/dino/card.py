@@ -117,4 +117,5 @@ def export_teacher(
         metrics=metrics,
         backbone_kwargs=backbone_kwargs(config),
         pool_stages=tuple(config.pool_stages),
+        polarity_views=config.polarity_views,
     )

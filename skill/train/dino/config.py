@@ -111,6 +111,9 @@ class TrainConfig(RunSettings):
             features (:mod:`skill.encoders.stage_pooling`), the whitening fitted on their
             concatenation; the training loss still sees the backbone's pooled features alone.
             Empty (off), or e.g. ``3,4,5,6`` for EfficientNet-Lite0's last four stages.
+        polarity_views: The exported encoder pools each photo and its product inverted,
+            summed (:mod:`skill.encoders.polarity`), the whitening fitted on the sums; the
+            training loss still sees the plain photos.
         neighbour_views: Share of the photos with a catalog neighbour (a mutual nearest
             neighbour under the teacher, found again every epoch; no label is read) whose
             second view is the neighbour's (:mod:`skill.train.dino.neighbours`). Needs a photo
@@ -191,6 +194,7 @@ class TrainConfig(RunSettings):
     photo_recolorings: int = 2
     whiten_dim: int = 0
     pool_stages: tuple[int, ...] = ()
+    polarity_views: bool = False
     neighbour_views: float = 0.0
     neighbour_quantile: float = 0.5
     input_grayscale: bool = False

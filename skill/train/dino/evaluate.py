@@ -47,6 +47,7 @@ def evaluate_teacher(
         config.export_head,
         head,
         pool_stages=tuple(config.pool_stages),
+        polarity_views=config.polarity_views,
     )
     was_training = teacher.training
     figures = evaluate_encoder(

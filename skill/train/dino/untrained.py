@@ -52,8 +52,8 @@ def export_untrained(
     if train_items is None or val_items is None:
         train_items, val_items = split_items(config, train_items, val_items)
     model = create_model(config).to(device)
-    bank = None
-    if config.bank_source == "photos" and not config.pool_stages:  # the whitening's photos
+    bank = None  # the whitening's photos: a photo bank, unless the encoder must run on them
+    if config.bank_source == "photos" and not (config.pool_stages or config.polarity_views):
         bank = build_run_photo_bank(config, model, train_items, device, progress=progress)
     whitening = (
         fit_teacher_whitening(model, config, train_items, bank, device, progress)

@@ -39,9 +39,10 @@ def fit_teacher_whitening(
 
     The photos are taken exactly as the exported encoder sees them: the plain photo views of
     the run's photo bank, or of a plain photo bank built for the purpose. With
-    ``config.pool_stages`` the features are the pooled stages' too, which the bank's trunk maps
-    do not hold, so the encoder runs over the training photos instead
-    (:func:`_stage_features`).
+    ``config.pool_stages`` the features are the pooled stages' too, and with
+    ``config.polarity_views`` the sums of each photo's plain and inverted pass, which the bank's
+    trunk maps do not hold, so the encoder runs over the training photos instead
+    (:func:`_encoder_features`).
 
     Args:
         teacher: The trained teacher (its trunk must be frozen).
@@ -51,8 +52,8 @@ def fit_teacher_whitening(
         device: Where the teacher runs.
         progress: Reports the plain photo bank's stage when one is built.
     """
-    if config.pool_stages:
-        features = _stage_features(teacher, config, train_items, progress)
+    if config.pool_stages or config.polarity_views:
+        features = _encoder_features(teacher, config, train_items, progress)
     else:
         features = _bank_features(teacher, config, train_items, bank, device, progress)
     return whitening_head(fit_whitening(features, min(config.whiten_dim, features.shape[1])))
@@ -82,17 +83,21 @@ def _bank_features(
     return torch.cat(features).double().numpy()
 
 
-def _stage_features(
+def _encoder_features(
     teacher: MultiCropModel,
     config: TrainConfig,
     train_items: pd.DataFrame,
     progress: Progress | None,
 ) -> np.ndarray:
-    """Stage-pooled features (:mod:`skill.encoders.stage_pooling`) of the training photos,
-    float64, as the exported encoder computes them before its head."""
+    """The training photos' features as the exported encoder computes them before its head
+    (stages pooled, polarity views summed), float64."""
     was_training = teacher.training
     encoder = encoder_from_model(
-        teacher, eval_preprocess(config), config.architecture, pool_stages=config.pool_stages
+        teacher,
+        eval_preprocess(config),
+        config.architecture,
+        pool_stages=config.pool_stages,
+        polarity_views=config.polarity_views,
     )
     paths = [config.images_path / p for p in train_items["image_path"]]
     result = embed_images(encoder, paths, progress=progress, runtime="auto")

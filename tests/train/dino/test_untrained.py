@@ -22,19 +22,26 @@ def test_untrained_start_point_ships_the_same_whitening_with_untouched_weights(
         assert torch.equal(encoder.backbone.state_dict()[key], value), key
 
 
-def test_a_start_point_with_pooled_stages_whitens_their_concatenation(photo_config, photo_items):
+@pytest.mark.parametrize("polarity", [False, True], ids=["plain", "polarity-views"])
+def test_a_start_point_with_pooled_stages_whitens_their_concatenation(
+    photo_config, photo_items, polarity
+):
     from skill.train.export import encoder_from_model
 
-    config = photo_config(whiten_dim=4, pool_stages=(4, 5), pretrained="pypi")
+    config = photo_config(whiten_dim=4, pool_stages=(4, 5), polarity_views=polarity,
+                          pretrained="pypi")  # fmt: skip
     summary = export_untrained(config, val_items=photo_items, train_items=photo_items)
     encoder = load_encoder(summary["encoder"])
     assert encoder.pool_stages == (4, 5) and encoder.info.config["pool_stages"] == [4, 5]
+    assert encoder.polarity_views is polarity
+    assert encoder.info.config.get("polarity_views", False) is polarity
     assert encoder.info.config["feature_dim"] == 112 + 192 + 1280 == encoder.head.spec["in_dim"]
 
     class Teacher(torch.nn.Module):
         backbone = encoder.backbone
 
-    raw = encoder_from_model(Teacher(), encoder.preprocess, config.architecture, pool_stages=(4, 5))
+    raw = encoder_from_model(Teacher(), encoder.preprocess, config.architecture, pool_stages=(4, 5),
+                             polarity_views=polarity)  # fmt: skip
     paths = [config.images_path / p for p in photo_items["image_path"]]
     from skill.encoders.embedding import embed_images
 
