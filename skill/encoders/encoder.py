@@ -132,8 +132,8 @@ class Encoder(nn.Module):
         return features, kept
 
     def embed_features(self, features: torch.Tensor) -> torch.Tensor:
-        """The embedding of pooled backbone features (the head, if any, then unit norm); for a
-        model that computes the features in a pass of its own
+        """The embedding of :meth:`pooled_features` (the head, if any, then unit norm); for a
+        model that also reads the pass's map
         (:class:`skill.attributes.model.SharedTrunkModel`)."""
         if self.head is not None:
             features = self.head(features)
