@@ -53,10 +53,11 @@ def test_bad_configs_are_refused():
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name, pooled_stages", [("luminance-lite0", ()), ("skill-design", (3, 4, 5, 6))]
+    "name, pooled_stages, polarity",
+    [("luminance-lite0", (), False), ("skill-design", (3, 4, 5, 6), True)],
 )
 def test_the_shared_model_embeds_as_the_encoder_and_predicts_as_the_network(
-    attribute_model_dir, name, pooled_stages
+    attribute_model_dir, name, pooled_stages, polarity
 ):
     from skill.attributes.checkpoint import load_attribute_model
     from skill.attributes.trunk import shares_trunk
@@ -64,6 +65,7 @@ def test_the_shared_model_embeds_as_the_encoder_and_predicts_as_the_network(
 
     encoder = create_encoder(name)
     assert encoder.pool_stages == pooled_stages and shares_trunk(encoder)
+    assert encoder.polarity_views is polarity  # the attributes read the plain photos' map
     model = load_attribute_model(attribute_model_dir)
     network = model.network()
     shared = SharedTrunkModel(encoder, model.network(with_trunk=False), 5, model.name, model.digest)
