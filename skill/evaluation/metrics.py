@@ -11,6 +11,10 @@ single-colour designs, stays in as a distractor.
 
 Ties are broken in the query's favour (rank = 1 + number of strictly better items).
 
+A query can also be an altered copy of its photo (``query_embeddings``: the product on a
+cluttered background, say) searched against the unaltered gallery, with the same targets and
+the same photos left out.
+
 Example:
     >>> metrics = colour_variant_retrieval(embeddings, designs, colours)
     >>> metrics["hit@1"], metrics["mAP"]
@@ -30,6 +34,7 @@ def target_ranks(
     design_ids: Sequence,
     colours: Sequence,
     chunk_size: int = 1024,
+    query_embeddings: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Ranks of each query's targets under cosine similarity.
 
@@ -38,6 +43,8 @@ def target_ranks(
         design_ids: Length n, the design of each image.
         colours: Length n, the colour of each image.
         chunk_size: Queries scored at once (memory is chunk_size x n floats).
+        query_embeddings: Shape (n, dim), unit norm: what each photo searches with, row for
+            row (an altered copy of it); default ``embeddings``.
 
     Returns:
         ``(queries, ranks)``: query positions, shape (q,), and for each query the sorted
@@ -46,6 +53,8 @@ def target_ranks(
     n = len(embeddings)
     if not len(design_ids) == len(colours) == n:
         raise ValueError("embeddings, design_ids and colours must have the same length")
+    if query_embeddings is not None and np.shape(query_embeddings) != np.shape(embeddings):
+        raise ValueError("query_embeddings must have the shape of embeddings, row for row")
     designs = _codes(design_ids)
     colour_codes = _codes(colours)
     same_design = {}
@@ -60,10 +69,11 @@ def target_ranks(
         dtype=np.int64,
     )
     x = np.asarray(embeddings, dtype=np.float32)
+    q = x if query_embeddings is None else np.asarray(query_embeddings, dtype=np.float32)
     ranks: list[np.ndarray] = []
     for start in range(0, len(queries), chunk_size):
         block = queries[start : start + chunk_size]
-        scores = x[block] @ x.T
+        scores = q[block] @ x.T
         for row, i in zip(scores, block, strict=True):
             group = np.asarray(same_design[designs[i]])
             targets = group[colour_codes[group] != colour_codes[i]]
@@ -80,14 +90,18 @@ def colour_variant_retrieval(
     design_ids: Sequence,
     colours: Sequence,
     ks: Sequence[int] = DEFAULT_KS,
+    query_embeddings: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """hit@k and mAP of the colour-variant protocol (see module docstring).
+    """hit@k and mAP of the colour-variant protocol (see module docstring), with each photo
+    searching by ``query_embeddings`` (its altered copy) when given.
 
     Returns:
         ``{"hit@1": ..., "hit@5": ..., "hit@10": ..., "mAP": ..., "queries": q,
         "gallery": n}``. Rates are in [0, 1]; with no query they are NaN.
     """
-    queries, ranks = target_ranks(embeddings, design_ids, colours)
+    queries, ranks = target_ranks(
+        embeddings, design_ids, colours, query_embeddings=query_embeddings
+    )
     result: dict[str, float] = {}
     for k in ks:
         hits = [r[0] <= k for r in ranks]

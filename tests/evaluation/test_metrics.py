@@ -51,6 +51,22 @@ def test_hit_at_k_and_map_by_hand():
     assert metrics["gallery"] == 5
 
 
+def test_altered_queries_search_the_unaltered_gallery_by_hand():
+    # Each photo searches with a copy moved to 18 deg; the gallery stays where it was.
+    altered = _at(18, 18, 18, 18, 18)
+    queries, ranks = target_ranks(EMBEDDINGS, DESIGNS, COLOURS, query_embeddings=altered)
+    assert queries.tolist() == [0, 1, 2]
+    # Query 0 at 18 deg: target 1 (20, 2 deg away) first; its own photo (0) and 2 left out.
+    assert ranks[0].tolist() == [1]
+    # Query 1 at 18 deg: its own photo (20) left out; image 3 (10, 8 away), target 2 (5, 13
+    # away), then target 0 (0, 18 away).
+    assert ranks[1].tolist() == [2, 3]
+    metrics = colour_variant_retrieval(EMBEDDINGS, DESIGNS, COLOURS, query_embeddings=altered)
+    assert metrics["hit@1"] == pytest.approx(2 / 3)  # queries 0 and 2 find target 1 first
+    with pytest.raises(ValueError, match="row for row"):
+        target_ranks(EMBEDDINGS, DESIGNS, COLOURS, query_embeddings=altered[:3])
+
+
 def test_same_colour_second_shot_never_counts():
     # Without the second shot (image 2), query 0's rank is unchanged: it was excluded anyway.
     keep = [0, 1, 3, 4]
