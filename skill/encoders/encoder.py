@@ -84,9 +84,6 @@ class Encoder(nn.Module):
         self.head = head
         self.pool_stages = check_stages(backbone, pool_stages) if pool_stages else ()
         self.polarity_views = bool(polarity_views)
-        # Not in the state dict: the normalisation is the preprocessing's, stored in the config.
-        self.register_buffer("pixel_mean", torch.tensor(preprocess.mean), persistent=False)
-        self.register_buffer("pixel_std", torch.tensor(preprocess.std), persistent=False)
         self.preprocess = preprocess
         self.info = info
         self.digest = ""
@@ -120,7 +117,7 @@ class Encoder(nn.Module):
         inverted; the features are the two passes' sum and the map the plain photos'.
         """
         if self.polarity_views:
-            inverted = invert_product(images, self.pixel_mean, self.pixel_std)
+            inverted = invert_product(images, self.preprocess.mean, self.preprocess.std)
             images = torch.cat([images, inverted])
         if self.pool_stages or keep:
             features, kept = features_and_map(self.backbone, images, self.pool_stages, keep)

@@ -41,8 +41,7 @@ def _batch(images, preprocess):
 
 
 def _invert(batch, preprocess):
-    mean, std = torch.tensor(preprocess.mean), torch.tensor(preprocess.std)
-    return invert_product(batch, mean, std)
+    return invert_product(batch, preprocess.mean, preprocess.std)
 
 
 @pytest.mark.parametrize("preprocess", [IMAGENET, GREY], ids=["imagenet", "grey"])

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
+from skill.encoders.polarity import PRODUCT_THRESHOLD
 from skill.images.recolor import CHANNEL_ORDERS, permute_channels, rotate_hue, to_grayscale
 from skill.train.augment import Box, color_jitter, normalize_image, random_resized_crop_box
 
@@ -212,9 +213,13 @@ class SkillViews:
 
 
 def invert_foreground(
-    image: Image.Image, background: tuple[int, int, int], threshold: int = 24
+    image: Image.Image,
+    background: tuple[int, int, int],
+    threshold: int = round(PRODUCT_THRESHOLD * 255),
 ) -> Image.Image:
-    """Inverts the product's pixels and keeps the background (dark colourway <-> light one)."""
+    """Inverts the product's pixels and keeps the background (dark colourway <-> light one);
+    the encoders' polarity views do the same inside the network
+    (:func:`skill.encoders.polarity.invert_product`)."""
     array = np.asarray(image.convert("RGB"))
     mask = np.abs(array.astype(np.int16) - np.asarray(background, np.int16)).max(-1) > threshold
     out = array.copy()
