@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from skill.encoders.encoder import Embedder, EncoderInfo
+
 HEAD_KINDS = ("pooled", "masked", "attention")
 """The heads, simplest first (see the module docstring)."""
 
@@ -191,7 +193,7 @@ class AttributeNetwork(nn.Module):
         return self.from_trunk(self.trunk(images))
 
 
-class SharedTrunkModel(nn.Module):
+class SharedTrunkModel(Embedder):
     """An encoder and the attribute network on one pass of the trunk they share.
 
     Each output row is the encoder's embedding followed by the attribute probabilities, so
@@ -209,8 +211,6 @@ class SharedTrunkModel(nn.Module):
 
     def __init__(self, encoder, network: AttributeNetwork, stages: int, name: str, digest: str):
         super().__init__()
-        from skill.encoders.encoder import EncoderInfo
-
         self.encoder = encoder
         self.network = network
         self.stages = stages
@@ -225,14 +225,6 @@ class SharedTrunkModel(nn.Module):
             source="",
         )
         self.digest = f"{encoder.digest}-{digest}" if encoder.digest and digest else ""
-
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def embedding_dim(self) -> int:
-        return self.info.embedding_dim
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Shape (batch, 3, 224, 224) -> (batch, embedding_dim + num_labels)."""

@@ -56,7 +56,23 @@ class EncoderInfo:
     config: dict[str, Any] = field(default_factory=dict)
 
 
-class Encoder(nn.Module):
+class Embedder(nn.Module):
+    """A network that runs wherever an encoder runs (:func:`skill.encoders.embedding.embed_images`,
+    ONNX export, catalogs): it has ``info``, ``preprocess`` and ``digest``, and its name and
+    output size are its ``info``'s."""
+
+    info: EncoderInfo
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.info.embedding_dim
+
+
+class Encoder(Embedder):
     """Backbone + optional head, returning L2-normalised embeddings.
 
     Args:
@@ -87,14 +103,6 @@ class Encoder(nn.Module):
         self.preprocess = preprocess
         self.info = info
         self.digest = ""
-
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def embedding_dim(self) -> int:
-        return self.info.embedding_dim
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Embeds a batch.
@@ -278,6 +286,7 @@ def _check_output(folder: Path, encoder: Encoder) -> None:
 
 
 __all__ = [
+    "Embedder",
     "Encoder",
     "EncoderInfo",
     "create_backbone",
