@@ -15,7 +15,7 @@ Stages are indices into the network's ``blocks`` (EfficientNet-Lite0 has seven: 
 comes last.
 
 Example:
-    >>> features = stage_features(backbone, images, stages=(3, 4, 5, 6))  # (batch, 1984)
+    >>> features, _ = features_and_map(backbone, images, stages=(3, 4, 5, 6))  # (batch, 1984)
 """
 
 from __future__ import annotations
@@ -53,29 +53,13 @@ def check_stages(backbone: nn.Module, stages: Sequence[int]) -> tuple[int, ...]:
 
 
 def stage_feature_dim(backbone: nn.Module, stages: Sequence[int]) -> int:
-    """Size of :func:`stage_features`' output: the stages' channels and the head's (the
+    """Size of :func:`features_and_map`' features: the stages' channels and the head's (the
     backbone's own features alone when ``stages`` is empty)."""
     if not stages:
         return int(backbone.num_features)
     stages = check_stages(backbone, stages)
     channels = [_out_channels(backbone.blocks[s]) for s in stages]
     return sum(channels) + int(backbone.num_features)
-
-
-def stage_features(
-    backbone: nn.Module, images: torch.Tensor, stages: Sequence[int]
-) -> torch.Tensor:
-    """Unit-norm max-pooled outputs of ``stages``, then the head's unit-norm pooled features.
-
-    Args:
-        backbone: A timm EfficientNet created with ``num_classes=0``.
-        images: Shape (batch, 3, size, size), normalised.
-        stages: Block indices, increasing.
-
-    Returns:
-        Shape (batch, :func:`stage_feature_dim`).
-    """
-    return features_and_map(backbone, images, stages)[0]
 
 
 def features_and_map(
@@ -87,12 +71,13 @@ def features_and_map(
     Args:
         backbone: A timm EfficientNet created with ``num_classes=0``.
         images: Shape (batch, 3, size, size), normalised.
-        stages: Block indices pooled beside the head (:func:`stage_features`); empty gives
-            the backbone's own pooled features, as ``backbone(images)`` does.
+        stages: Block indices, increasing, pooled beside the head: each stage's unit-norm
+            max-pooled output, then the head's unit-norm pooled features; empty gives the
+            backbone's own pooled features, as ``backbone(images)`` does.
         keep: Blocks whose output map is returned too; 0 returns None.
 
     Returns:
-        ``(features, map)``.
+        ``(features, map)``: features of shape (batch, :func:`stage_feature_dim`).
     """
     wanted = set(stages)
     x = backbone.bn1(backbone.conv_stem(images))
@@ -120,4 +105,4 @@ def _out_channels(stage: nn.Module) -> int:
     raise ValueError("a block stage without a convolution")
 
 
-__all__ = ["PARTS", "check_stages", "features_and_map", "stage_feature_dim", "stage_features"]
+__all__ = ["PARTS", "check_stages", "features_and_map", "stage_feature_dim"]

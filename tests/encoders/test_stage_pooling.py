@@ -7,7 +7,7 @@ import torch
 from skill.encoders.checkpoint import CheckpointError, validate_config
 from skill.encoders.encoder import create_backbone, encoder_from_config, load_encoder
 from skill.encoders.onnx import create_onnx_encoder
-from skill.encoders.stage_pooling import check_stages, stage_feature_dim, stage_features
+from skill.encoders.stage_pooling import check_stages, features_and_map, stage_feature_dim
 from skill.encoders.whitening import fit_whitening, whitening_head
 from skill.images.preprocess import Preprocess
 from skill.train.export import encoder_from_model, export_encoder
@@ -27,7 +27,7 @@ def _images(batch: int = 2, size: int = 64) -> torch.Tensor:
 
 def test_each_stage_is_unit_norm_and_the_head_part_is_the_backbones_own_features(lite0):
     with torch.inference_mode():
-        features = stage_features(lite0, _images(), STAGES)
+        features, _ = features_and_map(lite0, _images(), STAGES)
         own = torch.nn.functional.normalize(lite0(_images()), dim=-1)
     widths = [80, 112, 192, 320, 1280]  # EfficientNet-Lite0's stages 3-6 and its head
     assert features.shape == (2, sum(widths)) and stage_feature_dim(lite0, STAGES) == sum(widths)
@@ -41,7 +41,7 @@ def test_a_stage_is_the_max_over_its_map(lite0):
     seen = {}
     hook = lite0.blocks[4].register_forward_hook(lambda m, a, out: seen.update(map=out))
     with torch.inference_mode():
-        features = stage_features(lite0, _images(), (4,))
+        features, _ = features_and_map(lite0, _images(), (4,))
     hook.remove()
     expected = torch.nn.functional.normalize(seen["map"].amax(dim=(2, 3)), dim=-1)
     torch.testing.assert_close(features[:, :112], expected)
