@@ -27,9 +27,8 @@ from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
 def cluttered_copies(root: Path, image_paths, seed: int):
     """Each photo's product pasted on its own seeded cluttered background (PIL images)."""
-    from skill.images.clutter import paste_on_clutter, product_mask
+    from skill.images.clutter import clutter_rng, paste_on_clutter, product_mask
     from skill.images.decode import load_image
-    from skill.train.attributes.features import clutter_rng
 
     def one(relative: str):
         image = load_image(root / relative)

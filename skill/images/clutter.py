@@ -17,6 +17,8 @@ Example:
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -155,6 +157,11 @@ def clutter_background(width: int, height: int, rng: np.random.Generator) -> Ima
         grain = rng.normal(0, 10, (height, width, 1))
         image = Image.fromarray(np.clip(np.asarray(image) + grain, 0, 255).astype(np.uint8))
     return image.filter(ImageFilter.GaussianBlur(float(rng.uniform(0, 1.5))))
+
+
+def clutter_rng(seed: int, key: str) -> np.random.Generator:
+    """The random source of one photo's cluttered copy: its path and the seed, nothing else."""
+    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
 
 
 def paste_on_clutter(

@@ -6,6 +6,7 @@ from PIL import Image, ImageDraw
 from skill.images.clutter import (
     BACKGROUND_KINDS,
     clutter_background,
+    clutter_rng,
     paste_on_clutter,
     product_mask,
 )
@@ -58,3 +59,10 @@ def test_backgrounds_are_busy_and_vary_with_the_seed():
         assert background.std() > 5  # not a plain studio wall
     kinds = {BACKGROUND_KINDS[int(np.random.default_rng(s).integers(6))] for s in range(40)}
     assert kinds == set(BACKGROUND_KINDS)
+
+
+def test_each_photo_gets_its_own_reproducible_clutter():
+    a = clutter_rng(0, "images/a.jpg").random(3)
+    assert np.array_equal(a, clutter_rng(0, "images/a.jpg").random(3))
+    assert not np.array_equal(a, clutter_rng(0, "images/b.jpg").random(3))
+    assert not np.array_equal(a, clutter_rng(1, "images/a.jpg").random(3))

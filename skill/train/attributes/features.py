@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ from skill.attributes.trunk import (
     trunk_modules,
     weights_digest,
 )
-from skill.images.clutter import paste_on_clutter, product_mask
+from skill.images.clutter import clutter_rng, paste_on_clutter, product_mask
 from skill.images.decode import load_image
 from skill.images.preprocess import Preprocess, resize_image, to_tensor
 
@@ -86,11 +85,6 @@ def cell_shares(mask: np.ndarray, preprocess: Preprocess = PREPROCESS, grid: int
     square = np.asarray(resize_image(picture, preprocess), np.float32)[..., 0] / 255.0
     cell = size // grid
     return square.reshape(grid, cell, grid, cell).mean(axis=(1, 3)).clip(0, 1)
-
-
-def clutter_rng(seed: int, key: str) -> np.random.Generator:
-    """The random source of one photo's cluttered copy: its path and the seed, nothing else."""
-    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
 
 
 @dataclass

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skill.images.preprocess import Preprocess
-from skill.train.attributes.features import cell_shares, clutter_rng
+from skill.train.attributes.features import cell_shares
 
 
 def test_cell_shares_follow_the_centre_crop():
@@ -18,13 +18,6 @@ def test_cell_shares_follow_the_centre_crop():
     top[:60] = True  # the top ninth is cropped away by the 224 px centre crop
     assert cell_shares(top).max() < 0.05
     assert cell_shares(mask, Preprocess(input_size=64, crop_pct=1.0), grid=4).shape == (4, 4)
-
-
-def test_each_photo_gets_its_own_reproducible_clutter():
-    a = clutter_rng(0, "images/a.jpg").random(3)
-    assert np.array_equal(a, clutter_rng(0, "images/a.jpg").random(3))
-    assert not np.array_equal(a, clutter_rng(0, "images/b.jpg").random(3))
-    assert not np.array_equal(a, clutter_rng(1, "images/a.jpg").random(3))
 
 
 @pytest.mark.slow
