@@ -20,7 +20,7 @@ import torch
 from skill.encoders.heads import ProjectionHead
 from skill.train.dino.config import TrainConfig
 from skill.train.dino.methods import DESIGN_METHODS
-from skill.train.dino.model import backbone_kwargs, eval_preprocess
+from skill.train.dino.model import backbone_kwargs, eval_preprocess, pooling_kwargs
 from skill.train.export import export_encoder
 from skill.train.multicrop import MultiCropModel
 
@@ -116,6 +116,5 @@ def export_teacher(
         training=training,
         metrics=metrics,
         backbone_kwargs=backbone_kwargs(config),
-        pool_stages=tuple(config.pool_stages),
-        polarity_views=config.polarity_views,
+        **pooling_kwargs(config),
     )

@@ -15,7 +15,7 @@ from skill.encoders.heads import ProjectionHead
 from skill.evaluation.protocol import EvalConfig, evaluate_encoder
 from skill.progress import Progress
 from skill.train.dino.config import TrainConfig
-from skill.train.dino.model import eval_preprocess
+from skill.train.dino.model import eval_preprocess, pooling_kwargs
 from skill.train.export import encoder_from_model
 from skill.train.multicrop import MultiCropModel
 
@@ -46,8 +46,7 @@ def evaluate_teacher(
         config.architecture,
         config.export_head,
         head,
-        pool_stages=tuple(config.pool_stages),
-        polarity_views=config.polarity_views,
+        **pooling_kwargs(config),
     )
     was_training = teacher.training
     figures = evaluate_encoder(

@@ -33,6 +33,16 @@ def backbone_kwargs(config: TrainConfig) -> dict[str, Any]:
     return {} if config.global_pool == "avg" else {"global_pool": config.global_pool}
 
 
+def pooling_kwargs(config: TrainConfig) -> dict[str, Any]:
+    """How the exported encoder pools, as :class:`skill.encoders.encoder.Encoder` arguments:
+    its stages and polarity views; empty when it pools the backbone's features alone, which
+    is all a photo bank's trunk maps give."""
+    return {
+        **({"pool_stages": tuple(config.pool_stages)} if config.pool_stages else {}),
+        **({"polarity_views": True} if config.polarity_views else {}),
+    }
+
+
 def eval_preprocess(config: TrainConfig) -> Preprocess:
     """The preprocessing the exported encoder ships with."""
     return Preprocess(

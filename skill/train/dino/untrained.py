@@ -22,7 +22,7 @@ from skill.train.dino.card import export_teacher, training_record
 from skill.train.dino.config import TrainConfig
 from skill.train.dino.data import split_items
 from skill.train.dino.evaluate import evaluate_teacher
-from skill.train.dino.model import create_model
+from skill.train.dino.model import create_model, pooling_kwargs
 from skill.train.dino.whitening import fit_teacher_whitening
 
 DESCRIPTION = (
@@ -53,7 +53,7 @@ def export_untrained(
         train_items, val_items = split_items(config, train_items, val_items)
     model = create_model(config).to(device)
     bank = None  # the whitening's photos: a photo bank, unless the encoder must run on them
-    if config.bank_source == "photos" and not (config.pool_stages or config.polarity_views):
+    if config.bank_source == "photos" and not pooling_kwargs(config):
         bank = build_run_photo_bank(config, model, train_items, device, progress=progress)
     whitening = (
         fit_teacher_whitening(model, config, train_items, bank, device, progress)

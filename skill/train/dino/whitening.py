@@ -20,7 +20,7 @@ from skill.encoders.whitening import fit_whitening, whitening_head
 from skill.progress import Progress
 from skill.train.dino.banks import build_run_photo_bank
 from skill.train.dino.config import TrainConfig
-from skill.train.dino.model import eval_preprocess
+from skill.train.dino.model import eval_preprocess, pooling_kwargs
 from skill.train.export import encoder_from_model
 from skill.train.multicrop import MultiCropModel
 from skill.train.view_bank import ViewBank
@@ -52,7 +52,7 @@ def fit_teacher_whitening(
         device: Where the teacher runs.
         progress: Reports the plain photo bank's stage when one is built.
     """
-    if config.pool_stages or config.polarity_views:
+    if pooling_kwargs(config):
         features = _encoder_features(teacher, config, train_items, progress)
     else:
         features = _bank_features(teacher, config, train_items, bank, device, progress)
@@ -96,8 +96,7 @@ def _encoder_features(
         teacher,
         eval_preprocess(config),
         config.architecture,
-        pool_stages=config.pool_stages,
-        polarity_views=config.polarity_views,
+        **pooling_kwargs(config),
     )
     paths = [config.images_path / p for p in train_items["image_path"]]
     result = embed_images(encoder, paths, progress=progress, runtime="auto")
