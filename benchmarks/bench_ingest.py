@@ -67,7 +67,10 @@ BUILDS = {  # variant -> (runtime, attribute model)
 
 
 def describe_machine() -> str:
-    """One line: cores, CPU model, torch threads, load."""
+    """One line: cores, CPU model and its int8 instructions (:mod:`skill.encoders.cpu`),
+    torch threads, load."""
+    from skill.encoders.cpu import int8_instructions
+
     model = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -78,7 +81,8 @@ def describe_machine() -> str:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
-        f"{os.cpu_count()} cores ({model}), torch {torch.__version__} with "
+        f"{os.cpu_count()} cores ({model}, int8: {int8_instructions()}), "
+        f"torch {torch.__version__} with "
         f"{torch.get_num_threads()} threads, Python {platform.python_version()}, "
         f"load average {load:.1f} at start, nice {os.nice(0)}"
     )

@@ -17,6 +17,7 @@ with the load beside it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -33,7 +34,12 @@ from bench_ingest import describe_machine, time_models
 
 from skill.encoders.embedding import prepare
 from skill.encoders.onnx import create_onnx_encoder
-from skill.encoders.quantize import QuantizeConfig, create_int8_encoder
+from skill.encoders.quantize import (
+    AGREEMENT_PHOTOS,
+    MIN_AGREEMENT,
+    QuantizeConfig,
+    create_int8_encoder,
+)
 from skill.encoders.registry import create_encoder
 from skill.evaluation.metrics import colour_variant_retrieval
 from skill.evaluation.splits import read_split
@@ -43,6 +49,7 @@ HM = project_path(DEFAULT_TRAINING_DATA)
 ENCODERS = ("imagenet-lite0", "luminance-lite0", "skill-design", "colour-variants")
 VARIANTS = {
     "shipped": QuantizeConfig(),  # the default: minmax-average, per channel, 256 photos
+    "no-stem-guard": QuantizeConfig(stem_guard=False),  # every layer int8 on every CPU
     "average-keep-stem": QuantizeConfig(calibration="minmax-average", keep_float=("stem",)),
     "minmax": QuantizeConfig(calibration="minmax"),
     # Histogram calibrations keep every activation of every photo: 64 photos fit in memory.
@@ -54,6 +61,7 @@ VARIANTS = {
     "keep-stem": QuantizeConfig(keep_float=("stem",)),
     "per-tensor": QuantizeConfig(per_channel=False),
     "keep-stem-head": QuantizeConfig(keep_float=("stem", "head")),
+    "reduce-range": QuantizeConfig(reduce_range=True),
     "dynamic": QuantizeConfig(method="dynamic"),
 }
 
@@ -124,9 +132,12 @@ def main() -> None:
 
     print(f"machine: {describe_machine()}")
     print(f"command: python {' '.join(sys.argv)}")
-    val, paths, calibration = validation_and_calibration(args.val_photos, args.calibration_photos)
+    # The photos after the calibration ones check each model, as a build does.
+    val, paths, calibration = validation_and_calibration(
+        args.val_photos, args.calibration_photos + AGREEMENT_PHOTOS
+    )
     names = args.variants.split(",")
-    rows, failures = [], []
+    rows, failures, agreements = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for encoder_name in args.encoders:
             encoder = create_encoder(encoder_name).eval()
@@ -141,14 +152,17 @@ def main() -> None:
                         Path(tmp) / f"{encoder_name}-{name}",
                         VARIANTS[name],
                         spinning=False,  # as a build runs it; see bench_ingest.time_models
+                        min_agreement=None,  # measured here, refused in a build
                     )
                 except Exception as error:  # noqa: BLE001 - ONNX Runtime raises many kinds
                     failures.append((encoder_name, name, f"{type(error).__name__}: {error}"))
                     print(f"{encoder_name} {name}: quantisation failed ({error})", flush=True)
                     continue
+                record = json.loads((int8_models[name].path.parent / "quantize.json").read_text())
+                agreements[encoder_name, name] = record["agreement"]["cosine_mean"]
                 print(
                     f"{encoder_name} {name}: quantised in {time.perf_counter() - start:.0f} s "
-                    f"({load()})",
+                    f"({load()}), keeping {record['config']['keep_float'] or 'nothing'} in float",
                     flush=True,
                 )
             start = time.perf_counter()
@@ -168,7 +182,7 @@ def main() -> None:
     print()
     print(
         f"{'encoder':<18}{'model':<16}{'hit@1':>8}{'vs float':>10}{'float q':>9}"
-        f"{'cos mean':>10}{'cos min':>9}{'img/s':>8}{'x float':>9}"
+        f"{'cos mean':>10}{'cos min':>9}{'img/s':>8}{'x float':>9}{'agree':>8}  build"
     )
     floats = {r[0]: r for r in rows if r[1] == "float"}
     for encoder_name, name, hit1, mixed, cosine, speed in rows:
@@ -177,14 +191,20 @@ def main() -> None:
             print(f"{encoder_name:<18}{'float onnx':<16}{hit1:>8.3f}{'':>10}{'':>9}"
                   f"{'':>10}{'':>9}{speed:>8.1f}{1.0:>9.2f}")  # fmt: skip
             continue
+        agree = agreements[encoder_name, name]
+        verdict = "takes it" if agree >= MIN_AGREEMENT else "refuses it"
         print(
             f"{encoder_name:<18}{'int8 ' + name:<16}{hit1:>8.3f}{100 * (hit1 - base[2]):>+9.1f}p"
             f"{mixed:>9.3f}{cosine.mean():>10.4f}{cosine.min():>9.4f}{speed:>8.1f}"
-            f"{speed / base[5]:>9.2f}"
+            f"{speed / base[5]:>9.2f}{agree:>8.4f}  {verdict}"
         )
     for encoder_name, name, reason in failures:
         print(f"{encoder_name:<18}{'int8 ' + name:<16}failed: {reason.splitlines()[0][:120]}")
-    print(f"\n'float q': hit@1 of float query vectors against the int8 gallery. End: {load()}")
+    print(
+        f"\n'float q': hit@1 of float query vectors against the int8 gallery; 'agree': mean "
+        f"cosine to float on the {AGREEMENT_PHOTOS} held-back photos, what a build checks "
+        f"(floor {MIN_AGREEMENT}). End: {load()}"
+    )
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ from skill.catalog.store import SOURCE_COLUMN, CatalogSource
 from skill.catalog.version import write_version
 from skill.encoders.cache import EmbeddingCache, fingerprint
 from skill.encoders.cache import safe_name as _safe
+from skill.encoders.quantize import MIN_AGREEMENT
 from skill.progress import Progress, silent
 
 if TYPE_CHECKING:  # torch loads only when a build embeds photos, so the app starts fast
@@ -79,6 +80,10 @@ class CatalogConfig:
             its vectors are cached apart from the float ones).
         attributes: Attribute model whose predictions are stored (:mod:`skill.catalog.attributes`):
             ``auto`` (the shipped model when installed), a model name or folder, or ``None``.
+        int8_min_agreement: For ``onnx-int8``: the least mean cosine an encoder's int8
+            embeddings may have to its float ones on held-back catalog photos; a model below
+            it stops the build before anything is written
+            (:func:`skill.encoders.quantize.create_int8_encoder`).
     """
 
     batch_size: int = 32
@@ -87,6 +92,7 @@ class CatalogConfig:
     map: MapConfig = field(default_factory=MapConfig)
     runtime: str = "auto"
     attributes: str | None = "auto"
+    int8_min_agreement: float = MIN_AGREEMENT
 
 
 @dataclass

@@ -44,7 +44,9 @@ def draft_size(preprocesses: Sequence[Preprocess]) -> int:
     return max((p.decode_size for p in preprocesses), default=COLOUR_DRAFT_SIZE)
 
 
-def batch_model(encoder, runtime: str, calibration: Sequence = (), int8_dir=None):
+def batch_model(
+    encoder, runtime: str, calibration: Sequence = (), int8_dir=None, min_agreement=None
+):
     """The callable that embeds batches for a build under ``runtime`` (:data:`BUILD_RUNTIMES`).
 
     ONNX sessions do not spin between operators: the decoding threads need the cores.
@@ -56,6 +58,9 @@ def batch_model(encoder, runtime: str, calibration: Sequence = (), int8_dir=None
             :func:`skill.encoders.embedding.embed_images`'s.
         calibration: Photos to calibrate an int8 model on (a sample of the catalog).
         int8_dir: Where the int8 model is kept (the catalog's int8 cache folder).
+        min_agreement: Refuse an int8 model whose embeddings agree less with float
+            (:func:`~skill.encoders.quantize.create_int8_encoder`); ``None`` for a network
+            whose outputs are not embeddings.
     """
     import torch
 
@@ -65,7 +70,9 @@ def batch_model(encoder, runtime: str, calibration: Sequence = (), int8_dir=None
     if runtime == "onnx-int8":
         from skill.encoders.quantize import create_int8_encoder
 
-        return create_int8_encoder(encoder, calibration, int8_dir, spinning=False)
+        return create_int8_encoder(
+            encoder, calibration, int8_dir, spinning=False, min_agreement=min_agreement
+        )
     from skill.encoders.embedding import resolve_runtime
 
     model, resolved = resolve_runtime(encoder, runtime, spinning=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from skill.cli.common import ProgressBar, add_column_flags, add_runtime_flag, columns
@@ -72,6 +73,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="attribute model stored with the photos (auto: the shipped one; none: no attributes)",
     )
     add_runtime_flag(parser, int8=True)
+    parser.add_argument(
+        "--int8-min-agreement",
+        type=float,
+        metavar="COSINE",
+        help="onnx-int8: least mean cosine of an encoder's int8 embeddings to its float ones on "
+        "held-back catalog photos; below it the build stops (default 0.95)",
+    )
     add_column_flags(parser)
     parser.add_argument(
         "--engine",
@@ -148,6 +156,8 @@ def run_index(args: argparse.Namespace) -> int:
         runtime=args.runtime,
         attributes=None if args.attributes == "none" else args.attributes,
     )
+    if args.int8_min_agreement is not None:
+        config = replace(config, int8_min_agreement=args.int8_min_agreement)
     encoders, chosen = args.encoder or [], ""
     if not encoders and current_version(args.catalog) is None:
         from skill.encoders.registry import default_encoder

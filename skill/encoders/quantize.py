@@ -8,9 +8,14 @@ catalog's own photos at build time, never the photos an evaluation scores
 Dynamic quantisation (weights only, activation ranges per batch) needs no photos but runs
 convolutions slower than float here. Speed and hit@1 against float: ``docs/scale.md``.
 
-The quantised model changes the embeddings (cosine to the float ones about 0.98 on average),
-so a catalog embedded in int8 keeps its own embedding cache (:func:`int8_cache_name`) and its
-model file next to it, and a rebuild reuses that model rather than calibrating anew.
+The quantised model changes the embeddings (cosine to the float ones about 0.98 on average
+where the CPU sums int8 products in 32 bits), so a catalog embedded in int8 keeps its own
+embedding cache (:func:`int8_cache_name`) and its model file next to it, and a rebuild reuses
+that model rather than calibrating anew. Every new model is checked against float on
+held-back catalog photos, and one that strays (mean cosine below
+:data:`MIN_AGREEMENT` by default) is refused with a clear message rather than filling a
+catalog with vectors its float queries no longer find: how far int8 strays depends on the CPU
+(:mod:`skill.encoders.cpu`) and on the encoder.
 
 Example:
     >>> fast = create_int8_encoder(encoder, photos[:256], cache_dir="catalog/cache/x-int8")
@@ -20,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -34,6 +40,10 @@ from skill.encoders.encoder import Encoder
 QUANT_METHODS = ("static", "dynamic")
 CALIBRATIONS = ("minmax", "minmax-average", "percentile", "entropy")
 KEEP_FLOAT = ("stem", "head")
+MIN_AGREEMENT = 0.95
+"""Default floor of an int8 encoder's mean cosine to float (hit@1 within about half a point
+where it holds: ``benchmarks/bench_quantize.py``)."""
+AGREEMENT_PHOTOS = 64
 
 
 @dataclass(frozen=True)
@@ -49,13 +59,20 @@ class QuantizeConfig:
             (the extremes over all photos), ``minmax-average`` (the mean of each batch's
             extremes: fewer outliers), ``percentile`` (99.999th) or ``entropy``; the last two
             keep every activation of every photo in memory (64 photos: several GB).
+        reduce_range: Weights in 7 bits (the remedy ONNX Runtime suggests for CPUs whose int8
+            sums saturate; keeping the first convolution in float loses less here).
+        stem_guard: Keep the first convolution in float where this CPU's int8 sums saturate
+            (:func:`for_this_cpu`).
         photos: Calibration photos. Typical 64-512; more costs calibration time only.
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
             pixels) and/or ``head`` (the last convolution, pooling and what follows).
+            :func:`for_this_cpu` adds ``stem`` where int8 sums saturate.
     """
 
     method: str = "static"
     per_channel: bool = True
+    reduce_range: bool = False
+    stem_guard: bool = True
     calibration: str = "minmax-average"
     photos: int = 256
     keep_float: tuple[str, ...] = ()
@@ -70,6 +87,21 @@ class QuantizeConfig:
             raise ValueError(f"keep_float may hold {KEEP_FLOAT}, got {sorted(unknown)}")
         if self.photos < 1:
             raise ValueError(f"photos must be >= 1, got {self.photos}")
+
+
+class Int8AgreementError(ValueError):
+    """An int8 model whose embeddings stray too far from its float encoder's."""
+
+
+def for_this_cpu(config: QuantizeConfig) -> QuantizeConfig:
+    """``config`` with the first convolution in float where this CPU's int8 sums saturate
+    (:mod:`skill.encoders.cpu`): it sees raw pixels over the full 8-bit range."""
+    from skill.encoders.cpu import saturates_int8
+
+    guard = config.stem_guard and config.method == "static" and "stem" not in config.keep_float
+    if not guard or not saturates_int8():
+        return config
+    return dataclasses.replace(config, keep_float=(*config.keep_float, "stem"))
 
 
 def quantize_onnx(
@@ -142,6 +174,7 @@ def quantize_onnx(
                 per_channel=config.per_channel,
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
+                reduce_range=config.reduce_range,
                 calibrate_method=method,
                 nodes_to_exclude=_float_nodes(folded, config.keep_float),
                 extra_options={"CalibMovingAverage": config.calibration == "minmax-average"},
@@ -196,29 +229,42 @@ def create_int8_encoder(
     config: QuantizeConfig = QuantizeConfig(),
     num_threads: int = 0,
     spinning: bool = True,
+    min_agreement: float | None = MIN_AGREEMENT,
 ):
-    """Quantises ``encoder`` once and opens it with ONNX Runtime.
+    """Quantises ``encoder`` once, checks it against float, and opens it with ONNX Runtime.
 
     The int8 model is kept in ``cache_dir`` as ``model-int8.onnx`` beside a ``quantize.json``
-    naming its encoder digest and settings; while both match, it is reused, whatever the
-    calibration photos, so that every embedding in a cache comes from one model.
+    naming its encoder digest, its settings (:func:`for_this_cpu` of ``config``) and its
+    agreement with float; while they match, it is reused, whatever the calibration photos,
+    so that every embedding in a cache comes from one model.
+
+    The agreement is the mean cosine between the int8 and float embeddings of up to
+    :data:`AGREEMENT_PHOTOS` photos after the calibration ones in ``calibration`` (the
+    calibration photos themselves where there are no others).
 
     Args:
         encoder: The float encoder.
         calibration: Photos (paths, bytes or PIL images) to calibrate on; the first
-            ``config.photos`` are used. Give a seeded sample of the catalog, not evaluation
-            photos. Unused when a matching model is in ``cache_dir``.
+            ``config.photos`` are used, and the next ones check the model. Give a seeded
+            sample of the catalog, not evaluation photos. Unused when a matching model is in
+            ``cache_dir``.
         cache_dir: Where the model is kept; default a folder per encoder digest in the system
             temporary directory.
         config: Quantisation settings.
         num_threads: ONNX Runtime intra-op threads; 0 uses ``torch.get_num_threads()``.
         spinning: See :func:`skill.encoders.onnx.onnx_session`.
+        min_agreement: Least agreement a model may have; ``None`` takes any (for networks
+            whose outputs are not embeddings: the attribute model's probabilities).
 
     Returns:
         An :class:`~skill.encoders.onnx.OnnxEncoder` running the int8 graph.
+
+    Raises:
+        Int8AgreementError: The agreement is below ``min_agreement``.
     """
     from skill.encoders.onnx import EXPORT_VERSION, OnnxEncoder, create_onnx_encoder
 
+    config = for_this_cpu(config)
     if cache_dir:
         folder = Path(cache_dir)
     elif encoder.digest:
@@ -237,22 +283,65 @@ def create_int8_encoder(
             }
         )
     )  # as read back from JSON (tuples become lists)
-    if not (model.is_file() and record.is_file() and _same(record, wanted)):
+    stored = _read(record)
+    if not (model.is_file() and _same(stored, wanted) and "agreement" in stored):
         float_model = create_onnx_encoder(encoder, num_threads=num_threads)
+        photos = list(calibration)
         batches = []
         if config.method == "static":
-            batches = calibration_batches(encoder, list(calibration)[: config.photos])
+            batches = calibration_batches(encoder, photos[: config.photos])
         quantize_onnx(float_model.path, model, batches, config)
-        photos = sum(len(b) for b in batches)
-        record.write_text(json.dumps({**wanted, "calibration_photos": photos}, indent=2) + "\n")
+        held = calibration_batches(
+            encoder, photos[config.photos : config.photos + AGREEMENT_PHOTOS]
+        ) or batches or calibration_batches(encoder, photos[:AGREEMENT_PHOTOS])  # fmt: skip
+        int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
+        stored = {
+            **wanted,
+            "calibration_photos": sum(len(b) for b in batches),
+            "agreement": agreement(float_model, int8_model, held),
+        }
+        record.write_text(json.dumps(stored, indent=2) + "\n")
+    found = stored["agreement"]
+    if min_agreement is not None and found["photos"] and found["cosine_mean"] < min_agreement:
+        from skill.encoders.cpu import int8_instructions
+
+        raise Int8AgreementError(
+            f"int8 {encoder.name} strays from float on this CPU ({int8_instructions()}): "
+            f"mean cosine {found['cosine_mean']:.4f} to the float embeddings of "
+            f"{found['photos']} catalog photos, below {min_agreement}; "
+            "embed in float (runtime onnx) instead"
+        )
     return OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
 
 
-def _same(record: Path, wanted: dict) -> bool:
+def agreement(float_model, int8_model, batches: Sequence[np.ndarray]) -> dict:
+    """Mean and least cosine between two models' outputs on ``batches``, and the photo count."""
+    import torch
+
+    cosines = []
+    with torch.inference_mode():
+        for batch in batches:
+            x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
+            a, b = np.asarray(float_model(x), np.float64), np.asarray(int8_model(x), np.float64)
+            norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+            cosines.append((a * b).sum(axis=1) / np.maximum(norms, 1e-12))
+    values = np.concatenate(cosines) if cosines else np.zeros(0)
+    return {
+        "photos": len(values),
+        "cosine_mean": float(values.mean()) if len(values) else None,
+        "cosine_min": float(values.min()) if len(values) else None,
+    }
+
+
+def _read(record: Path) -> dict:
     try:
         stored = json.loads(record.read_text())
     except (OSError, ValueError):
-        return False
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def _same(stored: dict, wanted: dict) -> bool:
     return all(stored.get(key) == value for key, value in wanted.items())
 
 

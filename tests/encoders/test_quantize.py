@@ -1,5 +1,7 @@
 """Tests of skill.encoders.quantize and the fixed SAME padding of ONNX exports."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,13 @@ from skill.catalog.projection import MapConfig
 from skill.catalog.store import open_catalog
 from skill.encoders.encoder import encoder_from_config
 from skill.encoders.onnx import create_onnx_encoder, export_onnx, freeze_same_padding
-from skill.encoders.quantize import QuantizeConfig, create_int8_encoder, quantize_onnx
+from skill.encoders.quantize import (
+    Int8AgreementError,
+    QuantizeConfig,
+    create_int8_encoder,
+    for_this_cpu,
+    quantize_onnx,
+)
 from tests.shapes import TINY_CONFIG, write_shapes
 
 
@@ -121,3 +129,50 @@ def test_an_int8_build_keeps_its_own_cache_and_model(tmp_path, tiny_encoder_dir)
     )
     assert again.reused == {"tiny-random": 16}
     assert open_catalog(tmp_path / "cat").manifest["config"]["runtime"] == "onnx-int8"
+
+
+def test_a_model_below_the_floor_is_refused_and_stays_refused(encoder, photos, tmp_path):
+    config = QuantizeConfig(photos=8)
+    with pytest.raises(Int8AgreementError, match=r"mean cosine [01]\.\d{4} .*of 8 catalog photos"):
+        create_int8_encoder(encoder, photos[:16], tmp_path, config, min_agreement=1.0)
+    record = json.loads((tmp_path / "quantize.json").read_text())
+    assert record["agreement"]["photos"] == 8  # the 8 photos after the 8 calibration ones
+    assert 0.5 < record["agreement"]["cosine_mean"] < 1.0
+    stamp = (tmp_path / "model-int8.onnx").stat().st_mtime_ns
+    with pytest.raises(Int8AgreementError):  # the stored agreement, no new calibration
+        create_int8_encoder(encoder, [], tmp_path, config, min_agreement=1.0)
+    assert (tmp_path / "model-int8.onnx").stat().st_mtime_ns == stamp
+    lenient = create_int8_encoder(encoder, [], tmp_path, config, min_agreement=0.5)
+    assert lenient.path == tmp_path / "model-int8.onnx"  # the same model, under another floor
+    assert (tmp_path / "model-int8.onnx").stat().st_mtime_ns == stamp
+
+
+def test_the_first_convolution_stays_float_where_int8_sums_saturate(monkeypatch):
+    import skill.encoders.cpu as cpu
+
+    monkeypatch.setattr(cpu, "saturates_int8", lambda: True)
+    assert for_this_cpu(QuantizeConfig()).keep_float == ("stem",)
+    assert for_this_cpu(QuantizeConfig(keep_float=("head",))).keep_float == ("head", "stem")
+    assert for_this_cpu(QuantizeConfig(stem_guard=False)).keep_float == ()
+    assert for_this_cpu(QuantizeConfig(method="dynamic")).keep_float == ()
+    monkeypatch.setattr(cpu, "saturates_int8", lambda: False)
+    assert for_this_cpu(QuantizeConfig()).keep_float == ()
+
+
+def test_an_int8_build_that_strays_stops_and_leaves_the_catalog(
+    tmp_path, tiny_encoder_dir, monkeypatch
+):
+    import skill.encoders.quantize as quantize
+
+    write_shapes(tmp_path / "photos")
+    encoders = [str(tiny_encoder_dir)]
+    build_catalog(tmp_path / "photos", tmp_path / "cat", encoders=encoders,
+                  config=CatalogConfig(batch_size=8, map=MapConfig(method="pca")))  # fmt: skip
+    before = open_catalog(tmp_path / "cat").manifest
+    strays = {"photos": 16, "cosine_mean": 0.5, "cosine_min": 0.1}
+    monkeypatch.setattr(quantize, "agreement", lambda *args: strays)
+    config = CatalogConfig(batch_size=8, map=MapConfig(method="pca"), runtime="onnx-int8")
+    with pytest.raises(Int8AgreementError, match=r"mean cosine 0\.5000 .*runtime onnx"):
+        build_catalog(tmp_path / "photos", tmp_path / "cat", encoders=encoders, config=config,
+                      replace=True)  # fmt: skip
+    assert open_catalog(tmp_path / "cat").manifest == before  # the float version is still live
