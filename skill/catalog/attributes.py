@@ -276,7 +276,11 @@ def describe_attributes(description: dict) -> str:
 def cache_folder(catalog_dir: str | Path, model: AttributeModel, runtime: str = "auto") -> Path:
     """Where a catalog caches ``model``'s probabilities (and, for ``onnx-int8``, its int8
     model: int8 probabilities are not float's, so they have a folder of their own)."""
-    int8 = "-int8" if runtime == "onnx-int8" else ""
+    int8 = ""
+    if runtime == "onnx-int8":  # and per quantisation settings, as the encoders' caches
+        from skill.encoders.quantize import int8_settings_tag
+
+        int8 = f"-int8-{int8_settings_tag()}"
     return Path(catalog_dir) / "cache" / f"attributes-{safe_name(model.name)}-{model.digest}{int8}"
 
 

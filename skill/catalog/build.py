@@ -410,7 +410,7 @@ def _seed_from_previous(cache, previous, encoder, keys, config: CatalogConfig) -
         return
     if previous.encoder_digest(encoder.name) != encoder.digest:
         return
-    if not _same_vectors(previous, config):
+    if not _same_vectors(previous, encoder.name, cache.folder, config):
         return
     wanted = {key for key in keys if key not in cache}
     if not wanted or "fingerprint" not in previous.items:
@@ -421,11 +421,16 @@ def _seed_from_previous(cache, previous, encoder, keys, config: CatalogConfig) -
         cache.put([previous.items["fingerprint"].iat[i] for i in rows], vectors)
 
 
-def _same_vectors(previous, config: CatalogConfig) -> bool:
-    """Whether the live version's vectors are what this build's runtime makes: int8 vectors
-    are not the float ones (:func:`_cache_folder`)."""
+def _same_vectors(previous, name: str, folder: Path, config: CatalogConfig) -> bool:
+    """Whether the live version's vectors of encoder ``name`` are what this build's cache
+    ``folder`` holds: the same cache (:func:`_cache_folder`: weights, and for int8 the model's
+    settings). A version that did not record its cache is trusted for float vectors only:
+    its int8 vectors may come from a model quantised otherwise."""
+    recorded = previous.manifest.get("encoders", {}).get(name, {}).get("cache")
+    if recorded is not None:
+        return recorded == Path(folder).name
     built = previous.manifest.get("config", {}).get("runtime", "auto")
-    return (built == "onnx-int8") == (config.runtime == "onnx-int8")
+    return built != "onnx-int8" and config.runtime != "onnx-int8"
 
 
 def _with_removed(plan: BuildPlan, previous, lost_rows: set) -> BuildPlan:

@@ -304,7 +304,9 @@ def _seed_shards(folder: Path, stored: set[str], previous, encoder, keys, config
         return
     if previous.encoder_digest(encoder.name) != encoder.digest:
         return
-    if not _same_vectors(previous, config) or "fingerprint" not in previous.items:
+    if not _same_vectors(previous, encoder.name, folder, config):
+        return
+    if "fingerprint" not in previous.items:
         return
     wanted = {key for key in keys if key not in stored}
     rows = [i for i, key in enumerate(previous.items["fingerprint"]) if key in wanted]

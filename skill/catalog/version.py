@@ -83,6 +83,9 @@ def _write_staging(
             "folder": _safe(encoder.name),
             "digest": encoder.digest,
             "dim": encoder.embedding_dim,
+            "cache": Path(
+                caches[encoder.name].folder
+            ).name,  # which vectors: see _seed_from_previous
             "display_name": encoder.info.display_name,
             "role": encoder.info.role,
             "source": encoder.info.source,

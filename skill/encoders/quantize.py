@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import tempfile
@@ -218,9 +219,19 @@ def calibration_batches(
     return [np.stack(tensors[i : i + batch_size]) for i in range(0, len(tensors), batch_size)]
 
 
-def int8_cache_name(encoder: Encoder) -> str:
-    """The embedding-cache suffix of an int8 catalog: its vectors are not the float ones."""
-    return f"{encoder.digest}-int8"
+def int8_cache_name(encoder: Encoder, config: QuantizeConfig = QuantizeConfig()) -> str:
+    """The embedding-cache suffix of an int8 catalog: its vectors are not the float ones, nor
+    those of an int8 model quantised with other settings (:func:`int8_settings_tag`)."""
+    return f"{encoder.digest}-int8-{int8_settings_tag(config)}"
+
+
+def int8_settings_tag(config: QuantizeConfig = QuantizeConfig()) -> str:
+    """Eight hex digits naming the settings an int8 model is quantised with on this CPU
+    (:func:`for_this_cpu`: another kind of CPU, another model) and the export's version."""
+    from skill.encoders.onnx import EXPORT_VERSION
+
+    settings = json.dumps([asdict(for_this_cpu(config)), EXPORT_VERSION], sort_keys=True)
+    return hashlib.sha1(settings.encode()).hexdigest()[:8]
 
 
 def create_int8_encoder(

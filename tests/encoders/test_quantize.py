@@ -1,6 +1,8 @@
 """Tests of skill.encoders.quantize and the fixed SAME padding of ONNX exports."""
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from skill.encoders.quantize import (
     QuantizeConfig,
     create_int8_encoder,
     for_this_cpu,
+    int8_cache_name,
     quantize_onnx,
 )
 from tests.shapes import TINY_CONFIG, write_shapes
@@ -113,7 +116,7 @@ def test_an_int8_build_keeps_its_own_cache_and_model(tmp_path, tiny_encoder_dir)
     )
     assert summary.embedded == {"tiny-random": 16}
     (folder,) = (tmp_path / "cat" / "cache").glob("tiny-random-*")  # beside the attributes
-    assert folder.name.endswith("-int8") and (folder / "model-int8.onnx").is_file()
+    assert re.search(r"-int8-[0-9a-f]{8}$", folder.name) and (folder / "model-int8.onnx").is_file()
     float_build = build_catalog(
         tmp_path / "photos",
         tmp_path / "float",
@@ -129,6 +132,9 @@ def test_an_int8_build_keeps_its_own_cache_and_model(tmp_path, tiny_encoder_dir)
     )
     assert again.reused == {"tiny-random": 16}
     assert open_catalog(tmp_path / "cat").manifest["config"]["runtime"] == "onnx-int8"
+    assert (
+        open_catalog(tmp_path / "cat").manifest["encoders"]["tiny-random"]["cache"] == folder.name
+    )
 
 
 def test_a_model_below_the_floor_is_refused_and_stays_refused(encoder, photos, tmp_path):
@@ -176,3 +182,34 @@ def test_an_int8_build_that_strays_stops_and_leaves_the_catalog(
         build_catalog(tmp_path / "photos", tmp_path / "cat", encoders=encoders, config=config,
                       replace=True)  # fmt: skip
     assert open_catalog(tmp_path / "cat").manifest == before  # the float version is still live
+
+
+def test_int8_vectors_are_cached_apart_per_quantisation_settings(encoder, monkeypatch):
+    import skill.encoders.cpu as cpu
+
+    monkeypatch.setattr(cpu, "saturates_int8", lambda: False)
+    plain = int8_cache_name(encoder)
+    monkeypatch.setattr(cpu, "saturates_int8", lambda: True)
+    guarded = int8_cache_name(encoder)  # the first convolution in float: another model
+    assert plain != guarded
+    assert all(re.fullmatch(rf"{encoder.digest}-int8-[0-9a-f]{{8}}", n) for n in (plain, guarded))
+    assert int8_cache_name(encoder) == guarded  # stable
+
+
+def test_a_live_version_lends_its_vectors_only_from_the_same_cache():
+    from types import SimpleNamespace
+
+    from skill.catalog.build import _same_vectors
+
+    def version(runtime, cache=None):
+        entry = {} if cache is None else {"cache": cache}
+        return SimpleNamespace(manifest={"config": {"runtime": runtime}, "encoders": {"e": entry}})
+
+    int8 = CatalogConfig(runtime="onnx-int8")
+    assert _same_vectors(version("onnx-int8", "e-d-int8-aaaa"), "e", Path("x/e-d-int8-aaaa"), int8)
+    assert not _same_vectors(
+        version("onnx-int8", "e-d-int8-aaaa"), "e", Path("e-d-int8-bbbb"), int8
+    )
+    assert not _same_vectors(version("onnx-int8"), "e", Path("e-d-int8-aaaa"), int8)  # unrecorded
+    assert _same_vectors(version("onnx"), "e", Path("e-d"), CatalogConfig(runtime="onnx"))
+    assert not _same_vectors(version("onnx"), "e", Path("e-d-int8-aaaa"), int8)
