@@ -43,8 +43,8 @@ CALIBRATIONS = ("minmax", "minmax-average", "percentile", "entropy")
 KEEP_FLOAT = ("stem", "head")
 MIN_AGREEMENT = 0.95
 """Default floor of an int8 encoder's mean cosine to float on held-back catalog photos. In
-``benchmarks/bench_quantize.py``, models at 0.96 or more lost at most a point of hit@1 and
-models at 0.91 or less lost 4 to 21 (``docs/scale.md``)."""
+``benchmarks/bench_quantize.py``, models at 0.95 or more were within a point of float's hit@1
+and models at 0.91 or less lost 4 to 21 (``docs/scale.md``)."""
 AGREEMENT_PHOTOS = 64
 
 
