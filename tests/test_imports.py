@@ -183,3 +183,21 @@ def test_the_checks_catch_a_cycle_and_a_backward_import():
 def test_type_checking_imports_do_not_count():
     tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import skill.cli\n")
     assert _imported_names(tree, "skill.images") == {"typing", "typing.TYPE_CHECKING"}
+
+
+@pytest.mark.parametrize("module", ["skill.catalog.build", "skill.encoders.quantize"])
+def test_the_build_module_loads_no_torch(module):
+    """Opening a catalog or planning a build must not pay torch's import (about 2 s): torch
+    loads only where photos are embedded."""
+    import subprocess
+    import sys
+
+    from skill.paths import PROJECT_DIR
+
+    code = f"import sys, {module}; print('torch' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False"]

@@ -33,10 +33,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from skill.encoders.encoder import Encoder
+if TYPE_CHECKING:  # torch loads only where a model is made: builds import this module
+    from skill.encoders.encoder import Encoder
 
 QUANT_METHODS = ("static", "dynamic")
 CALIBRATIONS = ("minmax", "minmax-average", "percentile", "entropy")
