@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import comb
 
 import numpy as np
 
@@ -50,12 +49,12 @@ def paired_hits(hits_a: Sequence[bool], hits_b: Sequence[bool]) -> dict[str, flo
 
 
 def mcnemar_exact(only_a: int, only_b: int) -> float:
-    """Two-sided exact McNemar p-value of ``only_a`` against ``only_b`` discordant queries."""
+    """Two-sided exact McNemar p-value of ``only_a`` against ``only_b`` discordant queries: the
+    binomial test of ``only_a`` successes in ``only_a + only_b`` fair coin flips."""
+    from scipy.stats import binomtest
+
     n = only_a + only_b
-    if n == 0:
-        return 1.0
-    tail = sum(comb(n, k) for k in range(min(only_a, only_b) + 1)) / 2**n
-    return float(min(1.0, 2 * tail))
+    return 1.0 if n == 0 else float(binomtest(only_a, n, 0.5).pvalue)
 
 
 __all__ = ["mcnemar_exact", "paired_hits"]
