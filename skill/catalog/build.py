@@ -75,7 +75,7 @@ class CatalogConfig:
         runtime: How photos are embedded (:func:`skill.encoders.embedding.embed_images`): ``auto``
             (ONNX Runtime where it is installed, about 3x eager torch on a CPU; outputs equal
             to 1e-4), ``onnx``, ``torch``, ``channels_last``, or ``onnx-int8``
-            (:mod:`skill.encoders.quantize`: a model stage 1.6-1.9x ``onnx``'s, calibrated on a
+            (:mod:`skill.encoders.quantize`: a model stage 1.4-2.6x ``onnx``'s by CPU, calibrated on a
             seeded sample of the catalog's photos; hit@1 and speed in ``docs/scale.md``;
             its vectors are cached apart from the float ones).
         attributes: Attribute model whose predictions are stored (:mod:`skill.catalog.attributes`):
