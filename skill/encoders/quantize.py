@@ -43,6 +43,9 @@ if TYPE_CHECKING:  # torch loads only where a model is made: builds import this 
 QUANT_METHODS = ("static", "dynamic")
 CALIBRATIONS = ("minmax", "minmax-average", "percentile", "entropy")
 KEEP_FLOAT = ("stem", "head")
+QUANTIZE_VERSION = 2
+"""Bumped when the same settings give another int8 graph (part of :func:`int8_settings_tag`):
+2 keeps the network's own input steps (the nodes before its first convolution) in float."""
 MIN_AGREEMENT = 0.95
 """Default floor of an int8 encoder's mean cosine to float on held-back catalog photos. In
 ``benchmarks/bench_quantize.py``, models at 0.95 or more were within a point of float's hit@1
@@ -70,7 +73,10 @@ class QuantizeConfig:
         photos: Calibration photos. Typical 64-512; more costs calibration time only.
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
             pixels) and/or ``head`` (the last convolution, pooling and what follows).
-            :func:`for_this_cpu` adds ``stem`` where int8 sums saturate.
+            :func:`for_this_cpu` adds ``stem`` where int8 sums saturate. The steps a network
+            takes on its input before its first convolution (a polarity encoder's inverted
+            copy, :mod:`skill.encoders.polarity`) are always float: elementwise work on pixels,
+            cheap in float, that int8 would round before any convolution sees it.
     """
 
     method: str = "static"
@@ -188,12 +194,13 @@ def quantize_onnx(
 
 
 def _float_nodes(path: Path, keep_float: Sequence[str]) -> list[str]:
-    """Names of the nodes ``keep_float`` leaves in float."""
+    """Names of the nodes left in float: the input steps before the first convolution, and
+    what ``keep_float`` names."""
     import onnx
 
     nodes = onnx.load(str(path)).graph.node
     convs = [i for i, node in enumerate(nodes) if node.op_type == "Conv"]
-    names: list[str] = []
+    names = [node.name for node in nodes[: convs[0] if convs else 0]]
     if "stem" in keep_float and convs:
         names.append(nodes[convs[0]].name)
     if "head" in keep_float and convs:
@@ -229,10 +236,12 @@ def int8_cache_name(encoder: Encoder, config: QuantizeConfig = QuantizeConfig())
 
 def int8_settings_tag(config: QuantizeConfig = QuantizeConfig()) -> str:
     """Eight hex digits naming the settings an int8 model is quantised with on this CPU
-    (:func:`for_this_cpu`: another kind of CPU, another model) and the export's version."""
+    (:func:`for_this_cpu`: another kind of CPU, another model), the export's version and
+    :data:`QUANTIZE_VERSION`."""
     from skill.encoders.onnx import EXPORT_VERSION
 
-    settings = json.dumps([asdict(for_this_cpu(config)), EXPORT_VERSION], sort_keys=True)
+    settings = [asdict(for_this_cpu(config)), EXPORT_VERSION, QUANTIZE_VERSION]
+    settings = json.dumps(settings, sort_keys=True)
     return hashlib.sha1(settings.encode()).hexdigest()[:8]
 
 
@@ -293,6 +302,7 @@ def create_int8_encoder(
                 "embedding_dim": encoder.embedding_dim,
                 "preprocess": encoder.preprocess.to_dict(),  # same weights at another size
                 "export_version": EXPORT_VERSION,
+                "quantize_version": QUANTIZE_VERSION,
                 "config": asdict(config),
             }
         )

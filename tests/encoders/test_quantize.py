@@ -165,6 +165,20 @@ def test_the_first_convolution_stays_float_where_int8_sums_saturate(monkeypatch)
     assert for_this_cpu(QuantizeConfig()).keep_float == ()
 
 
+def test_a_polarity_encoders_inverted_copy_is_made_in_float(photos, tmp_path):
+    import onnx
+
+    torch.manual_seed(0)
+    encoder = encoder_from_config({**TINY_CONFIG, "polarity_views": True}).eval()
+    path = export_onnx(encoder, tmp_path / "f.onnx")
+    config = QuantizeConfig(photos=8, stem_guard=False)
+    quantize_onnx(path, tmp_path / "int8.onnx", [np.stack(_batches(encoder, photos[:8]))], config)
+    nodes = onnx.load(str(tmp_path / "int8.onnx")).graph.node
+    readers = [node.op_type for node in nodes if "images" in node.input]
+    assert readers and "QuantizeLinear" not in readers  # the pixels reach the inversion as float
+    assert "QLinearConv" in {node.op_type for node in nodes}  # the network is int8
+
+
 def test_an_int8_build_that_strays_stops_and_leaves_the_catalog(
     tmp_path, tiny_encoder_dir, monkeypatch
 ):
