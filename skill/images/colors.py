@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,8 +75,7 @@ def dominant_color(image: Image.Image, size: int = 96, clusters: int = 4) -> Swa
     """
     small = image.copy() if image.mode == "RGB" else image.convert("RGB")  # thumbnail is in place
     small.thumbnail((size, size), Image.Resampling.BILINEAR)
-    rgb = np.asarray(small, dtype=np.float32).reshape(-1, 3) / 255.0
-    lab = rgb_to_lab(rgb)
+    lab = _linear_to_lab(_SRGB_TO_LINEAR[np.asarray(small).reshape(-1, 3)])
     mask = _far_from_border(lab.reshape(small.height, small.width, 3)).reshape(-1)
     coverage = float(mask.mean())
     pixels = lab[mask] if mask.sum() >= 16 else lab
@@ -96,7 +96,7 @@ def foreground_mask(rgb: np.ndarray, threshold: float = 12.0) -> np.ndarray:
         Shape (height, width), bool.
     """
     height, width, _ = rgb.shape
-    lab = rgb_to_lab(rgb.reshape(-1, 3).astype(np.float32) / 255.0).reshape(height, width, 3)
+    lab = _linear_to_lab(_SRGB_TO_LINEAR[rgb.reshape(-1, 3)]).reshape(height, width, 3)
     return _far_from_border(lab, threshold)
 
 
@@ -108,9 +108,14 @@ def _far_from_border(lab: np.ndarray, threshold: float = 12.0) -> np.ndarray:
 
 def nearest_color_name(lab: np.ndarray) -> str:
     """Name in :data:`COLOR_NAMES` closest to a Lab colour."""
-    names = list(COLOR_NAMES)
-    palette = rgb_to_lab(np.asarray([_hex_to_rgb(COLOR_NAMES[n]) for n in names]))
+    names, palette = _palette()
     return names[int(np.argmin(np.linalg.norm(palette - lab, axis=1)))]
+
+
+@functools.cache
+def _palette() -> tuple[list[str], np.ndarray]:
+    names = list(COLOR_NAMES)
+    return names, rgb_to_lab(np.asarray([_hex_to_rgb(COLOR_NAMES[n]) for n in names]))
 
 
 def _largest_cluster_mean(pixels: np.ndarray, clusters: int, rounds: int = 8) -> np.ndarray:
@@ -125,19 +130,31 @@ def _largest_cluster_mean(pixels: np.ndarray, clusters: int, rounds: int = 8) ->
     def assign(centres: np.ndarray) -> np.ndarray:
         return np.argmin(squared - 2 * x @ centres.T + (centres**2).sum(axis=1), axis=1)
 
+    labels = assign(centres)
     for _ in range(rounds):
-        labels = assign(centres)
         counts = np.bincount(labels, minlength=k)
         sums = np.stack([np.bincount(labels, x[:, c], minlength=k) for c in range(3)], axis=1)
         centres = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres)
-    labels = assign(centres)
+        moved, labels = labels, assign(centres)
+        if np.array_equal(labels, moved):  # a fixed point: the rounds left would change nothing
+            break
     return centres[np.bincount(labels, minlength=k).argmax()].astype(np.float32)
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB in [0, 1], shape (..., 3), to CIELAB (D65)."""
-    rgb = np.asarray(rgb, dtype=np.float32)
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return _linear_to_lab(_srgb_to_linear(np.asarray(rgb, dtype=np.float32)))
+
+
+def _srgb_to_linear(rgb: np.ndarray) -> np.ndarray:
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+_SRGB_TO_LINEAR = _srgb_to_linear(np.arange(256, dtype=np.float32) / 255.0)
+"""Linear light of each 8-bit sRGB level: a photo's pixels are looked up, not raised to 2.4."""
+
+
+def _linear_to_lab(linear: np.ndarray) -> np.ndarray:
     matrix = np.asarray(
         [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]],
         dtype=np.float32,
