@@ -400,10 +400,31 @@ def json_ready(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def file_digest(path: str | os.PathLike, length: int = 12) -> str:
-    """Short SHA-256 of a file: names the exact weights a catalog was built with."""
+def file_digest(path: str | os.PathLike, length: int = 12, settings: dict | None = None) -> str:
+    """Short SHA-256 of a file, and of ``settings`` (as sorted JSON) where given."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    if settings is not None:
+        digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()[:length]
+
+
+DESCRIPTIVE_KEYS = frozenset(
+    {"name", "display_name", "description", "role", "metrics", "training", "created", "same_design"}
+)
+"""``config.json`` entries that describe an encoder without changing what it computes: writing
+a calibrated rule or new figures into them keeps its digest."""
+
+
+def encoder_digest(weights: str | os.PathLike, config: dict) -> str:
+    """Names what an encoder computes: its weights file and every setting of its config but
+    the descriptive ones (:data:`DESCRIPTIVE_KEYS`): pooling, preprocessing, the head.
+
+    Embedding caches, ONNX exports, int8 models and catalog versions are keyed by it, so the
+    same weights under a changed config give new embeddings rather than the old ones.
+    """
+    return file_digest(
+        weights, settings={k: v for k, v in config.items() if k not in DESCRIPTIVE_KEYS}
+    )

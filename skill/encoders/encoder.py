@@ -24,7 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from skill.encoders.checkpoint import WEIGHTS_FILE, CheckpointError, file_digest, load_checkpoint
+from skill.encoders.checkpoint import (
+    WEIGHTS_FILE,
+    CheckpointError,
+    encoder_digest,
+    load_checkpoint,
+)
 from skill.encoders.heads import ProjectionHead
 from skill.encoders.polarity import invert_product
 from skill.encoders.stage_pooling import check_stages, features_and_map
@@ -240,7 +245,7 @@ def load_encoder(folder: str | os.PathLike) -> Encoder:
     except RuntimeError as error:
         first = str(error).splitlines()[0]
         raise CheckpointError(f"{folder}: tensors do not match the config ({first})") from None
-    encoder.digest = file_digest(folder / "model.safetensors")
+    encoder.digest = encoder_digest(folder / WEIGHTS_FILE, config)
     _check_output(folder, encoder.eval())
     return encoder
 

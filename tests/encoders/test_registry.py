@@ -45,6 +45,32 @@ def test_checkpoint_round_trip_gives_identical_outputs(tmp_path):
     assert len(loaded.digest) == 12
 
 
+def test_the_digest_follows_what_the_encoder_computes_not_how_it_is_described(tmp_path):
+    from skill.encoders.checkpoint import read_config, write_config
+
+    _save_tiny(tmp_path / "tiny")
+    digest = load_encoder(tmp_path / "tiny").digest
+    config = read_config(tmp_path / "tiny")
+    described = {
+        **config,
+        "display_name": "Renamed",
+        "metrics": {"hit@1": 0.5},
+        "role": "experiment",
+    }
+    write_config(tmp_path / "tiny", described)
+    assert load_encoder(tmp_path / "tiny").digest == digest  # the same embeddings
+    resized = {**config, "preprocess": {"input_size": 96, "crop_pct": 1.0}}
+    write_config(tmp_path / "tiny", resized)
+    assert load_encoder(tmp_path / "tiny").digest != digest  # same weights, other embeddings
+
+
+def test_builtins_sharing_weights_have_digests_of_their_own():
+    imagenet, luminance = (create_encoder(n) for n in ("imagenet-lite0", "luminance-lite0"))
+    assert len(imagenet.digest) == len(luminance.digest) == 12
+    assert imagenet.digest != luminance.digest  # one weights file, grey input for one
+    assert create_encoder("imagenet-lite0").digest == imagenet.digest
+
+
 def test_head_spec_builds_the_same_shapes():
     head = ProjectionHead(512, 16, hidden_dim=32)
     rebuilt = ProjectionHead.from_spec(head.spec)
