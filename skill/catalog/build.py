@@ -82,7 +82,8 @@ class CatalogConfig:
             ``auto`` (the shipped model when installed), a model name or folder, or ``None``.
         int8_min_agreement: For ``onnx-int8``: the least mean cosine an encoder's int8
             embeddings may have to its float ones on held-back catalog photos; a model below
-            it stops the build before anything is written
+            it is quantised again with its first convolutions in float, and one that still
+            strays stops the build before anything is written
             (:func:`skill.encoders.quantize.create_int8_encoder`).
     """
 

@@ -12,10 +12,10 @@ The quantised model changes the embeddings (cosine to the float ones about 0.98 
 where the CPU sums int8 products in 32 bits), so a catalog embedded in int8 keeps its own
 embedding cache (:func:`int8_cache_name`) and its model file next to it, and a rebuild reuses
 that model rather than calibrating anew. Every new model is checked against float on
-held-back catalog photos, and one that strays (mean cosine below
-:data:`MIN_AGREEMENT` by default) is refused with a clear message rather than filling a
-catalog with vectors its float queries no longer find: how far int8 strays depends on the CPU
-(:mod:`skill.encoders.cpu`) and on the encoder.
+held-back catalog photos; one that strays (mean cosine below :data:`MIN_AGREEMENT` by
+default) is quantised again with its first layers in float, and refused with a clear message
+if it still strays, rather than filling a catalog with vectors its float queries no longer
+find: how far int8 strays depends on the CPU (:mod:`skill.encoders.cpu`) and on the encoder.
 
 Example:
     >>> fast = create_int8_encoder(encoder, photos[:256], cache_dir="catalog/cache/x-int8")
@@ -46,6 +46,11 @@ KEEP_FLOAT = ("stem", "head")
 QUANTIZE_VERSION = 2
 """Bumped when the same settings give another int8 graph (part of :func:`int8_settings_tag`):
 2 keeps the network's own input steps (the nodes before its first convolution) in float."""
+FLOAT_PREFIXES = (3, 9)
+"""Leading convolutions an int8 model keeps in float, in turn, while it agrees with float below
+the floor (EfficientNet-Lite: the stem and the first block, then the second stage too). The
+first layers see the widest activations, and their rounding is carried through every layer
+after them; they hold a small share of the work."""
 MIN_AGREEMENT = 0.95
 """Default floor of an int8 encoder's mean cosine to float on held-back catalog photos. In
 ``benchmarks/bench_quantize.py``, models at 0.95 or more were within a point of float's hit@1
@@ -71,6 +76,9 @@ class QuantizeConfig:
         stem_guard: Keep the first convolution in float where this CPU's int8 sums saturate
             (:func:`for_this_cpu`).
         photos: Calibration photos. Typical 64-512; more costs calibration time only.
+        fallback: Where a model's agreement with float is below the floor, quantise again
+            with the leading convolutions in float (:data:`FLOAT_PREFIXES`, one step at a
+            time) before refusing it (:func:`create_int8_encoder`).
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
             pixels) and/or ``head`` (the last convolution, pooling and what follows).
             :func:`for_this_cpu` adds ``stem`` where int8 sums saturate. The steps a network
@@ -85,6 +93,7 @@ class QuantizeConfig:
     stem_guard: bool = True
     calibration: str = "minmax-average"
     photos: int = 256
+    fallback: bool = True
     keep_float: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -119,6 +128,7 @@ def quantize_onnx(
     out_path: str | os.PathLike,
     batches: Iterable[np.ndarray] = (),
     config: QuantizeConfig = QuantizeConfig(),
+    float_convolutions: int = 0,
 ) -> Path:
     """Writes an int8 copy of a float ONNX encoder.
 
@@ -128,6 +138,8 @@ def quantize_onnx(
         batches: Calibration input, each of shape (batch, 3, size, size), preprocessed like
             the encoder's input; unused by ``dynamic``.
         config: Quantisation settings.
+        float_convolutions: Leading convolutions (with everything between them) left in
+            float besides ``config.keep_float``.
 
     Returns:
         The path written.
@@ -186,26 +198,27 @@ def quantize_onnx(
                 weight_type=QuantType.QInt8,
                 reduce_range=config.reduce_range,
                 calibrate_method=method,
-                nodes_to_exclude=_float_nodes(folded, config.keep_float),
+                nodes_to_exclude=_float_nodes(folded, config.keep_float, float_convolutions),
                 extra_options={"CalibMovingAverage": config.calibration == "minmax-average"},
             )
         staging.replace(out_path)
     return out_path
 
 
-def _float_nodes(path: Path, keep_float: Sequence[str]) -> list[str]:
-    """Names of the nodes left in float: the input steps before the first convolution, and
-    what ``keep_float`` names."""
+def _float_nodes(path: Path, keep_float: Sequence[str], leading: int = 0) -> list[str]:
+    """Names of the nodes left in float: the input steps before the first convolution, the
+    ``leading`` convolutions and everything between them, and what ``keep_float`` names."""
     import onnx
 
     nodes = onnx.load(str(path)).graph.node
     convs = [i for i, node in enumerate(nodes) if node.op_type == "Conv"]
-    names = [node.name for node in nodes[: convs[0] if convs else 0]]
+    end = (convs[leading] if leading < len(convs) else len(nodes)) if convs else 0
+    names = [node.name for node in nodes[:end]]
     if "stem" in keep_float and convs:
         names.append(nodes[convs[0]].name)
     if "head" in keep_float and convs:
         names += [node.name for node in nodes[convs[-1] :]]
-    return names
+    return list(dict.fromkeys(names))
 
 
 def calibration_batches(
@@ -263,7 +276,10 @@ def create_int8_encoder(
 
     The agreement is the mean cosine between the int8 and float embeddings of up to
     :data:`AGREEMENT_PHOTOS` photos after the calibration ones in ``calibration`` (the
-    calibration photos themselves where there are no others).
+    calibration photos themselves where there are no others). A model below
+    ``min_agreement`` is quantised again with its leading convolutions in float
+    (:data:`FLOAT_PREFIXES`, while ``config.fallback``), and the first that agrees is kept;
+    ``quantize.json`` lists every try.
 
     Args:
         encoder: The float encoder.
@@ -283,7 +299,7 @@ def create_int8_encoder(
         An :class:`~skill.encoders.onnx.OnnxEncoder` running the int8 graph.
 
     Raises:
-        Int8AgreementError: The agreement is below ``min_agreement``.
+        Int8AgreementError: The agreement is below ``min_agreement`` after every try.
     """
     from skill.encoders.onnx import EXPORT_VERSION, OnnxEncoder, create_onnx_encoder
 
@@ -308,32 +324,50 @@ def create_int8_encoder(
         )
     )  # as read back from JSON (tuples become lists)
     stored = _read(record)
-    if not (model.is_file() and _same(stored, wanted) and "agreement" in stored):
+    if not (
+        model.is_file()
+        and _same(stored, wanted)
+        and "agreement" in stored
+        and not _may_agree_better(stored, config, min_agreement)
+    ):
         float_model = create_onnx_encoder(encoder, num_threads=num_threads)
         photos = list(calibration)
         batches = []
         if config.method == "static":
             batches = calibration_batches(encoder, photos[: config.photos])
-        quantize_onnx(float_model.path, model, batches, config)
         held = calibration_batches(encoder, photos[config.photos :][:AGREEMENT_PHOTOS])
         if not held:  # no photos beyond the calibration ones: check on those
             held = batches or calibration_batches(encoder, photos[:AGREEMENT_PHOTOS])
-        int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
+        fallback = config.fallback and config.method == "static" and min_agreement is not None
+        tried = []
+        for leading in (0, *FLOAT_PREFIXES) if fallback else (0,):
+            quantize_onnx(float_model.path, model, batches, config, leading)
+            int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
+            tried.append(
+                {"float_convolutions": leading, **agreement(float_model, int8_model, held)}
+            )
+            if not _below(tried[-1], min_agreement):
+                break
         stored = {
             **wanted,
             "calibration_photos": sum(len(b) for b in batches),
-            "agreement": agreement(float_model, int8_model, held),
+            "floor": min_agreement,
+            "float_convolutions": tried[-1]["float_convolutions"],
+            "agreement": {key: tried[-1][key] for key in ("photos", "cosine_mean", "cosine_min")},
+            "tried": tried,
         }
         record.write_text(json.dumps(stored, indent=2) + "\n")
     found = stored["agreement"]
-    if min_agreement is not None and found["photos"] and found["cosine_mean"] < min_agreement:
+    if _below(found, min_agreement):
         from skill.encoders.cpu import int8_instructions
 
+        leading = stored.get("float_convolutions", 0)
         raise Int8AgreementError(
             f"int8 {encoder.name} strays from float on this CPU ({int8_instructions()}): "
             f"mean cosine {found['cosine_mean']:.4f} to the float embeddings of "
-            f"{found['photos']} catalog photos, below {min_agreement}; "
-            "embed in float (runtime onnx) instead"
+            f"{found['photos']} catalog photos"
+            + (f" with its first {leading} convolutions in float" if leading else "")
+            + f", below {min_agreement}; embed in float (runtime onnx) instead"
         )
     return OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
 
@@ -355,6 +389,21 @@ def agreement(float_model, int8_model, batches: Sequence[np.ndarray]) -> dict:
         "cosine_mean": float(values.mean()) if len(values) else None,
         "cosine_min": float(values.min()) if len(values) else None,
     }
+
+
+def _below(found: dict, floor: float | None) -> bool:
+    return floor is not None and bool(found["photos"]) and found["cosine_mean"] < floor
+
+
+def _may_agree_better(stored: dict, config: QuantizeConfig, floor: float | None) -> bool:
+    """A stored model below ``floor`` that was made under a lower floor (or none), so that its
+    fallback steps (:attr:`QuantizeConfig.fallback`) may not all have been tried."""
+    made_under = stored.get("floor")
+    return (
+        config.fallback
+        and _below(stored["agreement"], floor)
+        and (made_under is None or made_under < floor)
+    )
 
 
 def _read(record: Path) -> dict:

@@ -1,5 +1,6 @@
 """Tests of skill.encoders.quantize and the fixed SAME padding of ONNX exports."""
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -151,6 +152,43 @@ def test_a_model_below_the_floor_is_refused_and_stays_refused(encoder, photos, t
     lenient = create_int8_encoder(encoder, [], tmp_path, config, min_agreement=0.5)
     assert lenient.path == tmp_path / "model-int8.onnx"  # the same model, under another floor
     assert (tmp_path / "model-int8.onnx").stat().st_mtime_ns == stamp
+
+
+def _ops(model) -> list[str]:
+    import onnx
+
+    return [node.op_type for node in onnx.load(str(model.path)).graph.node]
+
+
+def _float_convolutions(model) -> int:
+    return _ops(model).count("Conv")
+
+
+def test_a_model_below_the_floor_keeps_its_first_convolutions_in_float_until_it_agrees(
+    encoder, photos, tmp_path, monkeypatch
+):
+    import skill.encoders.quantize as quantize
+
+    def agreement(float_model, int8_model, held):  # as if the early layers were what strays
+        cosine = 0.99 if _float_convolutions(int8_model) >= 3 else 0.9
+        return {"photos": 8, "cosine_mean": cosine, "cosine_min": cosine}
+
+    monkeypatch.setattr(quantize, "agreement", agreement)
+    config = QuantizeConfig(photos=8, stem_guard=False)
+    int8 = create_int8_encoder(encoder, photos[:16], tmp_path / "a", config, min_agreement=0.95)
+    assert _float_convolutions(int8) == 3  # the first step of the fallback, and no further
+    record = json.loads((tmp_path / "a" / "quantize.json").read_text())
+    assert [t["float_convolutions"] for t in record["tried"]] == [0, 3]
+    assert record["float_convolutions"] == 3 and record["agreement"]["cosine_mean"] == 0.99
+    assert "QLinearConv" in _ops(int8)  # the rest is int8
+
+    plain = create_int8_encoder(encoder, photos[:16], tmp_path / "b", config, min_agreement=None)
+    assert _float_convolutions(plain) == 0  # no floor (the attribute network): no fallback
+    stricter = create_int8_encoder(encoder, photos[:16], tmp_path / "b", config)
+    assert _float_convolutions(stricter) == 3  # made under no floor: tried again under one
+    off = dataclasses.replace(config, fallback=False)
+    with pytest.raises(Int8AgreementError, match=r"0\.9000 .* below 0\.95"):
+        create_int8_encoder(encoder, photos[:16], tmp_path / "c", off, min_agreement=0.95)
 
 
 def test_the_first_convolution_stays_float_where_int8_sums_saturate(monkeypatch):
