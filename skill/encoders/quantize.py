@@ -32,6 +32,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from inspect import signature
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,6 +130,7 @@ def quantize_onnx(
     batches: Iterable[np.ndarray] = (),
     config: QuantizeConfig = QuantizeConfig(),
     float_convolutions: int = 0,
+    ranges: str | os.PathLike | None = None,
 ) -> Path:
     """Writes an int8 copy of a float ONNX encoder.
 
@@ -140,6 +142,10 @@ def quantize_onnx(
         config: Quantisation settings.
         float_convolutions: Leading convolutions (with everything between them) left in
             float besides ``config.keep_float``.
+        ranges: A file for the activation ranges the calibration measures: written by the
+            first call, read by the next ones instead of calibrating again (the ranges cover
+            every layer, whatever is left in float). Where this ONNX Runtime cannot keep
+            them, every call calibrates.
 
     Returns:
         The path written.
@@ -188,6 +194,12 @@ def quantize_onnx(
                 "percentile": CalibrationMethod.Percentile,
                 "entropy": CalibrationMethod.Entropy,
             }[config.calibration]
+            kept = {}
+            if (
+                ranges is not None
+                and "calibration_cache_path" in signature(quantize_static).parameters
+            ):
+                kept = {"calibration_cache_path": str(ranges)}
             quantize_static(
                 str(folded),
                 str(staging),
@@ -200,6 +212,7 @@ def quantize_onnx(
                 calibrate_method=method,
                 nodes_to_exclude=_float_nodes(folded, config.keep_float, float_convolutions),
                 extra_options={"CalibMovingAverage": config.calibration == "minmax-average"},
+                **kept,
             )
         staging.replace(out_path)
     return out_path
@@ -340,14 +353,16 @@ def create_int8_encoder(
             held = batches or calibration_batches(encoder, photos[:AGREEMENT_PHOTOS])
         fallback = config.fallback and config.method == "static" and min_agreement is not None
         tried = []
-        for leading in (0, *FLOAT_PREFIXES) if fallback else (0,):
-            quantize_onnx(float_model.path, model, batches, config, leading)
-            int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
-            tried.append(
-                {"float_convolutions": leading, **agreement(float_model, int8_model, held)}
-            )
-            if not _below(tried[-1], min_agreement):
-                break
+        with tempfile.TemporaryDirectory() as tmp:  # one calibration for every try
+            for leading in (0, *FLOAT_PREFIXES) if fallback else (0,):
+                ranges = Path(tmp) / "ranges.json"
+                quantize_onnx(float_model.path, model, batches, config, leading, ranges)
+                int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
+                tried.append(
+                    {"float_convolutions": leading, **agreement(float_model, int8_model, held)}
+                )
+                if not _below(tried[-1], min_agreement):
+                    break
         stored = {
             **wanted,
             "calibration_photos": sum(len(b) for b in batches),

@@ -1,6 +1,8 @@
 """Tests of skill.encoders.quantize and the fixed SAME padding of ONNX exports."""
 
 import dataclasses
+import importlib
+import inspect
 import json
 import re
 from pathlib import Path
@@ -173,14 +175,27 @@ def test_a_model_below_the_floor_keeps_its_first_convolutions_in_float_until_it_
         cosine = 0.99 if _float_convolutions(int8_model) >= 3 else 0.9
         return {"photos": 8, "cosine_mean": cosine, "cosine_min": cosine}
 
+    ort_quantize = importlib.import_module("onnxruntime.quantization.quantize")  # the module
+
+    calibrations = []
+    real = ort_quantize.create_calibrator
+    monkeypatch.setattr(ort_quantize, "create_calibrator", lambda *a, **k: (
+        calibrations.append(1), real(*a, **k))[1])  # fmt: skip
     monkeypatch.setattr(quantize, "agreement", agreement)
     config = QuantizeConfig(photos=8, stem_guard=False)
     int8 = create_int8_encoder(encoder, photos[:16], tmp_path / "a", config, min_agreement=0.95)
+    if "calibration_cache_path" in inspect.signature(ort_quantize.quantize_static).parameters:
+        assert len(calibrations) == 1  # two tries, one calibration
     assert _float_convolutions(int8) == 3  # the first step of the fallback, and no further
     record = json.loads((tmp_path / "a" / "quantize.json").read_text())
     assert [t["float_convolutions"] for t in record["tried"]] == [0, 3]
     assert record["float_convolutions"] == 3 and record["agreement"]["cosine_mean"] == 0.99
     assert "QLinearConv" in _ops(int8)  # the rest is int8
+    from skill.encoders.embedding import prepare
+
+    batch = [np.stack([prepare(p, encoder).numpy() for p in photos[:8]])]
+    fresh = quantize_onnx(create_onnx_encoder(encoder).path, tmp_path / "x.onnx", batch, config, 3)
+    assert fresh.read_bytes() == int8.path.read_bytes()  # the kept ranges are the calibration's
 
     plain = create_int8_encoder(encoder, photos[:16], tmp_path / "b", config, min_agreement=None)
     assert _float_convolutions(plain) == 0  # no floor (the attribute network): no fallback
