@@ -353,9 +353,9 @@ def create_int8_encoder(
             held = batches or calibration_batches(encoder, photos[:AGREEMENT_PHOTOS])
         fallback = config.fallback and config.method == "static" and min_agreement is not None
         tried = []
-        with tempfile.TemporaryDirectory() as tmp:  # one calibration for every try
+        with tempfile.TemporaryDirectory() as tmp:
+            ranges = Path(tmp) / "ranges.json"  # one calibration for every try
             for leading in (0, *FLOAT_PREFIXES) if fallback else (0,):
-                ranges = Path(tmp) / "ranges.json"
                 quantize_onnx(float_model.path, model, batches, config, leading, ranges)
                 int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
                 tried.append(
