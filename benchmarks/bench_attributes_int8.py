@@ -67,9 +67,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         float_model = create_onnx_encoder(network, cache_dir=tmp, spinning=False)
-        int8_model = create_int8_encoder(
-            network, calibration, Path(tmp) / "int8", spinning=False, min_agreement=None
-        )
+        int8_model = create_int8_encoder(network, calibration, Path(tmp) / "int8", spinning=False)
         outs = embed_both(float_model, {"int8": int8_model}, network, paths)
         print(f"embedded ({load()})", flush=True)
         batch = torch.stack([prepare(p, network) for p in paths[: args.batch_size]])

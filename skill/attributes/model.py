@@ -157,6 +157,8 @@ class AttributeNetwork(nn.Module):
             supplies them (:class:`SharedTrunkModel`).
     """
 
+    embeds = False  # probabilities (skill.encoders.encoder.Embedder.embeds)
+
     def __init__(self, tail: nn.Module, head: AttributeHead, trunk: nn.Module | None = None):
         super().__init__()
         self.trunk = trunk
@@ -208,6 +210,8 @@ class SharedTrunkModel(Embedder):
         name: Name of the attribute model (part of this model's name and digest).
         digest: Digest of the attribute model's weights.
     """
+
+    embeds = False  # its rows end in probabilities
 
     def __init__(self, encoder, network: AttributeNetwork, stages: int, name: str, digest: str):
         super().__init__()

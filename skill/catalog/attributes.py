@@ -155,9 +155,7 @@ class AttributeStep:
 
             sample = np.random.default_rng(0).permutation(len(todo))[:256]
             calibration = [self._path(items, todo[i]) for i in sample]
-            runner = create_int8_encoder(
-                runner, calibration, self.cache.folder, spinning=False, min_agreement=None
-            )
+            runner = create_int8_encoder(runner, calibration, self.cache.folder, spinning=False)
         how = f"sharing {self.shared_with}'s trunk" if encoder_cache is not None else "own pass"
         stage = f"attributes ({how})"
         self.report(stage, 0, len(todo))

@@ -59,8 +59,8 @@ def batch_model(
         calibration: Photos to calibrate an int8 model on (a sample of the catalog).
         int8_dir: Where the int8 model is kept (the catalog's int8 cache folder).
         min_agreement: Refuse an int8 model whose embeddings agree less with float
-            (:func:`~skill.encoders.quantize.create_int8_encoder`); ``None`` for a network
-            whose outputs are not embeddings.
+            (:func:`~skill.encoders.quantize.create_int8_encoder`; a network of
+            probabilities is not held to it).
     """
     import torch
 

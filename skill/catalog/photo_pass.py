@@ -75,8 +75,7 @@ def read_photos(
             runtimes.get(name, config.runtime),
             [paths[i] for i in sample],
             caches[name].folder,
-            # the attribute model's outputs are probabilities, not embeddings
-            None if name in optional else config.int8_min_agreement,
+            config.int8_min_agreement,
         )
         for name, network in active.items()
     }

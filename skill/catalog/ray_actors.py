@@ -47,14 +47,13 @@ def worker_count(ray_config: RayConfig) -> int:
     return max(1, int(cpus // ray_config.cpus_per_worker))
 
 
-def _model_bytes(network, config: CatalogConfig, calibration, folder: Path, embeds=True) -> bytes:
+def _model_bytes(network, config: CatalogConfig, calibration, folder: Path) -> bytes:
     """The ONNX graph each actor runs: the float export, or the int8 model of this cache
-    (refused before any actor starts where it strays from float, if it ``embeds``)."""
+    (refused before any actor starts where it strays from float)."""
     from skill.catalog.ingest import batch_model
 
     runtime = "onnx-int8" if config.runtime == "onnx-int8" else "onnx"
-    floor = config.int8_min_agreement if embeds else None
-    model = batch_model(network, runtime, calibration, folder, floor)
+    model = batch_model(network, runtime, calibration, folder, config.int8_min_agreement)
     return Path(model.path).read_bytes()
 
 
@@ -76,9 +75,7 @@ def embed_on_ray(work, networks, folders, catalog_dir, config, ray_config, repor
     specs = [
         {
             "name": name,
-            "model": ray.put(  # held here; the attribute model's outputs are probabilities
-                _model_bytes(e, config, sample, folders[name], name != ATTRIBUTES_PASS)
-            ),
+            "model": ray.put(_model_bytes(e, config, sample, folders[name])),  # held here
             "preprocess": e.preprocess.to_dict(),
             "dim": e.embedding_dim,
             "folder": str(folders[name]),

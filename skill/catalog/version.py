@@ -83,9 +83,8 @@ def _write_staging(
             "folder": _safe(encoder.name),
             "digest": encoder.digest,
             "dim": encoder.embedding_dim,
-            "cache": Path(
-                caches[encoder.name].folder
-            ).name,  # which vectors: see _seed_from_previous
+            # which vectors, for the next build to reuse (build._same_vectors)
+            "cache": Path(caches[encoder.name].folder).name,
             "display_name": encoder.info.display_name,
             "role": encoder.info.role,
             "source": encoder.info.source,

@@ -67,6 +67,9 @@ class Embedder(nn.Module):
     output size are its ``info``'s."""
 
     info: EncoderInfo
+    embeds = True
+    """Whether its outputs are embeddings, compared by cosine (an int8 copy is held to
+    :data:`skill.encoders.quantize.MIN_AGREEMENT`); a network of probabilities says no."""
 
     @property
     def name(self) -> str:

@@ -305,8 +305,9 @@ def create_int8_encoder(
         config: Quantisation settings.
         num_threads: ONNX Runtime intra-op threads; 0 uses ``torch.get_num_threads()``.
         spinning: See :func:`skill.encoders.onnx.onnx_session`.
-        min_agreement: Least agreement a model may have; ``None`` takes any (for networks
-            whose outputs are not embeddings: the attribute model's probabilities).
+        min_agreement: Least agreement a model may have; ``None`` takes any. A network whose
+            outputs are not embeddings (``embeds`` false: the attribute model's
+            probabilities) is taken whatever its agreement.
 
     Returns:
         An :class:`~skill.encoders.onnx.OnnxEncoder` running the int8 graph.
@@ -317,6 +318,8 @@ def create_int8_encoder(
     from skill.encoders.onnx import EXPORT_VERSION, OnnxEncoder, create_onnx_encoder
 
     config = for_this_cpu(config)
+    if not getattr(encoder, "embeds", True):  # probabilities: no cosine to hold them to
+        min_agreement = None
     if cache_dir:
         folder = Path(cache_dir)
     elif encoder.digest:

@@ -206,6 +206,21 @@ def test_a_model_below_the_floor_keeps_its_first_convolutions_in_float_until_it_
         create_int8_encoder(encoder, photos[:16], tmp_path / "c", off, min_agreement=0.95)
 
 
+def test_a_network_of_probabilities_is_not_held_to_the_floor(
+    encoder, photos, tmp_path, monkeypatch
+):
+    import skill.encoders.quantize as quantize
+    from skill.attributes.model import AttributeNetwork, SharedTrunkModel
+
+    assert not AttributeNetwork.embeds and not SharedTrunkModel.embeds and encoder.embeds
+    strays = {"photos": 8, "cosine_mean": 0.5, "cosine_min": 0.5}
+    monkeypatch.setattr(quantize, "agreement", lambda *args: strays)
+    monkeypatch.setattr(encoder, "embeds", False, raising=False)
+    create_int8_encoder(encoder, photos[:16], tmp_path, QuantizeConfig(photos=8))  # default floor
+    record = json.loads((tmp_path / "quantize.json").read_text())
+    assert record["floor"] is None and [t["float_convolutions"] for t in record["tried"]] == [0]
+
+
 def test_the_first_convolution_stays_float_where_int8_sums_saturate(monkeypatch):
     import skill.encoders.cpu as cpu
 
