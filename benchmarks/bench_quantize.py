@@ -20,7 +20,6 @@ build would still refuse is measured all the same.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from skill.encoders.quantize import (
     Int8AgreementError,
     QuantizeConfig,
     create_int8_encoder,
+    model_record,
 )
 from skill.encoders.registry import create_encoder
 from skill.evaluation.metrics import colour_variant_retrieval
@@ -164,7 +164,7 @@ def main() -> None:
                     failures.append((encoder_name, name, f"{type(error).__name__}: {error}"))
                     print(f"{encoder_name} {name}: quantisation failed ({error})", flush=True)
                     continue
-                record = json.loads((int8_models[name].path.parent / "quantize.json").read_text())
+                record = model_record(int8_models[name].path.parent)
                 agreements[encoder_name, name] = record["agreement"]["cosine_mean"]
                 print(
                     f"{encoder_name} {name}: quantised in {time.perf_counter() - start:.0f} s "

@@ -57,6 +57,7 @@ MIN_AGREEMENT = 0.95
 ``benchmarks/bench_quantize.py``, models at 0.95 or more were within a point of float's hit@1
 and models at 0.91 or less lost 4 to 21 (``docs/scale.md``)."""
 AGREEMENT_PHOTOS = 64
+MODEL_FILE, RECORD_FILE = "model-int8.onnx", "quantize.json"
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,7 @@ def create_int8_encoder(
         folder = Path(tempfile.gettempdir()) / "skill-onnx-int8" / _stem(encoder)
     else:  # nothing identifies these weights: quantise afresh
         folder = Path(tempfile.mkdtemp(prefix="skill-int8-"))
-    model, record = folder / "model-int8.onnx", folder / "quantize.json"
+    model, record = folder / MODEL_FILE, folder / RECORD_FILE
     wanted = json.loads(
         json.dumps(
             {
@@ -339,7 +340,7 @@ def create_int8_encoder(
             }
         )
     )  # as read back from JSON (tuples become lists)
-    stored = _read(record)
+    stored = model_record(folder)
     if not (
         model.is_file()
         and _same(stored, wanted)
@@ -424,9 +425,11 @@ def _may_agree_better(stored: dict, config: QuantizeConfig, floor: float | None)
     )
 
 
-def _read(record: Path) -> dict:
+def model_record(folder: str | os.PathLike) -> dict:
+    """The ``quantize.json`` of an int8 model folder (settings, agreement, every fallback try),
+    or ``{}`` where there is none or it cannot be read."""
     try:
-        stored = json.loads(record.read_text())
+        stored = json.loads((Path(folder) / RECORD_FILE).read_text())
     except (OSError, ValueError):
         return {}
     return stored if isinstance(stored, dict) else {}
