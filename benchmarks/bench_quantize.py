@@ -45,7 +45,8 @@ from skill.encoders.quantize import (
     model_record,
 )
 from skill.encoders.registry import create_encoder
-from skill.evaluation.metrics import colour_variant_retrieval
+from skill.evaluation.metrics import colour_variant_retrieval, target_ranks
+from skill.evaluation.paired import paired_hits
 from skill.evaluation.splits import read_split
 from skill.paths import DEFAULT_TRAINING_DATA, project_path
 
@@ -55,6 +56,8 @@ VARIANTS = {
     "shipped": QuantizeConfig(),  # the default: minmax-average, per channel, 256 photos
     "no-stem-guard": QuantizeConfig(stem_guard=False, fallback=False),  # every layer int8
     "no-fallback": QuantizeConfig(fallback=False),  # the first try, whatever its agreement
+    "first-block": QuantizeConfig(float_convolutions=3),  # stem and first block, any CPU
+    "stem-only": QuantizeConfig(stem_guard=False, keep_float=("stem",)),  # the stem alone
     "average-keep-stem": QuantizeConfig(calibration="minmax-average", keep_float=("stem",)),
     "minmax": QuantizeConfig(calibration="minmax"),
     # Histogram calibrations keep every activation of every photo: 64 photos fit in memory.
@@ -102,6 +105,12 @@ def mixed_hit1(queries: np.ndarray, gallery: np.ndarray, designs, colours) -> fl
             best = int(np.argmax(row))
             hits.append(designs[best] == designs[i] and colours[best] != colours[i])
     return float(np.mean(hits))
+
+
+def first_hits(embeddings: np.ndarray, designs, colours) -> np.ndarray:
+    """Per query of the protocol: whether its first result is another colour of its design."""
+    _, ranks = target_ranks(embeddings, designs, colours)
+    return np.array([r[0] == 1 for r in ranks])
 
 
 def add_measurement_flags(parser: argparse.ArgumentParser) -> None:
@@ -179,21 +188,30 @@ def main() -> None:
             reference = colour_variant_retrieval(outs["float"], val["design_id"], val["color"])
             batch = torch.stack([prepare(p, encoder) for p in paths[: args.batch_size]])
             speeds = time_models({"float": float_model, **int8_models}, batch, args.rounds)
-            rows.append((encoder_name, "float", reference["hit@1"], None, 1.0, speeds["float"]))
+            float_hits = first_hits(outs["float"], val["design_id"], val["color"])
+            rows.append(
+                (encoder_name, "float", reference["hit@1"], None, 1.0, speeds["float"], None)
+            )
             for name in int8_models:
                 metrics = colour_variant_retrieval(outs[name], val["design_id"], val["color"])
                 mixed = mixed_hit1(outs["float"], outs[name], val["design_id"], val["color"])
                 cosine = (outs[name] * outs["float"]).sum(axis=1)
-                rows.append((encoder_name, name, metrics["hit@1"], mixed, cosine, speeds[name]))
+                paired = paired_hits(
+                    float_hits, first_hits(outs[name], val["design_id"], val["color"])
+                )
+                rows.append(
+                    (encoder_name, name, metrics["hit@1"], mixed, cosine, speeds[name], paired)
+                )
             print(f"{encoder_name}: timed ({load()})", flush=True)
 
     print()
     print(
         f"{'encoder':<18}{'model':<16}{'hit@1':>8}{'vs float':>10}{'float q':>9}"
-        f"{'cos mean':>10}{'cos min':>9}{'img/s':>8}{'x float':>9}{'agree':>8}  build"
+        f"{'cos mean':>10}{'cos min':>9}{'img/s':>8}{'x float':>9}{'agree':>8}  {'build':<10}"
+        f"{'only float':>10}/{'int8':<6}{'p':>5}"
     )
     floats = {r[0]: r for r in rows if r[1] == "float"}
-    for encoder_name, name, hit1, mixed, cosine, speed in rows:
+    for encoder_name, name, hit1, mixed, cosine, speed, paired in rows:
         base = floats[encoder_name]
         if name == "float":
             print(f"{encoder_name:<18}{'float onnx':<16}{hit1:>8.3f}{'':>10}{'':>9}"
@@ -204,14 +222,17 @@ def main() -> None:
         print(
             f"{encoder_name:<18}{'int8 ' + name:<16}{hit1:>8.3f}{100 * (hit1 - base[2]):>+9.1f}p"
             f"{mixed:>9.3f}{cosine.mean():>10.4f}{cosine.min():>9.4f}{speed:>8.1f}"
-            f"{speed / base[5]:>9.2f}{agree:>8.4f}  {verdict}"
+            f"{speed / base[5]:>9.2f}{agree:>8.4f}  {verdict:<10}"
+            f"{paired['only_a']:>10}/{paired['only_b']:<6}{paired['p_value']:>5.2f}"
         )
     for encoder_name, name, reason in failures:
         print(f"{encoder_name:<18}{'int8 ' + name:<16}failed: {reason.splitlines()[0][:120]}")
     print(
         f"\n'float q': hit@1 of float query vectors against the int8 gallery; 'agree': mean "
         f"cosine to float on the {AGREEMENT_PHOTOS} held-back photos, what a build checks "
-        f"(floor {MIN_AGREEMENT}). End: {load()}"
+        f"(floor {MIN_AGREEMENT}); 'only float/int8': queries whose first result only float / "
+        f"only int8 gets right, 'p': exact McNemar test of the two counts (a large p: the "
+        f"hit@1 difference is within what chance flips of near-tied queries give). End: {load()}"
     )
 
 

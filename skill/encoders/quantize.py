@@ -52,6 +52,13 @@ FLOAT_PREFIXES = (3, 9)
 the floor (EfficientNet-Lite: the stem and the first block, then the second stage too). The
 first layers see the widest activations, and their rounding is carried through every layer
 after them; they hold a small share of the work."""
+GUARDED_CONVOLUTIONS = 3
+"""Leading convolutions every int8 model keeps in float where int8 sums saturate
+(:func:`for_this_cpu`): EfficientNet-Lite's stem and first block. The stem has to be float
+there, and the int8 part then starts after the first block instead: the same one change of
+number format, and the block's rounding no longer carried through the network (mean cosine to
+float 0.972 -> 0.990, 0.959 -> 0.985 and 0.985 -> 0.993 for the three plain Lite0 encoders in
+``benchmarks/bench_quantize.py``, ``docs/scale.md``)."""
 MIN_AGREEMENT = 0.95
 """Default floor of an int8 encoder's mean cosine to float on held-back catalog photos. In
 ``benchmarks/bench_quantize.py``, models at 0.95 or more were within a point of float's hit@1
@@ -75,15 +82,18 @@ class QuantizeConfig:
             keep every activation of every photo in memory (64 photos: several GB).
         reduce_range: Weights in 7 bits (the remedy ONNX Runtime suggests for CPUs whose int8
             sums saturate; keeping the first convolution in float loses less here).
-        stem_guard: Keep the first convolution in float where this CPU's int8 sums saturate
-            (:func:`for_this_cpu`).
+        stem_guard: Keep the stem and the first block (:data:`GUARDED_CONVOLUTIONS`) in float
+            where this CPU's int8 sums saturate (:func:`for_this_cpu`).
         photos: Calibration photos. Typical 64-512; more costs calibration time only.
+        float_convolutions: Leading convolutions (with everything between them) kept in
+            float from the first try on; 0 quantises from the first convolution
+            (:func:`for_this_cpu` raises it where int8 sums saturate).
         fallback: Where a model's agreement with float is below the floor, quantise again
-            with the leading convolutions in float (:data:`FLOAT_PREFIXES`, one step at a
-            time) before refusing it (:func:`create_int8_encoder`).
+            with more leading convolutions in float (:data:`FLOAT_PREFIXES` above
+            ``float_convolutions``, one step at a time) before refusing it
+            (:func:`create_int8_encoder`).
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
-            pixels) and/or ``head`` (the last convolution, pooling and what follows).
-            :func:`for_this_cpu` adds ``stem`` where int8 sums saturate. The steps a network
+            pixels) and/or ``head`` (the last convolution, pooling and what follows). The steps a network
             takes on its input before its first convolution (a polarity encoder's inverted
             copy, :mod:`skill.encoders.polarity`) are always float: elementwise work on pixels,
             cheap in float, that int8 would round before any convolution sees it.
@@ -95,6 +105,7 @@ class QuantizeConfig:
     stem_guard: bool = True
     calibration: str = "minmax-average"
     photos: int = 256
+    float_convolutions: int = 0
     fallback: bool = True
     keep_float: tuple[str, ...] = ()
 
@@ -108,6 +119,8 @@ class QuantizeConfig:
             raise ValueError(f"keep_float may hold {KEEP_FLOAT}, got {sorted(unknown)}")
         if self.photos < 1:
             raise ValueError(f"photos must be >= 1, got {self.photos}")
+        if self.float_convolutions < 0:
+            raise ValueError(f"float_convolutions must be >= 0, got {self.float_convolutions}")
 
 
 class Int8AgreementError(ValueError):
@@ -115,14 +128,15 @@ class Int8AgreementError(ValueError):
 
 
 def for_this_cpu(config: QuantizeConfig) -> QuantizeConfig:
-    """``config`` with the first convolution in float where this CPU's int8 sums saturate
-    (:mod:`skill.encoders.cpu`): it sees raw pixels over the full 8-bit range."""
+    """``config`` with the first :data:`GUARDED_CONVOLUTIONS` in float where this CPU's int8
+    sums saturate (:mod:`skill.encoders.cpu`): the first convolution sees raw pixels over the
+    full 8-bit range."""
     from skill.encoders.cpu import saturates_int8
 
-    guard = config.stem_guard and config.method == "static" and "stem" not in config.keep_float
-    if not guard or not saturates_int8():
+    guard = config.stem_guard and config.method == "static"
+    if not guard or not saturates_int8() or config.float_convolutions >= GUARDED_CONVOLUTIONS:
         return config
-    return dataclasses.replace(config, keep_float=(*config.keep_float, "stem"))
+    return dataclasses.replace(config, float_convolutions=GUARDED_CONVOLUTIONS)
 
 
 def quantize_onnx(
@@ -142,7 +156,7 @@ def quantize_onnx(
             the encoder's input; unused by ``dynamic``.
         config: Quantisation settings.
         float_convolutions: Leading convolutions (with everything between them) left in
-            float besides ``config.keep_float``.
+            float besides ``config.keep_float``; at least ``config.float_convolutions``.
         ranges: A file for the activation ranges the calibration measures: written by the
             first call, read by the next ones instead of calibrating again (the ranges cover
             every layer, whatever is left in float). Where this ONNX Runtime cannot keep
@@ -211,7 +225,9 @@ def quantize_onnx(
                 weight_type=QuantType.QInt8,
                 reduce_range=config.reduce_range,
                 calibrate_method=method,
-                nodes_to_exclude=_float_nodes(folded, config.keep_float, float_convolutions),
+                nodes_to_exclude=_float_nodes(
+                    folded, config.keep_float, max(float_convolutions, config.float_convolutions)
+                ),
                 extra_options={"CalibMovingAverage": config.calibration == "minmax-average"},
                 **kept,
             )
@@ -359,7 +375,7 @@ def create_int8_encoder(
         tried = []
         with tempfile.TemporaryDirectory() as tmp:
             ranges = Path(tmp) / "ranges.json"  # one calibration for every try
-            for leading in (0, *FLOAT_PREFIXES) if fallback else (0,):
+            for leading in _tries(config, fallback):
                 quantize_onnx(float_model.path, model, batches, config, leading, ranges)
                 int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
                 tried.append(
@@ -389,6 +405,13 @@ def create_int8_encoder(
             + f", below {min_agreement}; embed in float (runtime onnx) instead"
         )
     return OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
+
+
+def _tries(config: QuantizeConfig, fallback: bool) -> list[int]:
+    """The leading float convolutions of each try: the configured ones, then the larger
+    :data:`FLOAT_PREFIXES` where the fallback is on."""
+    first = config.float_convolutions
+    return [first, *(p for p in FLOAT_PREFIXES if p > first)] if fallback else [first]
 
 
 def agreement(float_model, int8_model, batches: Sequence[np.ndarray]) -> dict:

@@ -18,6 +18,7 @@ from skill.catalog.store import open_catalog
 from skill.encoders.encoder import encoder_from_config
 from skill.encoders.onnx import create_onnx_encoder, export_onnx, freeze_same_padding
 from skill.encoders.quantize import (
+    GUARDED_CONVOLUTIONS,
     Int8AgreementError,
     QuantizeConfig,
     create_int8_encoder,
@@ -104,7 +105,14 @@ def test_dynamic_needs_no_photos_and_static_refuses_to_run_without(encoder, tmp_
 
 
 @pytest.mark.parametrize(
-    "settings", [{"method": "qat"}, {"calibration": "kl"}, {"keep_float": ("neck",)}, {"photos": 0}]
+    "settings",
+    [
+        {"method": "qat"},
+        {"calibration": "kl"},
+        {"keep_float": ("neck",)},
+        {"photos": 0},
+        {"float_convolutions": -1},
+    ],
 )
 def test_bad_settings_name_the_choices(settings):
     with pytest.raises(ValueError):
@@ -206,6 +214,26 @@ def test_a_model_below_the_floor_keeps_its_first_convolutions_in_float_until_it_
         create_int8_encoder(encoder, photos[:16], tmp_path / "c", off, min_agreement=0.95)
 
 
+def test_configured_float_convolutions_are_the_first_try_and_the_fallback_goes_on_from_them(
+    encoder, photos, tmp_path, monkeypatch
+):
+    import skill.encoders.quantize as quantize
+
+    cosine = {"value": 0.99}
+    monkeypatch.setattr(quantize, "agreement", lambda *args: {
+        "photos": 8, "cosine_mean": cosine["value"], "cosine_min": cosine["value"]})  # fmt: skip
+    config = QuantizeConfig(photos=8, stem_guard=False, float_convolutions=3)
+    int8 = create_int8_encoder(encoder, photos[:16], tmp_path / "a", config)
+    assert _float_convolutions(int8) == 3 and "QLinearConv" in _ops(int8)
+    record = json.loads((tmp_path / "a" / "quantize.json").read_text())
+    assert [t["float_convolutions"] for t in record["tried"]] == [3]
+    cosine["value"] = 0.9  # strays at every try: the fallback's larger steps only, then refused
+    with pytest.raises(Int8AgreementError, match="first 9 convolutions in float"):
+        create_int8_encoder(encoder, photos[:16], tmp_path / "b", config)
+    record = json.loads((tmp_path / "b" / "quantize.json").read_text())
+    assert [t["float_convolutions"] for t in record["tried"]] == [3, 9]
+
+
 def test_a_network_of_probabilities_is_not_held_to_the_floor(
     encoder, photos, tmp_path, monkeypatch
 ):
@@ -216,21 +244,23 @@ def test_a_network_of_probabilities_is_not_held_to_the_floor(
     strays = {"photos": 8, "cosine_mean": 0.5, "cosine_min": 0.5}
     monkeypatch.setattr(quantize, "agreement", lambda *args: strays)
     monkeypatch.setattr(encoder, "embeds", False, raising=False)
-    create_int8_encoder(encoder, photos[:16], tmp_path, QuantizeConfig(photos=8))  # default floor
+    config = QuantizeConfig(photos=8, stem_guard=False)  # the same first try on any CPU
+    create_int8_encoder(encoder, photos[:16], tmp_path, config)  # under the default floor
     record = json.loads((tmp_path / "quantize.json").read_text())
     assert record["floor"] is None and [t["float_convolutions"] for t in record["tried"]] == [0]
 
 
-def test_the_first_convolution_stays_float_where_int8_sums_saturate(monkeypatch):
+def test_the_stem_and_first_block_stay_float_where_int8_sums_saturate(monkeypatch):
     import skill.encoders.cpu as cpu
 
     monkeypatch.setattr(cpu, "saturates_int8", lambda: True)
-    assert for_this_cpu(QuantizeConfig()).keep_float == ("stem",)
-    assert for_this_cpu(QuantizeConfig(keep_float=("head",))).keep_float == ("head", "stem")
-    assert for_this_cpu(QuantizeConfig(stem_guard=False)).keep_float == ()
-    assert for_this_cpu(QuantizeConfig(method="dynamic")).keep_float == ()
+    assert for_this_cpu(QuantizeConfig()).float_convolutions == GUARDED_CONVOLUTIONS == 3
+    assert for_this_cpu(QuantizeConfig(keep_float=("head",))).keep_float == ("head",)
+    assert for_this_cpu(QuantizeConfig(float_convolutions=9)).float_convolutions == 9  # more
+    assert for_this_cpu(QuantizeConfig(stem_guard=False)).float_convolutions == 0
+    assert for_this_cpu(QuantizeConfig(method="dynamic")).float_convolutions == 0
     monkeypatch.setattr(cpu, "saturates_int8", lambda: False)
-    assert for_this_cpu(QuantizeConfig()).keep_float == ()
+    assert for_this_cpu(QuantizeConfig()) == QuantizeConfig()
 
 
 def test_a_polarity_encoders_inverted_copy_is_made_in_float(photos, tmp_path):
