@@ -93,10 +93,11 @@ class QuantizeConfig:
             ``float_convolutions``, one step at a time) before refusing it
             (:func:`create_int8_encoder`).
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
-            pixels) and/or ``head`` (the last convolution, pooling and what follows). The steps a network
-            takes on its input before its first convolution (a polarity encoder's inverted
-            copy, :mod:`skill.encoders.polarity`) are always float: elementwise work on pixels,
-            cheap in float, that int8 would round before any convolution sees it.
+            pixels) and/or ``head`` (the last convolution, pooling and what follows). The
+            steps a network takes on its input before its first convolution (a polarity
+            encoder's inverted copy, :mod:`skill.encoders.polarity`) are always float:
+            elementwise work on pixels, cheap in float, that int8 would round before any
+            convolution sees it.
     """
 
     method: str = "static"
