@@ -57,7 +57,9 @@ def main() -> None:
 
     print(f"machine: {describe_machine()}")
     print(f"command: python {' '.join(sys.argv)}")
-    val, paths, calibration = validation_and_calibration(args.val_photos, args.calibration_photos)
+    val, paths, calibration = validation_and_calibration(
+        args.val_photos, args.calibration_photos, args.calibration_seed
+    )
     model = load_attribute_model(args.model)
     network = model.network(with_trunk=True)
     csv = pd.read_csv(HM / "articles.csv", dtype=str, keep_default_na=False)

@@ -116,23 +116,26 @@ def first_hits(embeddings: np.ndarray, designs, colours) -> np.ndarray:
 def add_measurement_flags(parser: argparse.ArgumentParser) -> None:
     """The photos (``--calibration-photos``, ``--val-photos``) and the speed test's flags."""
     parser.add_argument("--calibration-photos", type=int, default=256)
+    parser.add_argument(
+        "--calibration-seed", type=int, default=0, help="which sample of training photos"
+    )
     parser.add_argument("--val-photos", type=int, default=0, help="0: every validation photo")
     parser.add_argument("--rounds", type=int, default=7, help="timing rounds (median)")
     parser.add_argument("--batch-size", type=int, default=32, help="batch of the speed test")
 
 
-def validation_and_calibration(val_photos: int, calibration_photos: int):
+def validation_and_calibration(val_photos: int, calibration_photos: int, seed: int = 0):
     """The validation designs' items and photo paths (the first ``val_photos``; 0: all), and a
-    seeded sample of ``calibration_photos`` photos of *training* designs; printed."""
+    sample of ``calibration_photos`` photos of *training* designs drawn with ``seed``; printed."""
     train, val = read_split(HM)
     if val_photos:
         val = val.iloc[:val_photos]
-    rows = np.random.default_rng(0).choice(len(train), size=calibration_photos, replace=False)
+    rows = np.random.default_rng(seed).choice(len(train), size=calibration_photos, replace=False)
     calibration = [HM / p for p in train["image_path"].iloc[np.sort(rows)]]
     paths = [HM / p for p in val["image_path"]]
     print(
         f"validation: {len(paths)} photos of {val['design_id'].nunique()} designs; calibration: "
-        f"{len(calibration)} photos of training designs (seed 0)"
+        f"{len(calibration)} photos of training designs (seed {seed})"
     )
     return val, paths, calibration
 
@@ -148,7 +151,7 @@ def main() -> None:
     print(f"command: python {' '.join(sys.argv)}")
     # The photos after the calibration ones check each model, as a build does.
     val, paths, calibration = validation_and_calibration(
-        args.val_photos, args.calibration_photos + AGREEMENT_PHOTOS
+        args.val_photos, args.calibration_photos + AGREEMENT_PHOTOS, args.calibration_seed
     )
     names = args.variants.split(",")
     rows, failures, agreements = [], [], {}
