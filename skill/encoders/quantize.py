@@ -146,7 +146,6 @@ def quantize_onnx(
     out_path: str | os.PathLike,
     batches: Iterable[np.ndarray] = (),
     config: QuantizeConfig = QuantizeConfig(),
-    float_convolutions: int = 0,
     ranges: str | os.PathLike | None = None,
 ) -> Path:
     """Writes an int8 copy of a float ONNX encoder.
@@ -156,9 +155,7 @@ def quantize_onnx(
         out_path: Where the int8 graph goes (written to a temporary name, then renamed).
         batches: Calibration input, each of shape (batch, 3, size, size), preprocessed like
             the encoder's input; unused by ``dynamic``.
-        config: Quantisation settings.
-        float_convolutions: Leading convolutions (with everything between them) left in
-            float besides ``config.keep_float``; at least ``config.float_convolutions``.
+        config: Quantisation settings, as they are (not :func:`for_this_cpu`'s).
         ranges: A file for the activation ranges the calibration measures: written by the
             first call, read by the next ones instead of calibrating again (the ranges cover
             every layer, whatever is left in float). Where this ONNX Runtime cannot keep
@@ -227,9 +224,7 @@ def quantize_onnx(
                 weight_type=QuantType.QInt8,
                 reduce_range=config.reduce_range,
                 calibrate_method=method,
-                nodes_to_exclude=_float_nodes(
-                    folded, config.keep_float, max(float_convolutions, config.float_convolutions)
-                ),
+                nodes_to_exclude=_float_nodes(folded, config.keep_float, config.float_convolutions),
                 extra_options={"CalibMovingAverage": config.calibration == "minmax-average"},
                 **kept,
             )
@@ -378,7 +373,8 @@ def create_int8_encoder(
         with tempfile.TemporaryDirectory() as tmp:
             ranges = Path(tmp) / "ranges.json"  # one calibration for every try
             for leading in _tries(config, fallback):
-                quantize_onnx(float_model.path, model, batches, config, leading, ranges)
+                attempt = dataclasses.replace(config, float_convolutions=leading)
+                quantize_onnx(float_model.path, model, batches, attempt, ranges)
                 int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
                 tried.append(
                     {"float_convolutions": leading, **agreement(float_model, int8_model, held)}

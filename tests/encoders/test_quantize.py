@@ -202,7 +202,8 @@ def test_a_model_below_the_floor_keeps_its_first_convolutions_in_float_until_it_
     from skill.encoders.embedding import prepare
 
     batch = [np.stack([prepare(p, encoder).numpy() for p in photos[:8]])]
-    fresh = quantize_onnx(create_onnx_encoder(encoder).path, tmp_path / "x.onnx", batch, config, 3)
+    at_3 = dataclasses.replace(config, float_convolutions=3)
+    fresh = quantize_onnx(create_onnx_encoder(encoder).path, tmp_path / "x.onnx", batch, at_3)
     assert fresh.read_bytes() == int8.path.read_bytes()  # the kept ranges are the calibration's
 
     plain = create_int8_encoder(encoder, photos[:16], tmp_path / "b", config, min_agreement=None)
