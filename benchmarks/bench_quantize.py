@@ -3,7 +3,7 @@
 For each encoder: export to ONNX (float), quantise it (:mod:`skill.encoders.quantize`)
 calibrated on photos of *training* designs (a seeded sample), embed every validation photo
 (``skill.evaluation.splits.read_split`` on the shared H&M photos) with both, and score the
-colour-variant protocol (``skill.evaluation.metrics.colour_variant_retrieval``): float, int8,
+colour-variant protocol (``skill.evaluation.metrics.first_hits``: hit@1): float, int8,
 and int8 catalog searched by float query photos (what the app does when a catalog was built
 in int8 and the query is embedded in float). Then the model stage alone on a ready batch,
 float and int8 in blocks of their own (median of the rounds; ``bench_ingest.time_models``),
@@ -45,7 +45,7 @@ from skill.encoders.quantize import (
     model_record,
 )
 from skill.encoders.registry import create_encoder
-from skill.evaluation.metrics import colour_variant_retrieval, target_ranks
+from skill.evaluation.metrics import first_hits
 from skill.evaluation.paired import paired_hits
 from skill.evaluation.splits import read_split
 from skill.paths import DEFAULT_TRAINING_DATA, project_path
@@ -89,28 +89,6 @@ def embed_both(float_model, int8_models, encoder, paths, batch_size=64):
             for name, model in int8_models.items():
                 outs[name].append(model(batch).numpy())
     return {name: np.concatenate(parts) for name, parts in outs.items()}
-
-
-def mixed_hit1(queries: np.ndarray, gallery: np.ndarray, designs, colours) -> float:
-    """hit@1 of the protocol with query vectors from one model and the gallery from another."""
-    designs, colours = np.asarray(designs), np.asarray(colours)
-    hits = []
-    for start in range(0, len(queries), 512):
-        scores = queries[start : start + 512] @ gallery.T
-        for row, i in zip(scores, range(start, start + len(scores)), strict=True):
-            same = designs == designs[i]
-            if not (same & (colours != colours[i])).any():
-                continue  # not a query: no other colour of its design
-            row[same & (colours == colours[i])] = -np.inf  # itself and same-colour shots
-            best = int(np.argmax(row))
-            hits.append(designs[best] == designs[i] and colours[best] != colours[i])
-    return float(np.mean(hits))
-
-
-def first_hits(embeddings: np.ndarray, designs, colours) -> np.ndarray:
-    """Per query of the protocol: whether its first result is another colour of its design."""
-    _, ranks = target_ranks(embeddings, designs, colours)
-    return np.array([r[0] == 1 for r in ranks])
 
 
 def add_measurement_flags(parser: argparse.ArgumentParser) -> None:
@@ -188,22 +166,21 @@ def main() -> None:
             start = time.perf_counter()
             outs = embed_both(float_model, int8_models, encoder, paths)
             print(f"{encoder_name}: embedded in {time.perf_counter() - start:.0f} s ({load()})")
-            reference = colour_variant_retrieval(outs["float"], val["design_id"], val["color"])
             batch = torch.stack([prepare(p, encoder) for p in paths[: args.batch_size]])
             speeds = time_models({"float": float_model, **int8_models}, batch, args.rounds)
-            float_hits = first_hits(outs["float"], val["design_id"], val["color"])
+            designs, colours = val["design_id"], val["color"]
+            float_hits = first_hits(outs["float"], designs, colours)
             rows.append(
-                (encoder_name, "float", reference["hit@1"], None, 1.0, speeds["float"], None)
+                (encoder_name, "float", float_hits.mean(), None, 1.0, speeds["float"], None)
             )
             for name in int8_models:
-                metrics = colour_variant_retrieval(outs[name], val["design_id"], val["color"])
-                mixed = mixed_hit1(outs["float"], outs[name], val["design_id"], val["color"])
+                hits = first_hits(outs[name], designs, colours)
+                # the int8 gallery searched by float query photos
+                mixed = first_hits(outs[name], designs, colours, query_embeddings=outs["float"])
                 cosine = (outs[name] * outs["float"]).sum(axis=1)
-                paired = paired_hits(
-                    float_hits, first_hits(outs[name], val["design_id"], val["color"])
-                )
+                paired = paired_hits(float_hits, hits)
                 rows.append(
-                    (encoder_name, name, metrics["hit@1"], mixed, cosine, speeds[name], paired)
+                    (encoder_name, name, hits.mean(), mixed.mean(), cosine, speeds[name], paired)
                 )
             print(f"{encoder_name}: timed ({load()})", flush=True)
 

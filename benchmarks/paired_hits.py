@@ -38,7 +38,7 @@ def main() -> None:
 
     from skill.catalog.source import read_items
     from skill.encoders.registry import create_encoder
-    from skill.evaluation.metrics import target_ranks
+    from skill.evaluation.metrics import first_hits
     from skill.evaluation.paired import paired_hits
     from skill.evaluation.protocol import EvalConfig, embed_gallery
     from skill.evaluation.splits import read_split
@@ -54,8 +54,7 @@ def main() -> None:
         )
         if len(result.indices) != len(items):
             raise SystemExit(f"{name}: {len(items) - len(result.indices)} photos unreadable")
-        _, ranks = target_ranks(result.embeddings, items["design_id"], items["color"])
-        hits[name] = [r[0] == 1 for r in ranks]
+        hits[name] = first_hits(result.embeddings, items["design_id"], items["color"])
     first = args.encoders[0]
     print(f"{len(hits[first])} queries of {len(items)} photos ({args.images.name})")
     print("| A | B | hit@1 A | hit@1 B | only A right | only B right | p (McNemar, exact) |")

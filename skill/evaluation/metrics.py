@@ -112,6 +112,23 @@ def colour_variant_retrieval(
     return result
 
 
+def first_hits(
+    embeddings: np.ndarray,
+    design_ids: Sequence,
+    colours: Sequence,
+    query_embeddings: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per query of the protocol, in :func:`target_ranks`' order: whether its first result is
+    a target. Two encoders' flags on the same photos are paired
+    (:func:`skill.evaluation.paired.paired_hits`); their mean is hit@1.
+
+    Returns:
+        Boolean array of shape (q,).
+    """
+    _, ranks = target_ranks(embeddings, design_ids, colours, query_embeddings=query_embeddings)
+    return np.array([r[0] == 1 for r in ranks], dtype=bool)
+
+
 def average_precision(ranks: np.ndarray) -> float:
     """AP from the sorted 1-based ranks of all relevant items: mean of (j / rank_j)."""
     ranks = np.sort(np.asarray(ranks, dtype=np.float64))

@@ -8,6 +8,7 @@ import pytest
 from skill.evaluation.metrics import (
     average_precision,
     colour_variant_retrieval,
+    first_hits,
     rank1_recovery,
     target_ranks,
 )
@@ -65,6 +66,15 @@ def test_altered_queries_search_the_unaltered_gallery_by_hand():
     assert metrics["hit@1"] == pytest.approx(2 / 3)  # queries 0 and 2 find target 1 first
     with pytest.raises(ValueError, match="row for row"):
         target_ranks(EMBEDDINGS, DESIGNS, COLOURS, query_embeddings=altered[:3])
+
+
+def test_first_hits_flag_each_query_and_average_to_hit_at_1():
+    assert first_hits(EMBEDDINGS, DESIGNS, COLOURS).tolist() == [False, False, False]
+    altered = _at(18, 18, 18, 18, 18)  # as above: queries 0 and 2 find target 1 first
+    flags = first_hits(EMBEDDINGS, DESIGNS, COLOURS, query_embeddings=altered)
+    assert flags.tolist() == [True, False, True]
+    metrics = colour_variant_retrieval(EMBEDDINGS, DESIGNS, COLOURS, query_embeddings=altered)
+    assert flags.mean() == metrics["hit@1"]
 
 
 def test_same_colour_second_shot_never_counts():
