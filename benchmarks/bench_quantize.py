@@ -56,7 +56,9 @@ VARIANTS = {
     "shipped": QuantizeConfig(),  # the default: minmax-average, per channel, 256 photos
     "no-stem-guard": QuantizeConfig(stem_guard=False, fallback=False),  # every layer int8
     "no-fallback": QuantizeConfig(fallback=False),  # the first try, whatever its agreement
+    "no-bias-correction": QuantizeConfig(bias_correction=False),  # the rounding's mean error kept
     "first-block": QuantizeConfig(float_convolutions=3),  # stem and first block, any CPU
+    "second-stage": QuantizeConfig(float_convolutions=9),  # and the second stage, any CPU
     "stem-only": QuantizeConfig(stem_guard=False, keep_float=("stem",)),  # the stem alone
     "average-keep-stem": QuantizeConfig(calibration="minmax-average", keep_float=("stem",)),
     "minmax": QuantizeConfig(calibration="minmax"),

@@ -5,6 +5,9 @@ stores weights as int8 (one scale per output channel) and runs every convolution
 ``QLinearConv``, with activation ranges measured on a few hundred calibration photos: the
 catalog's own photos at build time, never the photos an evaluation scores
 (``benchmarks/bench_quantize.py`` calibrates on training designs and scores validation ones).
+Then each convolution's mean rounding error per channel is measured against float on the
+first calibration photos and taken out of its bias, layer after layer
+(:mod:`skill.encoders.bias_correction`; its effect on hit@1 in ``docs/scale.md``).
 Dynamic quantisation (weights only, activation ranges per batch) needs no photos but runs
 convolutions slower than float here. Speed and hit@1 against float: ``docs/scale.md``.
 
@@ -12,9 +15,10 @@ The quantised model changes the embeddings (cosine to the float ones about 0.98 
 where the CPU sums int8 products in 32 bits), so a catalog embedded in int8 keeps its own
 embedding cache (:func:`int8_cache_name`) and its model file next to it, and a rebuild reuses
 that model rather than calibrating anew. Every new model is checked against float on
-held-back catalog photos; one that strays (mean cosine below :data:`MIN_AGREEMENT` by
-default) is quantised again with its first layers in float, and refused with a clear message
-if it still strays, rather than filling a catalog with vectors its float queries no longer
+held-back catalog photos. One below :attr:`QuantizeConfig.fallback_agreement` (mean cosine
+0.98) is quantised again with its first layers in float, and the first try that reaches it is
+kept, else the last; one still below :data:`MIN_AGREEMENT` (0.95) is refused with a clear
+message rather than filling a catalog with vectors its float queries no longer
 find: how far int8 strays depends on the CPU (:mod:`skill.encoders.cpu`) and on the encoder.
 
 Example:
@@ -65,6 +69,8 @@ MIN_AGREEMENT = 0.95
 hit@1 with 8-bit weights (2.1 with 7-bit ones), models at 0.91 or less lost 4 to 21: a guard
 against gross failure, not a measure of hit@1 (``docs/scale.md``)."""
 AGREEMENT_PHOTOS = 64
+CORRECTION_PHOTOS = 128
+"""Calibration photos the bias correction measures each convolution's mean error on."""
 MODEL_FILE, RECORD_FILE = "model-int8.onnx", "quantize.json"
 
 
@@ -83,16 +89,23 @@ class QuantizeConfig:
             keep every activation of every photo in memory (64 photos: several GB).
         reduce_range: Weights in 7 bits (the remedy ONNX Runtime suggests for CPUs whose int8
             sums saturate; keeping the first convolution in float loses less here).
+        bias_correction: After static quantisation, take each convolution's mean error per
+            channel against float out of its bias, one convolution after another, measured on
+            the first :data:`CORRECTION_PHOTOS` calibration photos
+            (:mod:`skill.encoders.bias_correction`).
         stem_guard: Keep the stem and the first block (:data:`GUARDED_CONVOLUTIONS`) in float
             where this CPU's int8 sums saturate (:func:`for_this_cpu`).
         photos: Calibration photos. Typical 64-512; more costs calibration time only.
         float_convolutions: Leading convolutions (with everything between them) kept in
             float from the first try on; 0 quantises from the first convolution
             (:func:`for_this_cpu` raises it where int8 sums saturate).
-        fallback: Where a model's agreement with float is below the floor, quantise again
-            with more leading convolutions in float (:data:`FLOAT_PREFIXES` above
-            ``float_convolutions``, one step at a time) before refusing it
-            (:func:`create_int8_encoder`).
+        fallback: Where a model's agreement with float is below ``fallback_agreement`` (or
+            the floor, if higher), quantise again with more leading convolutions in float
+            (:data:`FLOAT_PREFIXES` above ``float_convolutions``, one step at a time); the
+            last try is refused only below the floor (:func:`create_int8_encoder`).
+        fallback_agreement: The agreement the fallback aims for. Every encoder measured at
+            0.98 or more with bias correction was within 0.5 points of float's hit@1, one at
+            0.976 lost 0.9 (``docs/scale.md``); a try below it costs speed, not accuracy.
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
             pixels) and/or ``head`` (the last convolution, pooling and what follows). The
             steps a network takes on its input before its first convolution (a polarity
@@ -104,11 +117,13 @@ class QuantizeConfig:
     method: str = "static"
     per_channel: bool = True
     reduce_range: bool = False
+    bias_correction: bool = True
     stem_guard: bool = True
     calibration: str = "minmax-average"
     photos: int = 256
     float_convolutions: int = 0
     fallback: bool = True
+    fallback_agreement: float = 0.98
     keep_float: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -123,6 +138,8 @@ class QuantizeConfig:
             raise ValueError(f"photos must be >= 1, got {self.photos}")
         if self.float_convolutions < 0:
             raise ValueError(f"float_convolutions must be >= 0, got {self.float_convolutions}")
+        if not 0 < self.fallback_agreement <= 1:
+            raise ValueError(f"fallback_agreement must be in (0, 1], got {self.fallback_agreement}")
 
 
 class Int8AgreementError(ValueError):
@@ -173,6 +190,8 @@ def quantize_onnx(
         quantize_dynamic,
         quantize_static,
     )
+
+    from skill.encoders.bias_correction import correct_biases
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,8 +247,21 @@ def quantize_onnx(
                 extra_options={"CalibMovingAverage": config.calibration == "minmax-average"},
                 **kept,
             )
+            if config.bias_correction:
+                correct_biases(folded, staging, _first_photos(data, CORRECTION_PHOTOS))
         staging.replace(out_path)
     return out_path
+
+
+def _first_photos(batches: Sequence[np.ndarray], count: int) -> list[np.ndarray]:
+    """The leading batches holding ``count`` photos (the last one cut)."""
+    taken, left = [], count
+    for batch in batches:
+        if left <= 0:
+            break
+        taken.append(batch[:left])
+        left -= len(taken[-1])
+    return taken
 
 
 def _float_nodes(path: Path, keep_float: Sequence[str], leading: int = 0) -> list[str]:
@@ -304,9 +336,10 @@ def create_int8_encoder(
     The agreement is the mean cosine between the int8 and float embeddings of up to
     :data:`AGREEMENT_PHOTOS` photos after the calibration ones in ``calibration`` (the
     calibration photos themselves where there are no others). A model below
-    ``min_agreement`` is quantised again with its leading convolutions in float
-    (:data:`FLOAT_PREFIXES`, while ``config.fallback``), and the first that agrees is kept;
-    ``quantize.json`` lists every try.
+    ``config.fallback_agreement`` (or ``min_agreement``, if higher) is quantised again with
+    its leading convolutions in float (:data:`FLOAT_PREFIXES`, while ``config.fallback``);
+    the first that reaches it is kept, else the last try, which is refused below
+    ``min_agreement``; ``quantize.json`` lists every try.
 
     Args:
         encoder: The float encoder.
@@ -358,7 +391,7 @@ def create_int8_encoder(
         model.is_file()
         and _same(stored, wanted)
         and "agreement" in stored
-        and not _may_agree_better(stored, config, min_agreement)
+        and not _may_agree_better(stored, _fallback_threshold(config, min_agreement))
     ):
         float_model = create_onnx_encoder(encoder, num_threads=num_threads)
         photos = list(calibration)
@@ -368,23 +401,24 @@ def create_int8_encoder(
         held = calibration_batches(encoder, photos[config.photos :][:AGREEMENT_PHOTOS])
         if not held:  # no photos beyond the calibration ones: check on those
             held = batches or calibration_batches(encoder, photos[:AGREEMENT_PHOTOS])
-        fallback = config.fallback and config.method == "static" and min_agreement is not None
+        threshold = _fallback_threshold(config, min_agreement)
         tried = []
         with tempfile.TemporaryDirectory() as tmp:
             ranges = Path(tmp) / "ranges.json"  # one calibration for every try
-            for leading in _tries(config, fallback):
+            for leading in _tries(config, threshold is not None):
                 attempt = dataclasses.replace(config, float_convolutions=leading)
                 quantize_onnx(float_model.path, model, batches, attempt, ranges)
                 int8_model = OnnxEncoder.from_encoder(model, encoder, num_threads, spinning)
                 tried.append(
                     {"float_convolutions": leading, **agreement(float_model, int8_model, held)}
                 )
-                if not _below(tried[-1], min_agreement):
+                if not _below(tried[-1], threshold):
                     break
         stored = {
             **wanted,
             "calibration_photos": sum(len(b) for b in batches),
             "floor": min_agreement,
+            "fallback_threshold": threshold,
             "float_convolutions": tried[-1]["float_convolutions"],
             "agreement": {key: tried[-1][key] for key in ("photos", "cosine_mean", "cosine_min")},
             "tried": tried,
@@ -435,15 +469,19 @@ def _below(found: dict, floor: float | None) -> bool:
     return floor is not None and bool(found["photos"]) and found["cosine_mean"] < floor
 
 
-def _may_agree_better(stored: dict, config: QuantizeConfig, floor: float | None) -> bool:
-    """A stored model below ``floor`` that was made under a lower floor (or none), so that its
-    fallback steps (:attr:`QuantizeConfig.fallback`) may not all have been tried."""
-    made_under = stored.get("floor")
-    return (
-        config.fallback
-        and _below(stored["agreement"], floor)
-        and (made_under is None or made_under < floor)
-    )
+def _fallback_threshold(config: QuantizeConfig, floor: float | None) -> float | None:
+    """The agreement below which a try is followed by the next (``None``: one try only)."""
+    if not config.fallback or config.method != "static" or floor is None:
+        return None
+    return max(floor, config.fallback_agreement)
+
+
+def _may_agree_better(stored: dict, threshold: float | None) -> bool:
+    """A stored model below ``threshold`` whose fallback ran to a lower threshold (or did not
+    run), so that its fallback steps (:attr:`QuantizeConfig.fallback`) may not all have been
+    tried."""
+    made_under = stored.get("fallback_threshold")
+    return _below(stored["agreement"], threshold) and (made_under is None or made_under < threshold)
 
 
 def model_record(folder: str | os.PathLike) -> dict:

@@ -235,6 +235,32 @@ def test_configured_float_convolutions_are_the_first_try_and_the_fallback_goes_o
     assert [t["float_convolutions"] for t in record["tried"]] == [3, 9]
 
 
+def test_a_model_above_the_floor_but_short_of_the_fallback_target_tries_more_float_layers(
+    encoder, photos, tmp_path, monkeypatch
+):
+    import skill.encoders.quantize as quantize
+
+    cosines = {0: 0.96, 3: 0.976, 9: 0.985}  # as the shipped skill-design on an AVX2 CPU
+    monkeypatch.setattr(quantize, "agreement", lambda float_model, int8_model, held: {
+        "photos": 8, "cosine_mean": cosines[min(_float_convolutions(int8_model), 9)],
+        "cosine_min": 0.9})  # fmt: skip
+    config = QuantizeConfig(photos=8, stem_guard=False)
+    int8 = create_int8_encoder(encoder, photos[:16], tmp_path / "a", config)
+    record = json.loads((tmp_path / "a" / "quantize.json").read_text())
+    assert [t["float_convolutions"] for t in record["tried"]] == [0, 3, 9]
+    assert _float_convolutions(int8) == 9 and record["fallback_threshold"] == 0.98
+    cosines[9] = 0.97  # short of the target at every try, above the floor: the last is taken
+    lenient = create_int8_encoder(encoder, photos[:16], tmp_path / "b", config)
+    assert _float_convolutions(lenient) == 9
+    assert json.loads((tmp_path / "b" / "quantize.json").read_text())["agreement"][
+        "cosine_mean"] == 0.97  # fmt: skip
+    at_target = dataclasses.replace(config, fallback_agreement=0.95)
+    first = create_int8_encoder(encoder, photos[:16], tmp_path / "c", at_target)
+    assert _float_convolutions(first) == 0  # 0.96 reaches a target of 0.95
+    with pytest.raises(ValueError, match="fallback_agreement"):
+        QuantizeConfig(fallback_agreement=1.5)
+
+
 def test_a_network_of_probabilities_is_not_held_to_the_floor(
     encoder, photos, tmp_path, monkeypatch
 ):
