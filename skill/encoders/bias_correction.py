@@ -85,10 +85,11 @@ def correct_biases(
         (found,) = _channel_means(session, [node.output[0]], batches, [grid])
         # The bias is in units of input scale x weight scale (one weight scale per channel).
         unit = float(value(node.input[1])) * value(node.input[4]).astype(np.float64).reshape(-1)
-        bias = value(node.input[8]).astype(np.int64)
-        # A channel whose weights are all zero has no bias unit: left as it is.
+        bias = value(node.input[8]).astype(np.float64)
+        # A channel whose weights are all zero has no bias unit: left as it is. One whose
+        # weights are nearly zero may want a bias beyond int32: it stops at the limit.
         with np.errstate(divide="ignore", invalid="ignore"):
-            shift = np.where(unit > 0, np.round((found - target) / unit), 0).astype(np.int64)
+            shift = np.where(unit > 0, np.round((found - target) / unit), 0)
         info = np.iinfo(np.int32)
         corrected = np.clip(bias - shift, info.min, info.max).astype(np.int32)
         constants[node.input[8]].CopyFrom(numpy_helper.from_array(corrected, node.input[8]))
