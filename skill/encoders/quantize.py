@@ -105,7 +105,7 @@ class QuantizeConfig:
             last try is refused only below the floor (:func:`create_int8_encoder`).
         fallback_agreement: The agreement the fallback aims for. Every encoder measured at
             0.98 or more with bias correction was within 0.5 points of float's hit@1, one at
-            0.976 lost 0.9 (``docs/scale.md``); a try below it costs speed, not accuracy.
+            0.976 lost 0.9 (``docs/scale.md``); the further tries cost speed, not accuracy.
         keep_float: Layers left in float: ``stem`` (the first convolution, which sees raw
             pixels) and/or ``head`` (the last convolution, pooling and what follows). The
             steps a network takes on its input before its first convolution (a polarity
