@@ -42,13 +42,16 @@ def correct_biases(
         int8_path: The int8 graph (``QOperator`` format); rewritten.
         batches: Photos preprocessed as the encoder's input, each (batch, 3, size, size),
             float32; typically 64-128 catalog photos.
-        num_threads: ONNX Runtime intra-op threads; 0 its default.
+        num_threads: ONNX Runtime intra-op threads; 0 as
+            :func:`skill.encoders.onnx.session_options`.
 
     Returns:
         How many convolutions were corrected (those with a bias and a float twin).
     """
     import onnx
     from onnx import numpy_helper
+
+    from skill.encoders.onnx import onnx_session
 
     if not batches:
         raise ValueError("bias correction needs photos")
@@ -72,16 +75,17 @@ def correct_biases(
 
     # What each int8 output can hold: uint8 levels 0-255 on its scale and zero point.
     grids = [(float(value(node.input[6])), int(value(node.input[7]))) for node in convs]
-    float_session = _session(
-        _with_outputs(float_model, [_float_name(n) for n in convs], onnx.TensorProto.FLOAT),
+    float_session = onnx_session(
+        _with_outputs(
+            float_model, [_float_name(n) for n in convs], onnx.TensorProto.FLOAT
+        ).SerializeToString(),
         num_threads,
+        spinning=False,
     )
     targets = _channel_means(float_session, [_float_name(n) for n in convs], batches, grids)
     for node, target, grid in zip(convs, targets, grids, strict=True):
-        session = _session(
-            _with_outputs(model, [node.output[0]], onnx.TensorProto.UINT8, prune=True),
-            num_threads,
-        )
+        pruned = _with_outputs(model, [node.output[0]], onnx.TensorProto.UINT8, prune=True)
+        session = onnx_session(pruned.SerializeToString(), num_threads, spinning=False)
         (found,) = _channel_means(session, [node.output[0]], batches, [grid])
         # The bias is in units of input scale x weight scale (one weight scale per channel).
         unit = float(value(node.input[1])) * value(node.input[4]).astype(np.float64).reshape(-1)
@@ -129,18 +133,6 @@ def _with_outputs(model, names: list[str], elem_type: int, prune: bool = False):
     del copy.graph.initializer[:]
     copy.graph.initializer.extend(initializers)
     return copy
-
-
-def _session(model, num_threads: int):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = num_threads
-    options.log_severity_level = 3
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(
-        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-    )
 
 
 def _channel_means(session, names, batches, grids) -> list[np.ndarray]:

@@ -32,7 +32,6 @@ CONVERSIONS = (
     "ReorderInput",
     "ReorderOutput",
 )
-KINDS = ("full", "depthwise", "pointwise", "conversion", "other")
 
 
 @dataclass(frozen=True)
@@ -67,20 +66,20 @@ def layer_times(
         path: An ONNX graph whose only input takes ``batch``.
         batch: Shape (batch, 3, size, size), float32.
         runs: Timed runs; each node's time is their mean.
-        num_threads: ONNX Runtime intra-op threads; 0 its default.
+        num_threads: ONNX Runtime intra-op threads; 0 as
+            :func:`skill.encoders.onnx.session_options`.
 
     Returns:
         Every node that ran, in the order it first ran.
     """
     import onnxruntime as ort
 
+    from skill.encoders.onnx import session_options
+
     if runs < 1:
         raise ValueError(f"runs must be >= 1, got {runs}")
     with tempfile.TemporaryDirectory() as tmp:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options = session_options(num_threads, spinning=False)  # as a build runs it
         options.optimized_model_filepath = str(Path(tmp) / "optimized.onnx")
         options.log_severity_level = 3  # saving it warns that it holds this CPU's layouts
         options.enable_profiling = True

@@ -149,8 +149,18 @@ def freeze_same_padding(model: torch.nn.Module, input_size: int) -> torch.nn.Mod
     return frozen
 
 
-def onnx_session(path: str | os.PathLike, num_threads: int = 0, spinning: bool = True):
-    """An ONNX Runtime CPU session with every graph optimisation; ``num_threads`` 0 uses
+def onnx_session(model: str | os.PathLike | bytes, num_threads: int = 0, spinning: bool = True):
+    """An ONNX Runtime CPU session on a graph file (or a serialised graph) with
+    :func:`session_options`."""
+    import onnxruntime as ort
+
+    source = model if isinstance(model, bytes) else str(model)
+    options = session_options(num_threads, spinning)
+    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+
+
+def session_options(num_threads: int = 0, spinning: bool = True):
+    """ONNX Runtime session options with every graph optimisation; ``num_threads`` 0 uses
     ``torch.get_num_threads()`` where torch is loaded, else ONNX Runtime's default (one thread
     per physical core, as torch's).
 
@@ -166,7 +176,7 @@ def onnx_session(path: str | os.PathLike, num_threads: int = 0, spinning: bool =
     options.intra_op_num_threads = num_threads
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return options
 
 
 class OnnxEncoder:
