@@ -81,9 +81,10 @@ class CatalogConfig:
         attributes: Attribute model whose predictions are stored (:mod:`skill.catalog.attributes`):
             ``auto`` (the shipped model when installed), a model name or folder, or ``None``.
         int8_min_agreement: For ``onnx-int8``: the least mean cosine an encoder's int8
-            embeddings may have to its float ones on held-back catalog photos; a model below
-            it is quantised again with its first convolutions in float, and one that still
-            strays stops the build before anything is written
+            embeddings may have to its float ones on held-back catalog photos: one below it
+            stops the build before anything is written. A model below
+            ``QuantizeConfig.fallback_agreement`` (0.98) or this, if higher, is first
+            quantised again with its first convolutions in float
             (:func:`skill.encoders.quantize.create_int8_encoder`).
     """
 

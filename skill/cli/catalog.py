@@ -78,8 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=float,
         metavar="COSINE",
         help="onnx-int8: least mean cosine of an encoder's int8 embeddings to its float ones on "
-        "held-back catalog photos; below it the encoder is quantised again with its first "
-        "convolutions in float, and the build stops if it still strays (default 0.95)",
+        "held-back catalog photos, or the build stops; an encoder below 0.98 (or this, if "
+        "higher) is first quantised again with its first convolutions in float (default 0.95)",
     )
     add_column_flags(parser)
     parser.add_argument(

@@ -33,13 +33,14 @@ def test_help_of_every_command(command, capsys):
     assert out.startswith(f"usage: python -m skill {command} ")
 
 
-def test_index_help_states_the_int8_floor_the_build_uses(capsys):
-    from skill.encoders.quantize import MIN_AGREEMENT
+def test_index_help_states_the_int8_floor_and_fallback_target_the_build_uses(capsys):
+    from skill.encoders.quantize import MIN_AGREEMENT, QuantizeConfig
 
     with pytest.raises(SystemExit):
         main(["index", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
     assert f"(default {MIN_AGREEMENT})" in help_text
+    assert f"below {QuantizeConfig().fallback_agreement} (or this, if higher)" in help_text
 
 
 def test_top_level_help_lists_every_command(capsys):
